@@ -1,0 +1,348 @@
+//! Client-side validation of endpoint inputs.
+//!
+//! Every generated input type implements [`Validate`]. Its checks come from the
+//! constraints of the endpoint's OpenAPI document: `minimum`/`maximum`, the
+//! exclusive bounds, `multipleOf`, `minLength`/`maxLength` (counted in Unicode
+//! scalar values, as JSON Schema counts characters) and `minItems`/`maxItems`.
+//! Enum membership needs no runtime check: enum-typed fields are Rust enums, so
+//! an out-of-set value cannot be constructed (and fails to deserialize).
+//!
+//! [`Client`](crate::Client) validates every input before it sends a request, so an
+//! out-of-range request never reaches the network. Validation collects *all*
+//! violations rather than stopping at the first one.
+
+use std::fmt;
+
+use serde_json::Value;
+
+/// A value that can check itself against its endpoint's documented constraints.
+pub trait Validate {
+    /// Checks every documented constraint and returns all violations at once.
+    ///
+    /// # Errors
+    ///
+    /// Returns a [`ValidationError`] listing every violated constraint, each with
+    /// the JSON Pointer of the offending value (relative to this value), the
+    /// constraint and the value found.
+    fn validate(&self) -> Result<(), ValidationError> {
+        let mut violations = Vec::new();
+        self.collect_violations("", &mut violations);
+        if violations.is_empty() {
+            Ok(())
+        } else {
+            Err(ValidationError { violations })
+        }
+    }
+
+    /// Appends the violations of `self` to `out`, with paths prefixed by `path`
+    /// (a JSON Pointer, `""` for the root).
+    ///
+    /// Generated code implements this; call [`Validate::validate`] instead.
+    fn collect_violations(&self, path: &str, out: &mut Vec<Violation>);
+}
+
+impl<T: Validate> Validate for Box<T> {
+    fn collect_violations(&self, path: &str, out: &mut Vec<Violation>) {
+        (**self).collect_violations(path, out);
+    }
+}
+
+/// All the constraint violations found in one value.
+///
+/// Its [`Display`](fmt::Display) lists one violation per line, for example
+/// `/num_frames: must be <= 481, got 500`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidationError {
+    /// The violations, in field order (the order of `x-fal-order-properties`).
+    pub violations: Vec<Violation>,
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.violations.len();
+        write!(
+            f,
+            "input violates {count} constraint{} of the endpoint's schema",
+            if count == 1 { "" } else { "s" }
+        )?;
+        for violation in &self.violations {
+            write!(f, "\n  {violation}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ValidationError {}
+
+/// One violated constraint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    /// JSON Pointer ([RFC 6901]) to the offending value in the request body,
+    /// for example `/loras/0/scale`.
+    ///
+    /// [RFC 6901]: https://www.rfc-editor.org/rfc/rfc6901
+    pub path: String,
+    /// The constraint that was violated, with its bound.
+    pub constraint: Constraint,
+    /// The offending value as it would be sent (strings and arrays are
+    /// summarised by their length: see [`Constraint`]).
+    pub value: Value,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = if self.path.is_empty() { "/" } else { &self.path };
+        write!(f, "{path}: {}, got {}", self.constraint, self.value)
+    }
+}
+
+/// A JSON Schema constraint, with the bound the schema gives.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Constraint {
+    /// `minimum`: the value must be `>=` the bound.
+    Minimum(f64),
+    /// `maximum`: the value must be `<=` the bound.
+    Maximum(f64),
+    /// `exclusiveMinimum`: the value must be `>` the bound.
+    ExclusiveMinimum(f64),
+    /// `exclusiveMaximum`: the value must be `<` the bound.
+    ExclusiveMaximum(f64),
+    /// `multipleOf`: the value divided by the factor must be an integer.
+    MultipleOf(f64),
+    /// `minLength`: the string must have at least this many characters; the
+    /// violation's value is the string's character count.
+    MinLength(u64),
+    /// `maxLength`: the string must have at most this many characters; the
+    /// violation's value is the string's character count.
+    MaxLength(u64),
+    /// `minItems`: the array must have at least this many items; the
+    /// violation's value is the array's length.
+    MinItems(u64),
+    /// `maxItems`: the array must have at most this many items; the
+    /// violation's value is the array's length.
+    MaxItems(u64),
+}
+
+impl fmt::Display for Constraint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Minimum(b) => write!(f, "must be >= {b}"),
+            Self::Maximum(b) => write!(f, "must be <= {b}"),
+            Self::ExclusiveMinimum(b) => write!(f, "must be > {b}"),
+            Self::ExclusiveMaximum(b) => write!(f, "must be < {b}"),
+            Self::MultipleOf(m) => write!(f, "must be a multiple of {m}"),
+            Self::MinLength(n) => write!(f, "must have at least {n} characters"),
+            Self::MaxLength(n) => write!(f, "must have at most {n} characters"),
+            Self::MinItems(n) => write!(f, "must have at least {n} items"),
+            Self::MaxItems(n) => write!(f, "must have at most {n} items"),
+        }
+    }
+}
+
+/// Helpers called by generated `collect_violations` implementations.
+///
+/// Not part of the stable API: their signatures follow the generator.
+#[doc(hidden)]
+pub mod check {
+    use super::{Constraint, Validate, Violation};
+    use serde_json::Value;
+
+    /// JSON Pointer of `field` under `parent`, escaped per RFC 6901.
+    pub fn child(parent: &str, field: &str) -> String {
+        let escaped = field.replace('~', "~0").replace('/', "~1");
+        format!("{parent}/{escaped}")
+    }
+
+    /// JSON Pointer of array item `index` under `parent`.
+    pub fn item(parent: &str, index: usize) -> String {
+        format!("{parent}/{index}")
+    }
+
+    /// Numeric bounds of one value. Every bound is checked, so a value below a
+    /// minimum and off a `multipleOf` grid yields two violations.
+    #[derive(Debug, Clone, Copy, Default)]
+    pub struct Bounds {
+        /// Inclusive lower bound.
+        pub minimum: Option<f64>,
+        /// Inclusive upper bound.
+        pub maximum: Option<f64>,
+        /// Exclusive lower bound.
+        pub exclusive_minimum: Option<f64>,
+        /// Exclusive upper bound.
+        pub exclusive_maximum: Option<f64>,
+        /// The value must be an integer multiple of this.
+        pub multiple_of: Option<f64>,
+    }
+
+    /// Checks an integer against `bounds`.
+    pub fn integer(path: &str, value: i64, bounds: &Bounds, out: &mut Vec<Violation>) {
+        // i64 → f64 is exact for every bound fal publishes (|x| < 2^53).
+        #[allow(clippy::cast_precision_loss)]
+        number_with(path, value as f64, Value::from(value), bounds, out);
+    }
+
+    /// Checks a floating-point number against `bounds`.
+    pub fn number(path: &str, value: f64, bounds: &Bounds, out: &mut Vec<Violation>) {
+        number_with(path, value, Value::from(value), bounds, out);
+    }
+
+    fn number_with(path: &str, value: f64, shown: Value, bounds: &Bounds, out: &mut Vec<Violation>) {
+        let mut fail = |constraint| {
+            out.push(Violation {
+                path: path.to_owned(),
+                constraint,
+                value: shown.clone(),
+            });
+        };
+        if let Some(b) = bounds.minimum {
+            if value < b || value.is_nan() {
+                fail(Constraint::Minimum(b));
+            }
+        }
+        if let Some(b) = bounds.exclusive_minimum {
+            if value <= b || value.is_nan() {
+                fail(Constraint::ExclusiveMinimum(b));
+            }
+        }
+        if let Some(b) = bounds.maximum {
+            if value > b || value.is_nan() {
+                fail(Constraint::Maximum(b));
+            }
+        }
+        if let Some(b) = bounds.exclusive_maximum {
+            if value >= b || value.is_nan() {
+                fail(Constraint::ExclusiveMaximum(b));
+            }
+        }
+        if let Some(m) = bounds.multiple_of {
+            if !is_multiple_of(value, m) {
+                fail(Constraint::MultipleOf(m));
+            }
+        }
+    }
+
+    /// `value / factor` is an integer, allowing for the rounding error of
+    /// decimal factors such as `0.05` (JSON Schema validators do the same).
+    pub fn is_multiple_of(value: f64, factor: f64) -> bool {
+        if !value.is_finite() || !factor.is_finite() || factor <= 0.0 {
+            return false;
+        }
+        let quotient = value / factor;
+        let nearest = quotient.round();
+        (quotient - nearest).abs() <= 1e-9 * nearest.abs().max(1.0)
+    }
+
+    /// Checks a string's length in characters (Unicode scalar values).
+    pub fn string(
+        path: &str,
+        value: &str,
+        min_length: Option<u64>,
+        max_length: Option<u64>,
+        out: &mut Vec<Violation>,
+    ) {
+        if min_length.is_none() && max_length.is_none() {
+            return;
+        }
+        let len = value.chars().count() as u64;
+        length(path, len, min_length.map(Constraint::MinLength), max_length.map(Constraint::MaxLength), out);
+    }
+
+    /// Checks an array's length.
+    pub fn items(
+        path: &str,
+        len: usize,
+        min_items: Option<u64>,
+        max_items: Option<u64>,
+        out: &mut Vec<Violation>,
+    ) {
+        length(path, len as u64, min_items.map(Constraint::MinItems), max_items.map(Constraint::MaxItems), out);
+    }
+
+    fn length(
+        path: &str,
+        len: u64,
+        min: Option<Constraint>,
+        max: Option<Constraint>,
+        out: &mut Vec<Violation>,
+    ) {
+        if let Some(c @ (Constraint::MinLength(n) | Constraint::MinItems(n))) = min {
+            if len < n {
+                out.push(Violation { path: path.to_owned(), constraint: c, value: Value::from(len) });
+            }
+        }
+        if let Some(c @ (Constraint::MaxLength(n) | Constraint::MaxItems(n))) = max {
+            if len > n {
+                out.push(Violation { path: path.to_owned(), constraint: c, value: Value::from(len) });
+            }
+        }
+    }
+
+    /// Validates a nested value that has constraints of its own.
+    pub fn nested<T: Validate + ?Sized>(path: &str, value: &T, out: &mut Vec<Violation>) {
+        value.collect_violations(path, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check::{self, Bounds};
+    use super::*;
+
+    #[test]
+    fn collects_every_violation_with_its_path() {
+        let mut out = Vec::new();
+        let bounds = Bounds { minimum: Some(9.0), maximum: Some(481.0), ..Bounds::default() };
+        check::integer("/num_frames", 8, &bounds, &mut out);
+        check::integer("/num_frames", 482, &bounds, &mut out);
+        check::integer("/num_frames", 9, &bounds, &mut out);
+        check::string("/prompt", "", Some(1), Some(5000), &mut out);
+        assert_eq!(
+            out,
+            vec![
+                Violation { path: "/num_frames".into(), constraint: Constraint::Minimum(9.0), value: 8.into() },
+                Violation { path: "/num_frames".into(), constraint: Constraint::Maximum(481.0), value: 482.into() },
+                Violation { path: "/prompt".into(), constraint: Constraint::MinLength(1), value: 0.into() },
+            ]
+        );
+    }
+
+    #[test]
+    fn exclusive_bounds_reject_the_bound_itself() {
+        let mut out = Vec::new();
+        let bounds = Bounds { exclusive_minimum: Some(0.0), exclusive_maximum: Some(1.0), ..Bounds::default() };
+        check::number("/x", 0.0, &bounds, &mut out);
+        check::number("/x", 1.0, &bounds, &mut out);
+        check::number("/x", 0.5, &bounds, &mut out);
+        let constraints: Vec<_> = out.into_iter().map(|v| v.constraint).collect();
+        assert_eq!(constraints, vec![Constraint::ExclusiveMinimum(0.0), Constraint::ExclusiveMaximum(1.0)]);
+    }
+
+    #[test]
+    fn multiple_of_tolerates_decimal_rounding() {
+        assert!(check::is_multiple_of(0.15, 0.05));
+        assert!(check::is_multiple_of(0.7000000000000001, 0.05));
+        assert!(!check::is_multiple_of(0.16, 0.05));
+        assert!(check::is_multiple_of(16.0, 8.0));
+        assert!(!check::is_multiple_of(12.0, 8.0));
+        assert!(!check::is_multiple_of(f64::NAN, 8.0));
+    }
+
+    #[test]
+    fn pointers_escape_tilde_and_slash() {
+        assert_eq!(check::child("", "a/b~c"), "/a~1b~0c");
+        assert_eq!(check::item("/loras", 2), "/loras/2");
+    }
+
+    #[test]
+    fn display_lists_each_violation() {
+        let err = ValidationError {
+            violations: vec![Violation {
+                path: "/fps".into(),
+                constraint: Constraint::Maximum(60.0),
+                value: 61.into(),
+            }],
+        };
+        assert_eq!(err.to_string(), "input violates 1 constraint of the endpoint's schema\n  /fps: must be <= 60, got 61");
+    }
+}
