@@ -195,30 +195,30 @@ pub mod check {
                 value: shown.clone(),
             });
         };
-        if let Some(b) = bounds.minimum {
-            if value < b || value.is_nan() {
-                fail(Constraint::Minimum(b));
-            }
+        if let Some(b) = bounds.minimum
+            && (value < b || value.is_nan())
+        {
+            fail(Constraint::Minimum(b));
         }
-        if let Some(b) = bounds.exclusive_minimum {
-            if value <= b || value.is_nan() {
-                fail(Constraint::ExclusiveMinimum(b));
-            }
+        if let Some(b) = bounds.exclusive_minimum
+            && (value <= b || value.is_nan())
+        {
+            fail(Constraint::ExclusiveMinimum(b));
         }
-        if let Some(b) = bounds.maximum {
-            if value > b || value.is_nan() {
-                fail(Constraint::Maximum(b));
-            }
+        if let Some(b) = bounds.maximum
+            && (value > b || value.is_nan())
+        {
+            fail(Constraint::Maximum(b));
         }
-        if let Some(b) = bounds.exclusive_maximum {
-            if value >= b || value.is_nan() {
-                fail(Constraint::ExclusiveMaximum(b));
-            }
+        if let Some(b) = bounds.exclusive_maximum
+            && (value >= b || value.is_nan())
+        {
+            fail(Constraint::ExclusiveMaximum(b));
         }
-        if let Some(m) = bounds.multiple_of {
-            if !is_multiple_of(value, m) {
-                fail(Constraint::MultipleOf(m));
-            }
+        if let Some(m) = bounds.multiple_of
+            && !is_multiple_of(value, m)
+        {
+            fail(Constraint::MultipleOf(m));
         }
     }
 
@@ -266,15 +266,15 @@ pub mod check {
         max: Option<Constraint>,
         out: &mut Vec<Violation>,
     ) {
-        if let Some(c @ (Constraint::MinLength(n) | Constraint::MinItems(n))) = min {
-            if len < n {
-                out.push(Violation { path: path.to_owned(), constraint: c, value: Value::from(len) });
-            }
+        if let Some(c @ (Constraint::MinLength(n) | Constraint::MinItems(n))) = min
+            && len < n
+        {
+            out.push(Violation { path: path.to_owned(), constraint: c, value: Value::from(len) });
         }
-        if let Some(c @ (Constraint::MaxLength(n) | Constraint::MaxItems(n))) = max {
-            if len > n {
-                out.push(Violation { path: path.to_owned(), constraint: c, value: Value::from(len) });
-            }
+        if let Some(c @ (Constraint::MaxLength(n) | Constraint::MaxItems(n))) = max
+            && len > n
+        {
+            out.push(Violation { path: path.to_owned(), constraint: c, value: Value::from(len) });
         }
     }
 

@@ -183,8 +183,8 @@ fn shared_module(api: &Api, notes: &mut Vec<Note>) -> TokenStream {
         //! Component types shared by several endpoints.
         //!
         //! One type per distinct shape of a component key: where two documents
-        //! define `VideoFile` the same way, both endpoints use [`VideoFile`].
-        #![allow(clippy::doc_markdown, clippy::too_many_arguments, clippy::large_enum_variant)]
+        //! define `VideoFile` the same way, both endpoints use one `VideoFile`.
+        #![allow(clippy::doc_markdown, clippy::too_many_arguments, clippy::large_enum_variant, clippy::single_match)]
 
         use serde::{Deserialize, Serialize};
         use crate::validation::{check, Validate, Violation};
@@ -217,13 +217,14 @@ fn endpoint_module(api: &Api, endpoint: &Endpoint, notes: &mut Vec<Note>) -> Tok
     }
     let _ = write!(
         module_doc,
-        "\n\nBuild a [`{input}`] and pass it to [`Client::subscribe`](crate::Client::subscribe) \
+        "\n\nBuild a [`{input}`]({path}::{input}) and pass it to [`Client::subscribe`](crate::Client::subscribe) \
          (queue, wait for the result), [`Client::submit`](crate::Client::submit) (queue, get a handle) \
          or [`Client::run`](crate::Client::run) (synchronous): each validates it first and returns \
-         a [`{output}`].\n\nGenerated from `{}`.",
+         a [`{output}`]({path}::{output}).\n\nGenerated from `{}`.",
         endpoint.source,
         input = endpoint.input,
         output = endpoint.output,
+        path = format!("crate::{}::{}", endpoint.family, endpoint.module),
     );
     let marker_doc = format!(
         "The `{id}` endpoint: takes a [`{}`], returns a [`{}`].\n\nUse it in generic code through [`Endpoint`](crate::Endpoint).",
@@ -241,7 +242,7 @@ fn endpoint_module(api: &Api, endpoint: &Endpoint, notes: &mut Vec<Note>) -> Tok
     let marker_doc = doc_lines(&marker_doc);
     quote! {
         #(#![doc = #module_doc])*
-        #![allow(clippy::doc_markdown, clippy::too_many_arguments, clippy::large_enum_variant)]
+        #![allow(clippy::doc_markdown, clippy::too_many_arguments, clippy::large_enum_variant, clippy::single_match)]
 
         use serde::{Deserialize, Serialize};
         use crate::validation::{check, Validate, Violation};
@@ -442,12 +443,16 @@ impl Emitter<'_> {
 
             let bare = field.ident.trim_end_matches('_');
             if field.required {
-                let (param_ty, init) = match (&field.ty.kind, field.nullable) {
-                    (Kind::String, false) => (quote!(impl Into<String>), quote!(#fid.into())),
-                    _ => (ty.clone(), quote!(#fid)),
-                };
-                new_params.push(quote!(#fid: #param_ty));
-                new_inits.push(quote!(#fid: #init));
+                match (&field.ty.kind, field.nullable) {
+                    (Kind::String, false) => {
+                        new_params.push(quote!(#fid: impl Into<String>));
+                        new_inits.push(quote!(#fid: #fid.into()));
+                    }
+                    _ => {
+                        new_params.push(quote!(#fid: #ty));
+                        new_inits.push(quote!(#fid));
+                    }
+                }
                 new_doc_required.push(format!("`{}`", field.wire));
             } else {
                 new_inits.push(quote!(#fid: None));
@@ -517,9 +522,10 @@ impl Emitter<'_> {
         };
         let (path_param, out_param) = if checks.is_empty() { (quote!(_path), quote!(_out)) } else { (quote!(path), quote!(out)) };
         let doc = doc_lines(doc);
+        let derive_default = if new_params.is_empty() { quote!(Default,) } else { quote!() };
         quote! {
             #(#[doc = #doc])*
-            #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+            #[derive(Debug, Clone, #derive_default PartialEq, Serialize, Deserialize)]
             #[non_exhaustive]
             pub struct #name {
                 #(#field_tokens)*

@@ -842,24 +842,26 @@ fn find_io(source: &Source, doc: &OpenAPI) -> Result<(String, String), GenError>
     for (path, item) in &doc.paths.paths {
         let ReferenceOr::Item(item) = item else { continue };
         let pointer = pointer_join("/paths", path);
-        if let Some(post) = &item.post {
-            if let Some(ReferenceOr::Item(body)) = &post.request_body {
-                if let Some(ReferenceOr::Reference { reference }) = body.content.get("application/json").and_then(|m| m.schema.as_ref()) {
-                    let key = component_key(reference).ok_or_else(|| GenError::new(&source.file, &format!("{pointer}/post/requestBody"), format!("unsupported `$ref` `{reference}`")))?;
-                    input = Some(key.to_owned());
-                }
-            }
+        if let Some(post) = &item.post
+            && let Some(ReferenceOr::Item(body)) = &post.request_body
+            && let Some(ReferenceOr::Reference { reference }) =
+                body.content.get("application/json").and_then(|m| m.schema.as_ref())
+        {
+            let key = component_key(reference).ok_or_else(|| {
+                GenError::new(&source.file, &format!("{pointer}/post/requestBody"), format!("unsupported `$ref` `{reference}`"))
+            })?;
+            input = Some(key.to_owned());
         }
-        if path.ends_with("/requests/{request_id}") {
-            if let Some(get) = &item.get {
-                let ok = get.responses.responses.get(&StatusCode::Code(200));
-                if let Some(ReferenceOr::Item(response)) = ok {
-                    if let Some(ReferenceOr::Reference { reference }) = response.content.get("application/json").and_then(|m| m.schema.as_ref()) {
-                        let key = component_key(reference).ok_or_else(|| GenError::new(&source.file, &format!("{pointer}/get/responses/200"), format!("unsupported `$ref` `{reference}`")))?;
-                        output = Some(key.to_owned());
-                    }
-                }
-            }
+        if path.ends_with("/requests/{request_id}")
+            && let Some(get) = &item.get
+            && let Some(ReferenceOr::Item(response)) = get.responses.responses.get(&StatusCode::Code(200))
+            && let Some(ReferenceOr::Reference { reference }) =
+                response.content.get("application/json").and_then(|m| m.schema.as_ref())
+        {
+            let key = component_key(reference).ok_or_else(|| {
+                GenError::new(&source.file, &format!("{pointer}/get/responses/200"), format!("unsupported `$ref` `{reference}`"))
+            })?;
+            output = Some(key.to_owned());
         }
     }
     let input = input.ok_or_else(|| GenError::new(&source.file, "/paths", "no POST operation with an `application/json` request body `$ref` (the queue submit path)"))?;

@@ -85,10 +85,11 @@ pub fn constant(raw: &str) -> String {
 pub fn string_variant(wire: &str) -> String {
     let trimmed = wire.trim();
     // "1080p" → P1080
-    if let Some(num) = trimmed.strip_suffix('p') {
-        if !num.is_empty() && num.chars().all(|c| c.is_ascii_digit()) {
-            return format!("P{num}");
-        }
+    if let Some(num) = trimmed.strip_suffix('p')
+        && !num.is_empty()
+        && num.chars().all(|c| c.is_ascii_digit())
+    {
+        return format!("P{num}");
     }
     let camel = camel_words(trimmed);
     if camel.is_empty() {

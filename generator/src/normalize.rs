@@ -76,10 +76,10 @@ fn schema_object(map: &mut Map<String, Value>) {
     ref_with_siblings(map);
     rename(map, "examples", "x-fal-examples");
     if let Some(value) = map.remove("const") {
-        if !map.contains_key("type") {
-            if let Some(ty) = json_type_of(&value) {
-                map.insert("type".into(), Value::from(ty));
-            }
+        if !map.contains_key("type")
+            && let Some(ty) = json_type_of(&value)
+        {
+            map.insert("type".into(), Value::from(ty));
         }
         map.insert("enum".into(), Value::Array(vec![value]));
     }
@@ -101,12 +101,12 @@ fn rename(map: &mut Map<String, Value>, from: &str, to: &str) {
 
 /// `{$ref, description}` → `{allOf: [{$ref}], description}`.
 fn ref_with_siblings(map: &mut Map<String, Value>) {
-    if map.len() > 1 {
-        if let Some(reference) = map.remove("$ref") {
-            let mut only_ref = Map::new();
-            only_ref.insert("$ref".into(), reference);
-            map.insert("allOf".into(), Value::Array(vec![Value::Object(only_ref)]));
-        }
+    if map.len() > 1
+        && let Some(reference) = map.remove("$ref")
+    {
+        let mut only_ref = Map::new();
+        only_ref.insert("$ref".into(), reference);
+        map.insert("allOf".into(), Value::Array(vec![Value::Object(only_ref)]));
     }
 }
 
