@@ -92,7 +92,7 @@ pub fn lower(sources: &[Source]) -> Result<Lowered, GenError> {
 /// Parses JSON, normalizes fal's habits, and reads the result with `openapiv3`.
 fn parse(source: &Source) -> Result<(Value, OpenAPI), GenError> {
     let mut raw: Value = serde_json::from_str(&source.text).map_err(|e| {
-        GenError::new(&source.file, "", format!("not valid JSON (line {}, column {}): {e}", e.line(), e.column()))
+        GenError::new(&source.file, "", format!("not valid JSON: {e}"))
     })?;
     if !raw.is_object() {
         return Err(GenError::new(&source.file, "", "an OpenAPI document must be a JSON object"));

@@ -32,7 +32,13 @@ fn words(raw: &str) -> Vec<&str> {
 /// (`landscape_16_9` → `Landscape16x9`) so they stay readable.
 fn camel_words(raw: &str) -> String {
     let mut out = String::new();
+    let mut previous: Option<&str> = None;
     for word in words(raw) {
+        // "GIF (.gif)" → Gif: a word repeated right after itself adds nothing.
+        if previous.is_some_and(|p| p.eq_ignore_ascii_case(word)) {
+            continue;
+        }
+        previous = Some(word);
         let ends_digit = out.chars().last().is_some_and(|c| c.is_ascii_digit());
         let starts_digit = word.starts_with(|c: char| c.is_ascii_digit());
         if ends_digit && starts_digit {
@@ -171,6 +177,7 @@ mod tests {
     fn enum_values_become_explanatory_variants() {
         assert_eq!(string_variant("X264 (.mp4)"), "X264Mp4");
         assert_eq!(string_variant("PRORES4444 (.mov)"), "Prores4444Mov");
+        assert_eq!(string_variant("GIF (.gif)"), "Gif");
         assert_eq!(string_variant("16:9"), "Ratio16x9");
         assert_eq!(string_variant("1080p"), "P1080");
         assert_eq!(string_variant("landscape_16_9"), "Landscape16x9");
