@@ -1,0 +1,85 @@
+//! Paths and JSON helpers.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+/// The workspace root (the parent of this crate).
+pub fn workspace_root() -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.parent().unwrap_or(here).to_path_buf()
+}
+
+/// The directory of third-party reference material: `$FAL_SHARED_DIR`, else
+/// `../shared` beside the workspace.
+///
+/// # Panics
+///
+/// When the directory does not exist: tests that need it must not pass
+/// silently without it.
+pub fn shared_dir() -> PathBuf {
+    let dir = std::env::var_os("FAL_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("../shared"));
+    assert!(
+        dir.is_dir(),
+        "reference material not found at {}: clone the project beside `shared/` or set FAL_SHARED_DIR",
+        dir.display()
+    );
+    dir
+}
+
+/// The vendored OpenAPI document of an endpoint.
+///
+/// # Panics
+///
+/// When the schema is missing or not JSON.
+pub fn vendored_schema(endpoint_id: &str) -> Value {
+    let path = workspace_root().join(format!("schemas/{endpoint_id}.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// JSON equality where numbers compare by value (`24` equals `24.0`), as
+/// JSON Schema and fal's server treat them.
+pub fn json_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(x), Some(y)) => x == y,
+            _ => x.as_f64() == y.as_f64(),
+        },
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| json_eq(x, y)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// Resolves a local `$ref` (`#/components/schemas/X`) in `doc`.
+pub fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    let mut current = schema;
+    for _ in 0..16 {
+        match current.get("$ref").and_then(Value::as_str) {
+            Some(reference) => match reference.strip_prefix('#').and_then(|p| doc.pointer(p)) {
+                Some(target) => current = target,
+                None => return current,
+            },
+            None => return current,
+        }
+    }
+    current
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_eq;
+    use serde_json::json;
+
+    #[test]
+    fn numbers_compare_by_value() {
+        assert!(json_eq(&json!({"fps": 24, "a": [1.0]}), &json!({"a": [1], "fps": 24.0})));
+        assert!(!json_eq(&json!({"fps": 24}), &json!({"fps": 25})));
+        assert!(!json_eq(&json!({"fps": 24}), &json!({"fps": 24, "x": null})));
+    }
+}

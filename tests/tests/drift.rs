@@ -1,0 +1,117 @@
+//! The drift check: the committed generated code equals the generator's
+//! output, and in a temporary copy of the workspace a hand edit, a changed
+//! schema, a deleted file and an orphan file each make `xtask::check` fail,
+//! while `xtask::regen` repairs them and is idempotent.
+
+use std::fs;
+use std::path::Path;
+
+use integration_tests::support::workspace_root;
+use xtask::Drift;
+
+#[test]
+fn committed_generated_code_is_up_to_date() {
+    let drift = xtask::check(&workspace_root()).expect("check runs");
+    let report: Vec<String> = drift.iter().map(ToString::to_string).collect();
+    assert!(drift.is_empty(), "{}\n{}", report.join("\n"), xtask::drift_advice());
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).expect("create dir");
+    for entry in fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).expect("copy file");
+        }
+    }
+}
+
+/// A temporary workspace with `schemas/` and `generated/src/endpoints/`.
+fn temp_workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = workspace_root();
+    copy_dir(&root.join("schemas"), &dir.path().join("schemas"));
+    copy_dir(&root.join("generated/src/endpoints"), &dir.path().join("generated/src/endpoints"));
+    dir
+}
+
+const EDITED: &str = "endpoints/ltx_2/text_to_video.rs";
+
+#[test]
+fn a_hand_edit_is_drift_with_a_diff() {
+    let dir = temp_workspace();
+    let root = dir.path();
+    assert_eq!(xtask::check(root).expect("check"), Vec::new());
+    let file = root.join("generated/src").join(EDITED);
+    let text = fs::read_to_string(&file).expect("read");
+    fs::write(&file, text.replacen("pub struct Ltx2TextToVideoInput", "pub struct Ltx2TextToVideoInputEdited", 1)).expect("write");
+    let drift = xtask::check(root).expect("check");
+    match drift.as_slice() {
+        [Drift::Stale { path, diff }] => {
+            assert_eq!(path, EDITED);
+            assert!(diff.contains("-pub struct Ltx2TextToVideoInputEdited"), "{diff}");
+            assert!(diff.contains("+pub struct Ltx2TextToVideoInput {"), "{diff}");
+        }
+        other => panic!("expected one stale file, got {other:?}"),
+    }
+    let report = xtask::regen(root).expect("regen");
+    assert_eq!(report.written, vec![EDITED.to_owned()]);
+    assert_eq!(xtask::check(root).expect("check"), Vec::new());
+}
+
+#[test]
+fn a_changed_schema_is_drift() {
+    let dir = temp_workspace();
+    let root = dir.path();
+    let schema = root.join("schemas/fal-ai/ltx-2/text-to-video.json");
+    let text = fs::read_to_string(&schema).expect("read");
+    let changed = text.replacen("\"maxLength\": 5000", "\"maxLength\": 4000", 1);
+    assert_ne!(text, changed, "the schema has the expected maxLength");
+    fs::write(&schema, changed).expect("write");
+    let drift = xtask::check(root).expect("check");
+    assert!(
+        drift.iter().any(|d| matches!(d, Drift::Stale { path, diff } if path == EDITED && diff.contains("4000"))),
+        "{drift:?}"
+    );
+    xtask::regen(root).expect("regen");
+    assert_eq!(xtask::check(root).expect("check"), Vec::new());
+}
+
+#[test]
+fn missing_and_orphan_files_are_drift_and_regen_is_idempotent() {
+    let dir = temp_workspace();
+    let root = dir.path();
+    let src = root.join("generated/src");
+    fs::remove_file(src.join(EDITED)).expect("remove");
+    fs::write(src.join("endpoints/ltx_2/hand_written.rs"), "// not generated\n").expect("write");
+    let drift = xtask::check(root).expect("check");
+    assert!(drift.contains(&Drift::Missing { path: EDITED.to_owned() }), "{drift:?}");
+    assert!(drift.contains(&Drift::Orphan { path: "endpoints/ltx_2/hand_written.rs".to_owned() }), "{drift:?}");
+    assert_eq!(drift.len(), 2, "{drift:?}");
+
+    let first = xtask::regen(root).expect("regen");
+    assert_eq!(first.written, vec![EDITED.to_owned()]);
+    assert_eq!(first.removed, vec!["endpoints/ltx_2/hand_written.rs".to_owned()]);
+    let second = xtask::regen(root).expect("regen");
+    assert!(second.written.is_empty() && second.removed.is_empty(), "second regen changed files: {second:?}");
+    assert_eq!(xtask::check(root).expect("check"), Vec::new());
+}
+
+#[test]
+fn a_bad_schema_names_its_file_and_pointer_and_writes_nothing() {
+    let dir = temp_workspace();
+    let root = dir.path();
+    let schema = root.join("schemas/fal-ai/ltx-2/text-to-video.json");
+    let mut doc: serde_json::Value = serde_json::from_str(&fs::read_to_string(&schema).expect("read")).expect("json");
+    doc["components"]["schemas"]["Ltx2TextToVideoOutput"]["properties"]["video"]["allOf"][0]["$ref"] =
+        serde_json::json!("#/components/schemas/NoSuchFile");
+    fs::write(&schema, serde_json::to_string_pretty(&doc).expect("json")).expect("write");
+    let before = fs::read_to_string(root.join("generated/src").join(EDITED)).expect("read");
+    let error = xtask::regen(root).expect_err("a dangling $ref is an error").to_string();
+    assert!(error.starts_with("schemas/fal-ai/ltx-2/text-to-video.json#/components/schemas/Ltx2TextToVideoOutput/properties/video"), "{error}");
+    assert!(error.contains("NoSuchFile"), "{error}");
+    assert_eq!(fs::read_to_string(root.join("generated/src").join(EDITED)).expect("read"), before);
+}
