@@ -10,7 +10,13 @@ use integration_tests::support::{json_eq, shared_dir};
 #[test]
 fn seed_examples_round_trip_through_the_generated_types() {
     let examples = seeds::examples(&shared_dir().join("seeds"));
-    assert!(examples.len() >= 17, "expected 3 examples on each of 5 seed pages and 2 on the docs page, found {}", examples.len());
+    // Four Markdown pages give a Required Parameters Example, a Full Example and
+    // an Example Response; the plain-text page of fal-ai/ltx-2/extend-video
+    // gives one input and one output example.
+    assert_eq!(examples.len(), 4 * 3 + 2, "seed examples found: {examples:#?}");
+    for page in ["000", "001", "002", "003", "004"] {
+        assert!(examples.iter().any(|e| e.file.starts_with(page)), "no example parsed from seed page {page}");
+    }
     let mut failures = Vec::new();
     for example in &examples {
         let Some(endpoint) = ENDPOINTS.iter().find(|e| e.id == example.endpoint_id) else {
