@@ -27,11 +27,7 @@ pub trait Validate {
     fn validate(&self) -> Result<(), ValidationError> {
         let mut violations = Vec::new();
         self.collect_violations("", &mut violations);
-        if violations.is_empty() {
-            Ok(())
-        } else {
-            Err(ValidationError { violations })
-        }
+        if violations.is_empty() { Ok(()) } else { Err(ValidationError { violations }) }
     }
 
     /// Appends the violations of `self` to `out`, with paths prefixed by `path`
@@ -60,11 +56,7 @@ pub struct ValidationError {
 impl fmt::Display for ValidationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let count = self.violations.len();
-        write!(
-            f,
-            "input violates {count} constraint{} of the endpoint's schema",
-            if count == 1 { "" } else { "s" }
-        )?;
+        write!(f, "input violates {count} constraint{} of the endpoint's schema", if count == 1 { "" } else { "s" })?;
         for violation in &self.violations {
             write!(f, "\n  {violation}")?;
         }
@@ -189,11 +181,7 @@ pub mod check {
 
     fn number_with(path: &str, value: f64, shown: Value, bounds: &Bounds, out: &mut Vec<Violation>) {
         let mut fail = |constraint| {
-            out.push(Violation {
-                path: path.to_owned(),
-                constraint,
-                value: shown.clone(),
-            });
+            out.push(Violation { path: path.to_owned(), constraint, value: shown.clone() });
         };
         if let Some(b) = bounds.minimum
             && (value < b || value.is_nan())
@@ -234,13 +222,7 @@ pub mod check {
     }
 
     /// Checks a string's length in characters (Unicode scalar values).
-    pub fn string(
-        path: &str,
-        value: &str,
-        min_length: Option<u64>,
-        max_length: Option<u64>,
-        out: &mut Vec<Violation>,
-    ) {
+    pub fn string(path: &str, value: &str, min_length: Option<u64>, max_length: Option<u64>, out: &mut Vec<Violation>) {
         if min_length.is_none() && max_length.is_none() {
             return;
         }
@@ -249,23 +231,11 @@ pub mod check {
     }
 
     /// Checks an array's length.
-    pub fn items(
-        path: &str,
-        len: usize,
-        min_items: Option<u64>,
-        max_items: Option<u64>,
-        out: &mut Vec<Violation>,
-    ) {
+    pub fn items(path: &str, len: usize, min_items: Option<u64>, max_items: Option<u64>, out: &mut Vec<Violation>) {
         length(path, len as u64, min_items.map(Constraint::MinItems), max_items.map(Constraint::MaxItems), out);
     }
 
-    fn length(
-        path: &str,
-        len: u64,
-        min: Option<Constraint>,
-        max: Option<Constraint>,
-        out: &mut Vec<Violation>,
-    ) {
+    fn length(path: &str, len: u64, min: Option<Constraint>, max: Option<Constraint>, out: &mut Vec<Violation>) {
         if let Some(c @ (Constraint::MinLength(n) | Constraint::MinItems(n))) = min
             && len < n
         {
@@ -343,6 +313,9 @@ mod tests {
                 value: 61.into(),
             }],
         };
-        assert_eq!(err.to_string(), "input violates 1 constraint of the endpoint's schema\n  /fps: must be <= 60, got 61");
+        assert_eq!(
+            err.to_string(),
+            "input violates 1 constraint of the endpoint's schema\n  /fps: must be <= 60, got 61"
+        );
     }
 }

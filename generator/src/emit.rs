@@ -168,7 +168,10 @@ fn family_module(family: &str, endpoints: &[&Endpoint]) -> TokenStream {
             pub use #module::#marker;
         }
     });
-    let doc = format!("Endpoints `{}/…`.", endpoints.first().map(|e| family_prefix(&e.id)).unwrap_or_else(|| family.to_owned()));
+    let doc = format!(
+        "Endpoints `{}/…`.",
+        endpoints.first().map(|e| family_prefix(&e.id)).unwrap_or_else(|| family.to_owned())
+    );
     let doc = doc_lines(&doc);
     quote! {
         #(#![doc = #doc])*
@@ -335,7 +338,9 @@ impl Emitter<'_> {
             return true;
         }
         match &ty.kind {
-            Kind::Named(name) => matches!(self.lookup(name).map(|d| &d.kind), Some(TypeKind::Struct { .. } | TypeKind::Union { .. })),
+            Kind::Named(name) => {
+                matches!(self.lookup(name).map(|d| &d.kind), Some(TypeKind::Struct { .. } | TypeKind::Union { .. }))
+            }
             Kind::Array(item) | Kind::Map(item) => self.is_validated(item),
             _ => false,
         }
@@ -475,9 +480,16 @@ impl Emitter<'_> {
 
             if let DefaultConst::Const { ty: const_ty, expr, accessor, ret } = &default {
                 let const_name = format_ident!("DEFAULT_{}", naming::constant(&field.wire));
-                let const_doc = format!(" The schema's default for [`{0}`](Self::{0}): `{1}`.", field.ident, field.default.as_ref().map(Value::to_string).unwrap_or_default());
+                let const_doc = format!(
+                    " The schema's default for [`{0}`](Self::{0}): `{1}`.",
+                    field.ident,
+                    field.default.as_ref().map(Value::to_string).unwrap_or_default()
+                );
                 let accessor_name = format_ident!("{}_or_default", bare);
-                let accessor_doc = format!(" [`{0}`](Self::{0}), or [`Self::{1}`] when unset (what fal uses then).", field.ident, const_name);
+                let accessor_doc = format!(
+                    " [`{0}`](Self::{0}), or [`Self::{1}`] when unset (what fal uses then).",
+                    field.ident, const_name
+                );
                 let body = accessor;
                 consts.push(quote! {
                     #[doc = #const_doc]
@@ -520,7 +532,8 @@ impl Emitter<'_> {
                 new_doc_required.join(", ")
             )
         };
-        let (path_param, out_param) = if checks.is_empty() { (quote!(_path), quote!(_out)) } else { (quote!(path), quote!(out)) };
+        let (path_param, out_param) =
+            if checks.is_empty() { (quote!(_path), quote!(_out)) } else { (quote!(path), quote!(out)) };
         let doc = doc_lines(doc);
         let derive_default = if new_params.is_empty() { quote!(Default,) } else { quote!() };
         quote! {
@@ -556,7 +569,8 @@ impl Emitter<'_> {
         match &ty.kind {
             Kind::Integer | Kind::Number if c.has_numeric() => {
                 let bounds = bounds_expr(c);
-                let func = if matches!(ty.kind, Kind::Integer) { quote!(check::integer) } else { quote!(check::number) };
+                let func =
+                    if matches!(ty.kind, Kind::Integer) { quote!(check::integer) } else { quote!(check::number) };
                 stmts.push(quote!(#func(#path, *#value, &#bounds, out);));
             }
             Kind::String if c.min_length.is_some() || c.max_length.is_some() => {
@@ -607,10 +621,9 @@ impl Emitter<'_> {
         });
         if let Some(value) = &field.default {
             match default {
-                DefaultConst::Const { .. } => facts.push(format!(
-                    "Default: `{value}` ([`Self::DEFAULT_{}`]).",
-                    naming::constant(&field.wire)
-                )),
+                DefaultConst::Const { .. } => {
+                    facts.push(format!("Default: `{value}` ([`Self::DEFAULT_{}`]).", naming::constant(&field.wire)))
+                }
                 DefaultConst::DocOnly => facts.push(format!("Default: `{value}`.")),
             }
         }
@@ -630,7 +643,11 @@ impl Emitter<'_> {
         if let Kind::Json { reason: Some(reason) } = &field.ty.kind {
             facts.push(format!("Untyped (`serde_json::Value`): {}.", doc_text(reason)));
         }
-        facts.push(format!("Schema: `{}/properties/{}`.", def.pointer, field.wire.replace('~', "~0").replace('/', "~1")));
+        facts.push(format!(
+            "Schema: `{}/properties/{}`.",
+            def.pointer,
+            field.wire.replace('~', "~0").replace('/', "~1")
+        ));
         doc.push_str("\n\n");
         doc.push_str(&facts.iter().map(|f| format!("- {f}")).collect::<Vec<_>>().join("\n"));
         doc
@@ -670,7 +687,9 @@ impl Emitter<'_> {
                     quote!(&[#item_ty]),
                 ))
             }
-            (Kind::Named(name), _) => self.named_const(name, value).map(|expr| (base.clone(), expr, unwrap, base.clone())),
+            (Kind::Named(name), _) => {
+                self.named_const(name, value).map(|expr| (base.clone(), expr, unwrap, base.clone()))
+            }
             _ => None,
         };
         match result {
@@ -719,7 +738,11 @@ impl Emitter<'_> {
         let all_doc = " Every value the schema lists, in its order.";
         let as_str_doc = " The value as sent on the wire.";
         if open {
-            let unknown = if idents.iter().any(|i| i == "Unknown") { format_ident!("Unknown2") } else { format_ident!("Unknown") };
+            let unknown = if idents.iter().any(|i| i == "Unknown") {
+                format_ident!("Unknown2")
+            } else {
+                format_ident!("Unknown")
+            };
             let doc = doc_lines(doc);
             return quote! {
                 #(#[doc = #doc])*
@@ -868,7 +891,11 @@ impl Emitter<'_> {
                 Kind::Named(n) => format!(" A {}.", self.link(n)),
                 _ => {
                     let facts = constraint_facts(&v.ty);
-                    if facts.is_empty() { format!(" A `{ty}` value.") } else { format!(" A `{ty}` value: {}", facts.join(" ")) }
+                    if facts.is_empty() {
+                        format!(" A `{ty}` value.")
+                    } else {
+                        format!(" A `{ty}` value: {}", facts.join(" "))
+                    }
                 }
             };
             items.push(quote! {
@@ -929,15 +956,22 @@ impl Emitter<'_> {
             let TypeKind::Struct { fields } = &def.kind else { continue };
             let ty = self.type_path(&TypeName { scope, name: def.name.clone() });
             for field in fields {
-                if field.default.is_none() || !matches!(self.default_const(def, field, &mut Vec::new()), DefaultConst::Const { .. }) {
+                if field.default.is_none()
+                    || !matches!(self.default_const(def, field, &mut Vec::new()), DefaultConst::Const { .. })
+                {
                     continue;
                 }
                 let const_name = format_ident!("DEFAULT_{}", naming::constant(&field.wire));
-                let pointer = format!("{}/properties/{}", def.pointer, field.wire.replace('~', "~0").replace('/', "~1"));
-                entries.push(quote!((#pointer, serde_json::to_value(#ty::#const_name).unwrap_or(serde_json::Value::Null))));
+                let pointer =
+                    format!("{}/properties/{}", def.pointer, field.wire.replace('~', "~0").replace('/', "~1"));
+                entries.push(
+                    quote!((#pointer, serde_json::to_value(#ty::#const_name).unwrap_or(serde_json::Value::Null))),
+                );
             }
         }
-        let doc = format!("{doc}: `(JSON Pointer of the property in the document, value of the generated constant)`.\n\nUsed by the test suite to prove every constant equals the schema.");
+        let doc = format!(
+            "{doc}: `(JSON Pointer of the property in the document, value of the generated constant)`.\n\nUsed by the test suite to prove every constant equals the schema."
+        );
         let doc = doc_lines(&doc);
         quote! {
             #(#[doc = #doc])*
@@ -957,7 +991,8 @@ fn bounds_expr(c: &Constraints) -> TokenStream {
         }
         None => quote!(None),
     };
-    let (min, max, xmin, xmax, mult) = (f(c.minimum), f(c.maximum), f(c.exclusive_minimum), f(c.exclusive_maximum), f(c.multiple_of));
+    let (min, max, xmin, xmax, mult) =
+        (f(c.minimum), f(c.maximum), f(c.exclusive_minimum), f(c.exclusive_maximum), f(c.multiple_of));
     quote! {
         check::Bounds {
             minimum: #min,
@@ -1044,7 +1079,9 @@ pub fn doc_text(text: &str) -> String {
             match url_start {
                 Some(start) => {
                     let (before, rest) = word.split_at(start);
-                    let end = rest.find(|c: char| c.is_whitespace() || matches!(c, ')' | '>' | '"' | '\'')).unwrap_or(rest.len());
+                    let end = rest
+                        .find(|c: char| c.is_whitespace() || matches!(c, ')' | '>' | '"' | '\''))
+                        .unwrap_or(rest.len());
                     let url = rest[..end].trim_end_matches(['.', ',', ';', ':']);
                     let after = &word[start + url.len()..];
                     words.push(format!("{}<{url}>{}", escape_md(before), escape_md(after)));

@@ -20,15 +20,13 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use indexmap::IndexMap;
-use openapiv3::{
-    AdditionalProperties, OpenAPI, ReferenceOr, Schema, SchemaKind, StatusCode, Type as OaType,
-};
+use openapiv3::{AdditionalProperties, OpenAPI, ReferenceOr, Schema, SchemaKind, StatusCode, Type as OaType};
 use serde_json::Value;
 
 use crate::error::{GenError, Note, pointer_join};
 use crate::ir::{
-    Api, Constraints, Endpoint, Field, IntegerVariant, Kind, Scope, StringVariant, Type, TypeDef,
-    TypeKind, TypeName, UnionVariant,
+    Api, Constraints, Endpoint, Field, IntegerVariant, Kind, Scope, StringVariant, Type, TypeDef, TypeKind, TypeName,
+    UnionVariant,
 };
 use crate::naming::{self, IntegerUnit};
 use crate::normalize;
@@ -68,7 +66,11 @@ pub fn lower(sources: &[Source]) -> Result<Lowered, GenError> {
     sorted.sort_by(|a, b| a.endpoint_id.cmp(&b.endpoint_id));
     for pair in sorted.windows(2) {
         if pair[0].endpoint_id == pair[1].endpoint_id {
-            return Err(GenError::new(&pair[1].file, "", format!("endpoint id `{}` is listed twice", pair[1].endpoint_id)));
+            return Err(GenError::new(
+                &pair[1].file,
+                "",
+                format!("endpoint id `{}` is listed twice", pair[1].endpoint_id),
+            ));
         }
     }
 
@@ -91,9 +93,8 @@ pub fn lower(sources: &[Source]) -> Result<Lowered, GenError> {
 
 /// Parses JSON, normalizes fal's habits, and reads the result with `openapiv3`.
 fn parse(source: &Source) -> Result<(Value, OpenAPI), GenError> {
-    let mut raw: Value = serde_json::from_str(&source.text).map_err(|e| {
-        GenError::new(&source.file, "", format!("not valid JSON: {e}"))
-    })?;
+    let mut raw: Value = serde_json::from_str(&source.text)
+        .map_err(|e| GenError::new(&source.file, "", format!("not valid JSON: {e}")))?;
     if !raw.is_object() {
         return Err(GenError::new(&source.file, "", "an OpenAPI document must be a JSON object"));
     }
@@ -202,25 +203,30 @@ impl<'a> DocLowerer<'a> {
     fn component(&self, key: &str, pointer: &str) -> Result<&'a Schema, GenError> {
         let mut key = key.to_owned();
         for _ in 0..32 {
-            let found = self
-                .components()
-                .and_then(|c| c.get(&key))
-                .ok_or_else(|| self.err(pointer, format!("`$ref` to `{COMPONENT_PREFIX}{key}`, which the document does not define")))?;
+            let found = self.components().and_then(|c| c.get(&key)).ok_or_else(|| {
+                self.err(pointer, format!("`$ref` to `{COMPONENT_PREFIX}{key}`, which the document does not define"))
+            })?;
             match found {
                 ReferenceOr::Item(schema) => return Ok(schema),
-                ReferenceOr::Reference { reference } => key = component_key(reference).ok_or_else(|| self.unsupported_ref(reference, pointer))?.to_owned(),
+                ReferenceOr::Reference { reference } => {
+                    key = component_key(reference).ok_or_else(|| self.unsupported_ref(reference, pointer))?.to_owned()
+                }
             }
         }
         Err(self.err(pointer, format!("`$ref` chain from `{key}` does not end")))
     }
 
     fn unsupported_ref(&self, reference: &str, pointer: &str) -> GenError {
-        self.err(pointer, format!("unsupported `$ref` `{reference}`: only `{COMPONENT_PREFIX}<key>` references are supported"))
+        self.err(
+            pointer,
+            format!("unsupported `$ref` `{reference}`: only `{COMPONENT_PREFIX}<key>` references are supported"),
+        )
     }
 
     fn lower_endpoint(&mut self) -> Result<Endpoint, GenError> {
         let id = self.source.endpoint_id.clone();
-        let (family, module) = module_path(&id).ok_or_else(|| self.err("", format!("`{id}` is not an endpoint id of the form `owner/alias[/path]`")))?;
+        let (family, module) = module_path(&id)
+            .ok_or_else(|| self.err("", format!("`{id}` is not an endpoint id of the form `owner/alias[/path]`")))?;
         let input = naming::type_name(&self.input_key);
         let output = naming::type_name(&self.output_key);
         let marker = marker_name(&self.input_key, &id);
@@ -270,15 +276,26 @@ impl<'a> DocLowerer<'a> {
     fn lower_component_struct(&mut self, key: &str, name: &str, target: Target, output: bool) -> Result<(), GenError> {
         let pointer = format!("/components/schemas/{}", key.replace('~', "~0").replace('/', "~1"));
         let schema = self.component(key, &pointer)?;
-        let ctx = Ctx { target: target.clone(), parent: name.to_owned(), property: String::new(), output, description: None };
+        let ctx =
+            Ctx { target: target.clone(), parent: name.to_owned(), property: String::new(), output, description: None };
         match flat(schema) {
             Some(f) if f.is_object() => {
                 // Placeholder first: inline types follow their parent, and a
                 // recursive reference finds the name taken.
-                let placeholder = TypeDef { name: name.to_owned(), docs: None, pointer: String::new(), kind: TypeKind::Struct { fields: Vec::new() } };
+                let placeholder = TypeDef {
+                    name: name.to_owned(),
+                    docs: None,
+                    pointer: String::new(),
+                    kind: TypeKind::Struct { fields: Vec::new() },
+                };
                 self.push_def(&target, placeholder);
                 let fields = self.lower_fields(schema, &f, &pointer, name, &ctx)?;
-                let def = TypeDef { name: name.to_owned(), docs: schema_docs(schema), pointer: format!("#{pointer}"), kind: TypeKind::Struct { fields } };
+                let def = TypeDef {
+                    name: name.to_owned(),
+                    docs: schema_docs(schema),
+                    pointer: format!("#{pointer}"),
+                    kind: TypeKind::Struct { fields },
+                };
                 self.replace_def(&target, def);
             }
             _ if target == Target::Local => {
@@ -289,7 +306,12 @@ impl<'a> DocLowerer<'a> {
                 // else is wrapped in a one-branch untagged union named after it.
                 let ty = self.lower_schema_item(schema, &pointer, &ctx)?;
                 if !matches!(&ty.kind, Kind::Named(n) if n.name == name) {
-                    let def = TypeDef { name: name.to_owned(), docs: schema_docs(schema), pointer: format!("#{pointer}"), kind: TypeKind::Union { variants: vec![UnionVariant { ident: "Value".to_owned(), ty }] } };
+                    let def = TypeDef {
+                        name: name.to_owned(),
+                        docs: schema_docs(schema),
+                        pointer: format!("#{pointer}"),
+                        kind: TypeKind::Union { variants: vec![UnionVariant { ident: "Value".to_owned(), ty }] },
+                    };
                     self.push_def(&target, def);
                 }
             }
@@ -297,7 +319,14 @@ impl<'a> DocLowerer<'a> {
         Ok(())
     }
 
-    fn lower_fields(&mut self, schema: &'a Schema, f: &Flat<'a>, pointer: &str, parent: &str, ctx: &Ctx) -> Result<Vec<Field>, GenError> {
+    fn lower_fields(
+        &mut self,
+        schema: &'a Schema,
+        f: &Flat<'a>,
+        pointer: &str,
+        parent: &str,
+        ctx: &Ctx,
+    ) -> Result<Vec<Field>, GenError> {
         let Some(props) = f.properties else { return Ok(Vec::new()) };
         let mut order: Vec<&str> = Vec::new();
         if let Some(Value::Array(listed)) = schema.schema_data.extensions.get("x-fal-order-properties") {
@@ -402,7 +431,12 @@ impl<'a> DocLowerer<'a> {
         }
     }
 
-    fn lower_boxed(&mut self, schema: &'a ReferenceOr<Box<Schema>>, pointer: &str, ctx: &Ctx) -> Result<Type, GenError> {
+    fn lower_boxed(
+        &mut self,
+        schema: &'a ReferenceOr<Box<Schema>>,
+        pointer: &str,
+        ctx: &Ctx,
+    ) -> Result<Type, GenError> {
         match schema {
             ReferenceOr::Reference { reference } => self.lower_ref(reference, pointer),
             ReferenceOr::Item(schema) => self.lower_schema_item(schema, pointer, ctx),
@@ -473,8 +507,13 @@ impl<'a> DocLowerer<'a> {
             }
             Some("object") => match f.additional {
                 Some(AdditionalProperties::Schema(value)) => {
-                    let value_ctx = Ctx { property: format!("{}Value", ctx.property), description: None, ..ctx.clone() };
-                    Kind::Map(Box::new(self.lower_schema(value, &format!("{pointer}/additionalProperties"), &value_ctx)?))
+                    let value_ctx =
+                        Ctx { property: format!("{}Value", ctx.property), description: None, ..ctx.clone() };
+                    Kind::Map(Box::new(self.lower_schema(
+                        value,
+                        &format!("{pointer}/additionalProperties"),
+                        &value_ctx,
+                    )?))
                 }
                 _ => Kind::Json { reason: None },
             },
@@ -519,26 +558,50 @@ impl<'a> DocLowerer<'a> {
             }
         }
         let unit = IntegerUnit::infer(&naming::snake(&ctx.property), ctx.description.as_deref());
-        let variants = values.into_iter().map(|value| IntegerVariant { ident: naming::integer_variant(value, unit), value }).collect();
+        let variants = values
+            .into_iter()
+            .map(|value| IntegerVariant { ident: naming::integer_variant(value, unit), value })
+            .collect();
         Ok(Kind::Named(self.add_inline(TypeKind::IntegerEnum { variants }, schema, pointer, ctx)))
     }
 
     fn inline_struct(&mut self, schema: &'a Schema, f: &Flat<'a>, pointer: &str, ctx: &Ctx) -> Result<Kind, GenError> {
         // Name first, so nested inline types can use it as their parent.
         let name = self.pick_name(ctx, None);
-        let placeholder = TypeDef { name: name.clone(), docs: None, pointer: format!("#{pointer}"), kind: TypeKind::Struct { fields: Vec::new() } };
+        let placeholder = TypeDef {
+            name: name.clone(),
+            docs: None,
+            pointer: format!("#{pointer}"),
+            kind: TypeKind::Struct { fields: Vec::new() },
+        };
         self.push_def(&ctx.target, placeholder);
         let fields = self.lower_fields(schema, f, pointer, &name, &Ctx { parent: name.clone(), ..ctx.clone() })?;
-        let def = TypeDef { name: name.clone(), docs: schema_docs(schema), pointer: format!("#{pointer}"), kind: TypeKind::Struct { fields } };
+        let def = TypeDef {
+            name: name.clone(),
+            docs: schema_docs(schema),
+            pointer: format!("#{pointer}"),
+            kind: TypeKind::Struct { fields },
+        };
         self.replace_def(&ctx.target, def);
         Ok(Kind::Named(TypeName { scope: scope_of(&ctx.target), name }))
     }
 
-    fn lower_union(&mut self, branches: &'a [ReferenceOr<Schema>], pointer: &str, schema: &Schema, ctx: &Ctx) -> Result<Type, GenError> {
+    fn lower_union(
+        &mut self,
+        branches: &'a [ReferenceOr<Schema>],
+        pointer: &str,
+        schema: &Schema,
+        ctx: &Ctx,
+    ) -> Result<Type, GenError> {
         let union_name = self.pick_name(ctx, None);
         let mut lowered = Vec::new();
         for (i, branch) in branches.iter().enumerate() {
-            let branch_ctx = Ctx { parent: union_name.clone(), property: format!("{}Preset", ctx.property), description: None, ..ctx.clone() };
+            let branch_ctx = Ctx {
+                parent: union_name.clone(),
+                property: format!("{}Preset", ctx.property),
+                description: None,
+                ..ctx.clone()
+            };
             let ty = self.lower_schema(branch, &format!("{pointer}/{i}"), &branch_ctx)?;
             lowered.push(ty);
         }
@@ -554,7 +617,12 @@ impl<'a> DocLowerer<'a> {
         };
         naming::dedupe(&mut idents);
         let variants = idents.into_iter().zip(lowered).map(|(ident, ty)| UnionVariant { ident, ty }).collect();
-        let def = TypeDef { name: union_name.clone(), docs: schema_docs(schema), pointer: format!("#{pointer}"), kind: TypeKind::Union { variants } };
+        let def = TypeDef {
+            name: union_name.clone(),
+            docs: schema_docs(schema),
+            pointer: format!("#{pointer}"),
+            kind: TypeKind::Union { variants },
+        };
         self.replace_def(&ctx.target, def);
         Ok(Type::plain(Kind::Named(TypeName { scope: scope_of(&ctx.target), name: union_name })))
     }
@@ -576,7 +644,9 @@ impl<'a> DocLowerer<'a> {
     }
 
     fn insert_or_reuse(&mut self, target: &Target, mut def: TypeDef, ctx: &Ctx) -> String {
-        let existing = |this: &Self, name: &str| -> Option<TypeKind> { this.defs(target).iter().find(|d| d.name == name).map(|d| d.kind.clone()) };
+        let existing = |this: &Self, name: &str| -> Option<TypeKind> {
+            this.defs(target).iter().find(|d| d.name == name).map(|d| d.kind.clone())
+        };
         let preferred = self.preferred_name(ctx);
         for candidate in [preferred.clone(), format!("{}{}", ctx.parent, ctx.property)] {
             if matches!(target, Target::Local) && self.reserved_local.contains(&candidate) {
@@ -609,7 +679,10 @@ impl<'a> DocLowerer<'a> {
     /// A fresh name (a numeric suffix if needed), reserved with a placeholder.
     fn pick_name(&mut self, ctx: &Ctx, base: Option<String>) -> String {
         let base = base.unwrap_or_else(|| self.preferred_name(ctx));
-        let taken = |this: &Self, n: &str| this.defs(&ctx.target).iter().any(|d| d.name == n) || (ctx.target == Target::Local && this.reserved_local.contains(n));
+        let taken = |this: &Self, n: &str| {
+            this.defs(&ctx.target).iter().any(|d| d.name == n)
+                || (ctx.target == Target::Local && this.reserved_local.contains(n))
+        };
         let mut name = base.clone();
         if taken(self, &name) {
             name = format!("{}{}", ctx.parent, ctx.property);
@@ -619,7 +692,12 @@ impl<'a> DocLowerer<'a> {
             name = format!("{base}{n}");
             n += 1;
         }
-        let placeholder = TypeDef { name: name.clone(), docs: None, pointer: String::new(), kind: TypeKind::Struct { fields: Vec::new() } };
+        let placeholder = TypeDef {
+            name: name.clone(),
+            docs: None,
+            pointer: String::new(),
+            kind: TypeKind::Struct { fields: Vec::new() },
+        };
         self.push_def(&ctx.target, placeholder);
         name
     }
@@ -848,7 +926,11 @@ fn find_io(source: &Source, doc: &OpenAPI) -> Result<(String, String), GenError>
                 body.content.get("application/json").and_then(|m| m.schema.as_ref())
         {
             let key = component_key(reference).ok_or_else(|| {
-                GenError::new(&source.file, &format!("{pointer}/post/requestBody"), format!("unsupported `$ref` `{reference}`"))
+                GenError::new(
+                    &source.file,
+                    &format!("{pointer}/post/requestBody"),
+                    format!("unsupported `$ref` `{reference}`"),
+                )
             })?;
             input = Some(key.to_owned());
         }
@@ -859,13 +941,29 @@ fn find_io(source: &Source, doc: &OpenAPI) -> Result<(String, String), GenError>
                 response.content.get("application/json").and_then(|m| m.schema.as_ref())
         {
             let key = component_key(reference).ok_or_else(|| {
-                GenError::new(&source.file, &format!("{pointer}/get/responses/200"), format!("unsupported `$ref` `{reference}`"))
+                GenError::new(
+                    &source.file,
+                    &format!("{pointer}/get/responses/200"),
+                    format!("unsupported `$ref` `{reference}`"),
+                )
             })?;
             output = Some(key.to_owned());
         }
     }
-    let input = input.ok_or_else(|| GenError::new(&source.file, "/paths", "no POST operation with an `application/json` request body `$ref` (the queue submit path)"))?;
-    let output = output.ok_or_else(|| GenError::new(&source.file, "/paths", "no GET `…/requests/{request_id}` operation whose 200 response is a `$ref` (the queue result path)"))?;
+    let input = input.ok_or_else(|| {
+        GenError::new(
+            &source.file,
+            "/paths",
+            "no POST operation with an `application/json` request body `$ref` (the queue submit path)",
+        )
+    })?;
+    let output = output.ok_or_else(|| {
+        GenError::new(
+            &source.file,
+            "/paths",
+            "no GET `…/requests/{request_id}` operation whose 200 response is a `$ref` (the queue result path)",
+        )
+    })?;
     Ok((input, output))
 }
 
@@ -875,7 +973,9 @@ fn find_io(source: &Source, doc: &OpenAPI) -> Result<(String, String), GenError>
 pub fn module_path(id: &str) -> Option<(String, String)> {
     let segments: Vec<&str> = id.split('/').collect();
     let (owner, alias, rest) = match segments.as_slice() {
-        [ns, owner, alias, rest @ ..] if *ns == "workflows" || *ns == "comfy" => (format!("{ns}-{owner}"), *alias, rest),
+        [ns, owner, alias, rest @ ..] if *ns == "workflows" || *ns == "comfy" => {
+            (format!("{ns}-{owner}"), *alias, rest)
+        }
         [owner, alias, rest @ ..] => ((*owner).to_owned(), *alias, rest),
         _ => return None,
     };
@@ -933,7 +1033,11 @@ fn merge_shared(endpoints: &mut [Endpoint], bundles: Vec<Vec<Bundle>>) -> Result
         rename_in_def(&mut def, &renames[user]);
         if !seen.insert(def.name.clone()) {
             let endpoint = &endpoints[user];
-            return Err(GenError::new(&endpoint.source, def.pointer.trim_start_matches('#'), format!("shared type name `{}` is produced twice; rename one of the components", def.name)));
+            return Err(GenError::new(
+                &endpoint.source,
+                def.pointer.trim_start_matches('#'),
+                format!("shared type name `{}` is produced twice; rename one of the components", def.name),
+            ));
         }
         out.push(def);
     }
@@ -997,8 +1101,10 @@ impl Flat<'_> {
     }
 
     fn constraints(&self) -> Constraints {
-        let (minimum, exclusive_minimum) = if self.exclusive_minimum { (None, self.minimum) } else { (self.minimum, None) };
-        let (maximum, exclusive_maximum) = if self.exclusive_maximum { (None, self.maximum) } else { (self.maximum, None) };
+        let (minimum, exclusive_minimum) =
+            if self.exclusive_minimum { (None, self.minimum) } else { (self.minimum, None) };
+        let (maximum, exclusive_maximum) =
+            if self.exclusive_maximum { (None, self.maximum) } else { (self.maximum, None) };
         Constraints {
             minimum,
             maximum,

@@ -8,19 +8,35 @@ use heck::{ToSnakeCase, ToUpperCamelCase};
 
 /// Rust keywords (2024 edition, strict and reserved) that cannot be identifiers.
 const KEYWORDS: &[&str] = &[
-    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate", "do",
-    "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let",
-    "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return",
-    "self", "Self", "static", "struct", "super", "trait", "true", "try", "type", "typeof", "unsafe",
-    "unsized", "use", "virtual", "where", "while", "yield",
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate", "do", "dyn", "else",
+    "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "macro", "match", "mod",
+    "move", "mut", "override", "priv", "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait",
+    "true", "try", "type", "typeof", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
 ];
 
 /// Type names the generated code uses unqualified; a schema type with one of
 /// these names gets a `Type` suffix so it cannot shadow them.
 const RESERVED_TYPES: &[&str] = &[
-    "Option", "Some", "None", "Vec", "String", "Box", "Result", "Ok", "Err", "Value", "Map",
-    "Validate", "Violation", "Endpoint", "EndpointInput", "Serialize", "Deserialize", "Bounds",
-    "Default", "Self",
+    "Option",
+    "Some",
+    "None",
+    "Vec",
+    "String",
+    "Box",
+    "Result",
+    "Ok",
+    "Err",
+    "Value",
+    "Map",
+    "Validate",
+    "Violation",
+    "Endpoint",
+    "EndpointInput",
+    "Serialize",
+    "Deserialize",
+    "Bounds",
+    "Default",
+    "Self",
 ];
 
 /// Splits a wire name into alphanumeric words.
@@ -52,8 +68,7 @@ fn camel_words(raw: &str) -> String {
 /// A type name: a component key stays as written when it is already a valid
 /// UpperCamelCase identifier (`LoRAInput`), else it is converted.
 pub fn type_name(raw: &str) -> String {
-    let valid = raw.starts_with(|c: char| c.is_ascii_uppercase())
-        && raw.chars().all(|c| c.is_ascii_alphanumeric());
+    let valid = raw.starts_with(|c: char| c.is_ascii_uppercase()) && raw.chars().all(|c| c.is_ascii_alphanumeric());
     let mut name = if valid { raw.to_owned() } else { camel_words(raw) };
     if name.is_empty() {
         name = "Unnamed".to_owned();
@@ -103,7 +118,8 @@ pub fn string_variant(wire: &str) -> String {
     }
     if camel.starts_with(|c: char| c.is_ascii_digit()) {
         // "16:9" → Ratio16x9; other numbers → V…
-        let ratio = trimmed.split(':').count() == 2 && trimmed.split(':').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+        let ratio = trimmed.split(':').count() == 2
+            && trimmed.split(':').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
         return if ratio { format!("Ratio{camel}") } else { format!("V{camel}") };
     }
     camel

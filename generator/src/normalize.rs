@@ -252,7 +252,8 @@ mod tests {
 
     #[test]
     fn nested_schemas_are_normalized() {
-        let v = norm(json!({"type": "object", "properties": {"a": {"type": "array", "items": {"exclusiveMaximum": 3}}}}));
+        let v =
+            norm(json!({"type": "object", "properties": {"a": {"type": "array", "items": {"exclusiveMaximum": 3}}}}));
         assert_eq!(v.pointer("/properties/a/items"), Some(&json!({"maximum": 3, "exclusiveMaximum": true})));
     }
 }

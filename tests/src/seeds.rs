@@ -54,7 +54,9 @@ fn page_examples(file: &str, text: &str) -> Vec<SeedExample> {
         out.push(SeedExample { file: file.to_owned(), endpoint_id: endpoint_id.to_owned(), label, is_input, json });
     };
     if let Some(id) = text.lines().find_map(|l| l.strip_prefix("- **Model ID**: `")).and_then(|l| l.strip_suffix('`')) {
-        for (label, is_input) in [("Required Parameters Example", true), ("Full Example", true), ("Example Response", false)] {
+        for (label, is_input) in
+            [("Required Parameters Example", true), ("Full Example", true), ("Example Response", false)]
+        {
             let marker = format!("**{label}**:");
             let start = text.find(&marker).unwrap_or_else(|| panic!("{file}: no {label}"));
             let json = first_object(&text[start..]).unwrap_or_else(|| panic!("{file}: {label} is not JSON"));

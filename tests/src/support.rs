@@ -18,9 +18,8 @@ pub fn workspace_root() -> PathBuf {
 /// When the directory does not exist: tests that need it must not pass
 /// silently without it.
 pub fn shared_dir() -> PathBuf {
-    let dir = std::env::var_os("FAL_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("../shared"));
+    let dir =
+        std::env::var_os("FAL_SHARED_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("../shared"));
     assert!(
         dir.is_dir(),
         "reference material not found at {}: clone the project beside `shared/` or set FAL_SHARED_DIR",

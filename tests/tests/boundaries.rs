@@ -79,7 +79,11 @@ fn branches<'a>(doc: &'a Value, schema: &'a Value) -> Vec<&'a Value> {
     }
     for key in ["anyOf", "oneOf"] {
         if let Some(list) = schema.get(key).and_then(Value::as_array) {
-            return list.iter().filter(|b| b.get("type").and_then(Value::as_str) != Some("null")).flat_map(|b| branches(doc, b)).collect();
+            return list
+                .iter()
+                .filter(|b| b.get("type").and_then(Value::as_str) != Some("null"))
+                .flat_map(|b| branches(doc, b))
+                .collect();
         }
     }
     vec![schema]
@@ -91,7 +95,8 @@ fn num(schema: &Value, key: &str) -> Option<f64> {
 
 /// A small valid value for a schema.
 fn minimal(doc: &Value, schema: &Value) -> Value {
-    let schema = branches(doc, schema).into_iter().find(|b| b.get("enum").is_none()).unwrap_or_else(|| branches(doc, schema)[0]);
+    let schema =
+        branches(doc, schema).into_iter().find(|b| b.get("enum").is_none()).unwrap_or_else(|| branches(doc, schema)[0]);
     if let Some(first) = schema.get("enum").and_then(Value::as_array).and_then(|e| e.first()) {
         return first.clone();
     }
@@ -100,8 +105,12 @@ fn minimal(doc: &Value, schema: &Value) -> Value {
     }
     match schema.get("type").and_then(Value::as_str) {
         Some("string") => json!("a".repeat(schema.get("minLength").and_then(Value::as_u64).unwrap_or(1) as usize)),
-        Some("integer") => json!(num(schema, "minimum").or(num(schema, "exclusiveMinimum").map(|m| m + 1.0)).unwrap_or(0.0) as i64),
-        Some("number") => json!(num(schema, "minimum").or(num(schema, "exclusiveMinimum").map(|m| m + 0.5)).unwrap_or(0.0)),
+        Some("integer") => {
+            json!(num(schema, "minimum").or(num(schema, "exclusiveMinimum").map(|m| m + 1.0)).unwrap_or(0.0) as i64)
+        }
+        Some("number") => {
+            json!(num(schema, "minimum").or(num(schema, "exclusiveMinimum").map(|m| m + 0.5)).unwrap_or(0.0))
+        }
         Some("boolean") => json!(false),
         Some("array") => {
             let n = schema.get("minItems").and_then(Value::as_u64).unwrap_or(0) as usize;
@@ -109,7 +118,9 @@ fn minimal(doc: &Value, schema: &Value) -> Value {
         }
         _ => {
             let mut object = Map::new();
-            if let (Some(props), Some(required)) = (schema.get("properties").and_then(Value::as_object), schema.get("required").and_then(Value::as_array)) {
+            if let (Some(props), Some(required)) =
+                (schema.get("properties").and_then(Value::as_object), schema.get("required").and_then(Value::as_array))
+            {
                 for name in required.iter().filter_map(Value::as_str) {
                     if let Some(prop) = props.get(name) {
                         object.insert(name.to_owned(), minimal(doc, prop));
@@ -129,7 +140,15 @@ fn collect<'a>(doc: &'a Value, schema: &'a Value, path: Vec<Step<'a>>, out: &mut
         let ty = branch.get("type").and_then(Value::as_str);
         let integer = ty == Some("integer");
         let mut push = |rule, ok: Value, bad: Value| out.push(Case { path: path.clone(), rule, ok, bad });
-        let step = |v: f64, up: bool| if integer { if up { v + 1.0 } else { v - 1.0 } } else if up { v.next_up() } else { v.next_down() };
+        let step = |v: f64, up: bool| {
+            if integer {
+                if up { v + 1.0 } else { v - 1.0 }
+            } else if up {
+                v.next_up()
+            } else {
+                v.next_down()
+            }
+        };
         let val = |v: f64| if integer { json!(v as i64) } else { json!(v) };
         if matches!(ty, Some("integer" | "number")) {
             if let Some(m) = num(branch, "minimum") {
@@ -164,10 +183,18 @@ fn collect<'a>(doc: &'a Value, schema: &'a Value, path: Vec<Step<'a>>, out: &mut
         if ty == Some("array") {
             let item = minimal(doc, &branch["items"]);
             if let Some(n) = branch.get("minItems").and_then(Value::as_u64).filter(|n| *n > 0) {
-                push(Rule::MinItems, Value::Array(vec![item.clone(); n as usize]), Value::Array(vec![item.clone(); n as usize - 1]));
+                push(
+                    Rule::MinItems,
+                    Value::Array(vec![item.clone(); n as usize]),
+                    Value::Array(vec![item.clone(); n as usize - 1]),
+                );
             }
             if let Some(n) = branch.get("maxItems").and_then(Value::as_u64) {
-                push(Rule::MaxItems, Value::Array(vec![item.clone(); n as usize]), Value::Array(vec![item; n as usize + 1]));
+                push(
+                    Rule::MaxItems,
+                    Value::Array(vec![item.clone(); n as usize]),
+                    Value::Array(vec![item; n as usize + 1]),
+                );
             }
             if let Some(items) = branch.get("items") {
                 let mut child = path.clone();
@@ -249,20 +276,28 @@ fn run(endpoint: &EndpointDescriptor) -> (usize, Vec<String>) {
         let at = pointer(&case.path);
         let ok = with_value(&doc, &base, &case.path, case.ok.clone());
         if let Err(e) = (endpoint.check_input)(&ok) {
-            failures.push(format!("{} {at} {:?}: value at the bound {} rejected: {e}", endpoint.id, case.rule, case.ok));
+            failures
+                .push(format!("{} {at} {:?}: value at the bound {} rejected: {e}", endpoint.id, case.rule, case.ok));
         }
         let bad = with_value(&doc, &base, &case.path, case.bad.clone());
         match (endpoint.check_input)(&bad) {
             Err(InputError::Invalid(error)) => {
                 if !error.violations.iter().any(|v| v.path == at && case.rule.matches(&v.constraint)) {
-                    failures.push(format!("{} {at} {:?}: {} rejected without the expected violation: {error}", endpoint.id, case.rule, case.bad));
+                    failures.push(format!(
+                        "{} {at} {:?}: {} rejected without the expected violation: {error}",
+                        endpoint.id, case.rule, case.bad
+                    ));
                 }
                 if let Some(stray) = error.violations.iter().find(|v| v.path != at) {
-                    failures.push(format!("{} {at} {:?}: unexpected violation elsewhere: {stray}", endpoint.id, case.rule));
+                    failures
+                        .push(format!("{} {at} {:?}: unexpected violation elsewhere: {stray}", endpoint.id, case.rule));
                 }
             }
-            Err(InputError::Decode(e)) => failures.push(format!("{} {at} {:?}: {} does not even decode: {e}", endpoint.id, case.rule, case.bad)),
-            Ok(_) => failures.push(format!("{} {at} {:?}: value past the bound {} accepted", endpoint.id, case.rule, case.bad)),
+            Err(InputError::Decode(e)) => {
+                failures.push(format!("{} {at} {:?}: {} does not even decode: {e}", endpoint.id, case.rule, case.bad))
+            }
+            Ok(_) => failures
+                .push(format!("{} {at} {:?}: value past the bound {} accepted", endpoint.id, case.rule, case.bad)),
         }
     }
     (cases.len(), failures)

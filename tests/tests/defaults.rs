@@ -15,7 +15,11 @@ fn generated_defaults_equal_the_schema_defaults() {
                 .pointer(pointer.trim_start_matches('#'))
                 .unwrap_or_else(|| panic!("{}: {pointer} does not exist in the schema", endpoint.id));
             let expected = schema.get("default").unwrap_or_else(|| panic!("{}: {pointer} has no default", endpoint.id));
-            assert!(json_eq(&value, expected), "{}: {pointer}: constant is {value}, schema says {expected}", endpoint.id);
+            assert!(
+                json_eq(&value, expected),
+                "{}: {pointer}: constant is {value}, schema says {expected}",
+                endpoint.id
+            );
             checked += 1;
         }
         let in_schema = count_defaults(&doc["components"]["schemas"]);
@@ -29,7 +33,10 @@ fn every_input_default_has_a_constant() {
         let doc = vendored_schema(endpoint.id);
         let input = input_component(&doc);
         let emitted: Vec<String> = (endpoint.defaults)().into_iter().map(|(p, _)| p.to_owned()).collect();
-        let props = doc.pointer(&format!("/components/schemas/{input}/properties")).and_then(Value::as_object).expect("input has properties");
+        let props = doc
+            .pointer(&format!("/components/schemas/{input}/properties"))
+            .and_then(Value::as_object)
+            .expect("input has properties");
         for (name, schema) in props {
             if schema.get("default").is_some_and(|d| !d.is_null()) {
                 let pointer = format!("#/components/schemas/{input}/properties/{name}");
@@ -44,7 +51,9 @@ fn input_component(doc: &Value) -> String {
         .as_object()
         .expect("paths")
         .values()
-        .find_map(|item| item.pointer("/post/requestBody/content/application~1json/schema/$ref").and_then(Value::as_str))
+        .find_map(|item| {
+            item.pointer("/post/requestBody/content/application~1json/schema/$ref").and_then(Value::as_str)
+        })
         .and_then(|reference| reference.rsplit('/').next())
         .expect("the submit operation references the input component")
         .to_owned()
@@ -54,7 +63,8 @@ fn input_component(doc: &Value) -> String {
 fn count_defaults(node: &Value) -> usize {
     match node {
         Value::Object(map) => {
-            usize::from(map.get("default").is_some_and(|d| !d.is_null())) + map.values().map(count_defaults).sum::<usize>()
+            usize::from(map.get("default").is_some_and(|d| !d.is_null()))
+                + map.values().map(count_defaults).sum::<usize>()
         }
         Value::Array(items) => items.iter().map(count_defaults).sum(),
         _ => 0,

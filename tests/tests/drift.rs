@@ -47,7 +47,8 @@ fn a_hand_edit_is_drift_with_a_diff() {
     assert_eq!(xtask::check(root).expect("check"), Vec::new());
     let file = root.join("generated/src").join(EDITED);
     let text = fs::read_to_string(&file).expect("read");
-    fs::write(&file, text.replacen("pub struct Ltx2TextToVideoInput", "pub struct Ltx2TextToVideoInputEdited", 1)).expect("write");
+    fs::write(&file, text.replacen("pub struct Ltx2TextToVideoInput", "pub struct Ltx2TextToVideoInputEdited", 1))
+        .expect("write");
     let drift = xtask::check(root).expect("check");
     match drift.as_slice() {
         [Drift::Stale { path, diff }] => {
@@ -111,7 +112,12 @@ fn a_bad_schema_names_its_file_and_pointer_and_writes_nothing() {
     fs::write(&schema, serde_json::to_string_pretty(&doc).expect("json")).expect("write");
     let before = fs::read_to_string(root.join("generated/src").join(EDITED)).expect("read");
     let error = xtask::regen(root).expect_err("a dangling $ref is an error").to_string();
-    assert!(error.starts_with("schemas/fal-ai/ltx-2/text-to-video.json#/components/schemas/Ltx2TextToVideoOutput/properties/video"), "{error}");
+    assert!(
+        error.starts_with(
+            "schemas/fal-ai/ltx-2/text-to-video.json#/components/schemas/Ltx2TextToVideoOutput/properties/video"
+        ),
+        "{error}"
+    );
     assert!(error.contains("NoSuchFile"), "{error}");
     assert_eq!(fs::read_to_string(root.join("generated/src").join(EDITED)).expect("read"), before);
 }

@@ -20,7 +20,10 @@ fn seed_examples_round_trip_through_the_generated_types() {
     let mut failures = Vec::new();
     for example in &examples {
         let Some(endpoint) = ENDPOINTS.iter().find(|e| e.id == example.endpoint_id) else {
-            failures.push(format!("{} ({}): endpoint `{}` is not generated", example.file, example.label, example.endpoint_id));
+            failures.push(format!(
+                "{} ({}): endpoint `{}` is not generated",
+                example.file, example.label, example.endpoint_id
+            ));
             continue;
         };
         let result = if example.is_input {
@@ -40,5 +43,11 @@ fn seed_examples_round_trip_through_the_generated_types() {
             Err(e) => failures.push(format!("{} {} ({}): {e}", example.endpoint_id, example.label, example.file)),
         }
     }
-    assert!(failures.is_empty(), "{} of {} seed examples failed:\n{}", failures.len(), examples.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} seed examples failed:\n{}",
+        failures.len(),
+        examples.len(),
+        failures.join("\n")
+    );
 }

@@ -12,8 +12,8 @@ use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use fal_codegen::{GenError, Source, generate};
 use fal_codegen::emit::{GENERATED_DIR, Generation, REGEN_COMMAND};
+use fal_codegen::{GenError, Source, generate};
 
 /// What can go wrong in an xtask.
 #[derive(Debug, thiserror::Error)]
@@ -64,7 +64,8 @@ struct Manifest {
 pub fn endpoint_ids(root: &Path) -> Result<Vec<String>, Error> {
     let path = root.join("schemas/endpoints.toml");
     let text = fs::read_to_string(&path).map_err(io(&path))?;
-    let manifest: Manifest = toml::from_str(&text).map_err(|e| Error::Manifest { path: path.clone(), message: e.to_string() })?;
+    let manifest: Manifest =
+        toml::from_str(&text).map_err(|e| Error::Manifest { path: path.clone(), message: e.to_string() })?;
     let mut seen = std::collections::BTreeSet::new();
     for id in &manifest.endpoints {
         if !seen.insert(id) {
@@ -119,7 +120,8 @@ fn files_on_disk(root: &Path) -> Result<BTreeMap<String, String>, Error> {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(Error::Io { path: dir.to_owned(), source: e }),
         };
-        let mut paths: Vec<PathBuf> = entries.map(|e| e.map(|e| e.path()).map_err(io(dir))).collect::<Result<_, _>>()?;
+        let mut paths: Vec<PathBuf> =
+            entries.map(|e| e.map(|e| e.path()).map_err(io(dir))).collect::<Result<_, _>>()?;
         paths.sort();
         for path in paths {
             if path.is_dir() {
@@ -228,9 +230,14 @@ pub enum Drift {
 impl fmt::Display for Drift {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Stale { path, diff } => write!(f, "generated/src/{path} differs from the generator's output:\n{diff}"),
+            Self::Stale { path, diff } => {
+                write!(f, "generated/src/{path} differs from the generator's output:\n{diff}")
+            }
             Self::Missing { path } => write!(f, "generated/src/{path} is missing"),
-            Self::Orphan { path } => write!(f, "generated/src/{path} is not produced by the generator (an orphan, or a hand-written file in the generated directory)"),
+            Self::Orphan { path } => write!(
+                f,
+                "generated/src/{path} is not produced by the generator (an orphan, or a hand-written file in the generated directory)"
+            ),
         }
     }
 }
@@ -252,7 +259,10 @@ pub fn check(root: &Path) -> Result<Vec<Drift>, Error> {
                 let diff = similar::TextDiff::from_lines(&actual, &file.contents)
                     .unified_diff()
                     .context_radius(3)
-                    .header(&format!("generated/src/{} (on disk)", file.path), &format!("generated/src/{} (expected)", file.path))
+                    .header(
+                        &format!("generated/src/{} (on disk)", file.path),
+                        &format!("generated/src/{} (expected)", file.path),
+                    )
                     .to_string();
                 drift.push(Drift::Stale { path: file.path, diff });
             }
@@ -265,5 +275,7 @@ pub fn check(root: &Path) -> Result<Vec<Drift>, Error> {
 
 /// The advice printed after drift is found.
 pub fn drift_advice() -> String {
-    format!("run `{REGEN_COMMAND}` and commit the result; if you edited a generated file by hand, change the schema or the generator instead")
+    format!(
+        "run `{REGEN_COMMAND}` and commit the result; if you edited a generated file by hand, change the schema or the generator instead"
+    )
 }

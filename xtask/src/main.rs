@@ -48,7 +48,11 @@ fn main() -> ExitCode {
                         started.elapsed()
                     );
                     if !report.notes.is_empty() {
-                        println!("{} note(s) on approximations{}", report.notes.len(), if verbose { ":" } else { " (--verbose lists them)" });
+                        println!(
+                            "{} note(s) on approximations{}",
+                            report.notes.len(),
+                            if verbose { ":" } else { " (--verbose lists them)" }
+                        );
                         if verbose {
                             for note in &report.notes {
                                 println!("  {note}");
