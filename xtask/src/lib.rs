@@ -4,8 +4,15 @@
 //!   generated files that no longer correspond to a schema. Offline.
 //! - [`check`]: the CI drift check: compare what the generator produces with
 //!   what is committed, and report every stale, missing or orphaned file with a diff.
+//! - [`fetch`]: download the endpoints' OpenAPI documents from fal (`cargo xtask fetch`,
+//!   `fetch --check`, `add`), all or nothing.
+//! - [`diff`]: the schema change report (`cargo xtask diff`): what changed in each
+//!   endpoint's input and output types, classified as breaking or not for the generated crate.
 //!
-//! Both take the workspace root, so tests run them on a temporary copy.
+//! All take the workspace root, so tests run them on a temporary copy.
+
+pub mod diff;
+pub mod fetch;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -37,6 +44,39 @@ pub enum Error {
     /// The generator rejected a schema.
     #[error(transparent)]
     Generate(#[from] GenError),
+    /// Fetching documents from fal failed for at least one endpoint; nothing was written.
+    #[error(transparent)]
+    Fetch(#[from] fetch::FetchFailures),
+    /// `cargo xtask add` was given an id that is not of the form `owner/alias[/path…]`.
+    #[error(
+        "`{id}` is not a fal endpoint id: {reason}; expected `owner/alias[/path…]`, e.g. `fal-ai/ltx-2/text-to-video`"
+    )]
+    InvalidEndpointId {
+        /// The id given.
+        id: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// `cargo xtask add` was given an id that `schemas/endpoints.toml` already lists.
+    #[error("`{id}` is already listed in schemas/endpoints.toml; run `cargo xtask fetch` to refresh its document")]
+    DuplicateEndpoint {
+        /// The id given.
+        id: String,
+    },
+    /// A `git` command failed (`cargo xtask diff` without `--against`).
+    #[error("git: {message}")]
+    Git {
+        /// What failed, with git's own message.
+        message: String,
+    },
+    /// A schema document is not valid JSON.
+    #[error("{path}: not valid JSON: {message}")]
+    Json {
+        /// The document's path (or a git revision and path).
+        path: String,
+        /// The parser's message.
+        message: String,
+    },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
@@ -62,7 +102,16 @@ struct Manifest {
 ///
 /// The file is missing, is not TOML, or lists an id twice.
 pub fn endpoint_ids(root: &Path) -> Result<Vec<String>, Error> {
-    let path = root.join("schemas/endpoints.toml");
+    endpoint_ids_in(&root.join("schemas/endpoints.toml"))
+}
+
+/// The endpoint ids listed in a manifest laid out like `schemas/endpoints.toml`.
+///
+/// # Errors
+///
+/// The file is missing, is not TOML, or lists an id twice.
+pub fn endpoint_ids_in(path: &Path) -> Result<Vec<String>, Error> {
+    let path = path.to_owned();
     let text = fs::read_to_string(&path).map_err(io(&path))?;
     let manifest: Manifest =
         toml::from_str(&text).map_err(|e| Error::Manifest { path: path.clone(), message: e.to_string() })?;

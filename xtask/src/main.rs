@@ -1,9 +1,13 @@
-//! `cargo xtask`: regenerate the fal-ltx crate from `schemas/` and check it for drift.
+//! `cargo xtask`: regenerate the fal-ltx crate from `schemas/` and check it for drift;
+//! fetch, add and diff the OpenAPI documents in `schemas/`.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use xtask::diff::{Baseline, ChangeReport};
+use xtask::fetch::{self, FetchOptions};
 
 /// Workspace tasks for the fal LTX code generator.
 #[derive(Debug, Parser)]
@@ -23,6 +27,179 @@ enum Command {
     },
     /// Fail if generated/src/endpoints/ differs from what `regen` would write (the CI drift check).
     Check,
+    /// Download every endpoint's OpenAPI document from fal into schemas/ (all or nothing).
+    Fetch {
+        /// Write nothing; exit 1 and print the change report if any document differs from fal's.
+        #[arg(long)]
+        check: bool,
+        #[command(flatten)]
+        http: HttpArgs,
+    },
+    /// Add an endpoint: fetch its document, list it in schemas/endpoints.toml, run regen.
+    Add {
+        /// The fal endpoint id, `owner/alias[/path…]`, e.g. `fal-ai/ltx-2/text-to-video`.
+        endpoint_id: String,
+        #[command(flatten)]
+        http: HttpArgs,
+    },
+    /// Report what changed in the endpoints' input and output types, breaking or not.
+    Diff {
+        /// Compare with this directory (laid out like schemas/) instead of the committed schemas/ (git HEAD).
+        #[arg(long, value_name = "DIR")]
+        against: Option<PathBuf>,
+    },
+}
+
+/// How `fetch` and `add` talk to fal.
+#[derive(Debug, Args)]
+struct HttpArgs {
+    /// Base URL of fal's site [default: $FAL_OPENAPI_BASE_URL, else https://fal.ai].
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+    /// Timeout per request, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    timeout: f64,
+    /// Retries per endpoint on 429, 5xx and transport errors (exponential backoff, honours Retry-After).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    retries: u32,
+    /// Delay before the first retry, in milliseconds (doubles each retry).
+    #[arg(long, value_name = "MS", default_value_t = 500)]
+    backoff_ms: u64,
+    /// How many requests run at once.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    concurrency: usize,
+}
+
+impl HttpArgs {
+    fn options(self) -> Result<FetchOptions, String> {
+        let timeout = Duration::try_from_secs_f64(self.timeout)
+            .ok()
+            .filter(|t| !t.is_zero())
+            .ok_or_else(|| format!("--timeout {} is not a positive number of seconds", self.timeout))?;
+        if self.concurrency == 0 {
+            return Err("--concurrency must be at least 1".to_owned());
+        }
+        Ok(FetchOptions {
+            base_url: FetchOptions::resolve_base_url(self.base_url),
+            timeout,
+            max_retries: self.retries,
+            initial_backoff: Duration::from_millis(self.backoff_ms),
+            concurrency: self.concurrency,
+            ..FetchOptions::default()
+        })
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime starts")
+}
+
+fn print_report(report: &ChangeReport) {
+    if !report.is_empty() {
+        println!("{}", report.render_markdown().trim_end());
+    }
+}
+
+fn run_fetch(root: &Path, check: bool, http: HttpArgs) -> ExitCode {
+    let options = match http.options() {
+        Ok(options) => options,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let started = Instant::now();
+    let runtime = runtime();
+    let result = if check {
+        runtime.block_on(fetch::check(root, &options))
+    } else {
+        runtime.block_on(fetch::fetch(root, &options))
+    };
+    match result {
+        Ok(report) if check => {
+            if report.is_up_to_date() {
+                println!(
+                    "fetch --check: all {} document(s) match fal's ({:.2?})",
+                    report.unchanged.len(),
+                    started.elapsed()
+                );
+                ExitCode::SUCCESS
+            } else {
+                print_report(&report.changes);
+                eprintln!(
+                    "fetch --check: {} of {} document(s) differ from fal's: run `cargo xtask fetch`, then `cargo xtask regen`",
+                    report.changed.len(),
+                    report.changed.len() + report.unchanged.len()
+                );
+                ExitCode::FAILURE
+            }
+        }
+        Ok(report) => {
+            for id in &report.changed {
+                println!("wrote    {}", xtask::schema_path(id));
+            }
+            println!(
+                "fetch: {} written, {} unchanged ({:.2?})",
+                report.changed.len(),
+                report.unchanged.len(),
+                started.elapsed()
+            );
+            if !report.is_up_to_date() {
+                print_report(&report.changes);
+                println!(
+                    "next: run `cargo xtask regen`, review the changes, and commit schemas/ and generated/ together"
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_add(root: &Path, endpoint_id: &str, http: HttpArgs) -> ExitCode {
+    let options = match http.options() {
+        Ok(options) => options,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime().block_on(fetch::add(root, endpoint_id, &options)) {
+        Ok(report) => {
+            println!("wrote    {}", report.schema);
+            println!("added    `{endpoint_id}` to schemas/endpoints.toml");
+            for path in &report.regen.written {
+                println!("wrote    generated/src/{path}");
+            }
+            println!(
+                "regen: {} written, {} unchanged; review, run `cargo test --workspace`, and commit schemas/ and generated/ together",
+                report.regen.written.len(),
+                report.regen.unchanged
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_diff(root: &Path, against: Option<PathBuf>) -> ExitCode {
+    let baseline = against.map_or(Baseline::Head, Baseline::Dir);
+    match xtask::diff::diff_workspace(root, &baseline) {
+        Ok(report) => {
+            println!("{}", report.render_markdown().trim_end());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -85,5 +262,8 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Fetch { check, http } => run_fetch(&root, check, http),
+        Command::Add { endpoint_id, http } => run_add(&root, &endpoint_id, http),
+        Command::Diff { against } => run_diff(&root, against),
     }
 }
