@@ -113,8 +113,14 @@ fn root_module(api: &Api, families: &BTreeMap<&str, Vec<&Endpoint>>) -> TokenStr
             endpoints.first().map(|e| family_prefix(&e.id)).unwrap_or_default(),
             endpoints.iter().map(|e| format!("`{}`", e.id)).collect::<Vec<_>>().join(", ")
         );
+        let feature = naming::feature_name(family);
+        let feature_doc = format!(" Enabled by the cargo feature `{feature}` (part of the default feature `full`).");
         quote! {
             #[doc = #doc]
+            #[doc = ""]
+            #[doc = #feature_doc]
+            #[cfg(feature = #feature)]
+            #[cfg_attr(docsrs, doc(cfg(feature = #feature)))]
             pub mod #name;
         }
     });
@@ -124,7 +130,9 @@ fn root_module(api: &Api, families: &BTreeMap<&str, Vec<&Endpoint>>) -> TokenStr
         let module = ident(&e.module);
         let marker = ident(&e.marker);
         let rust_path = format!("fal_ltx::{}::{}::{}", e.family, e.module, e.marker);
+        let feature = naming::feature_name(&e.family);
         quote! {
+            #[cfg(feature = #feature)]
             crate::endpoint::EndpointDescriptor {
                 id: #id,
                 rust_path: #rust_path,
@@ -135,7 +143,9 @@ fn root_module(api: &Api, families: &BTreeMap<&str, Vec<&Endpoint>>) -> TokenStr
         }
     });
     let count = api.endpoints.len();
-    let list_doc = format!(" Every generated endpoint ({count}), sorted by endpoint id.");
+    let list_doc = format!(
+        " Every generated endpoint ({count} with all features), sorted by endpoint id; only the families whose cargo feature is enabled are listed."
+    );
     quote! {
         //! Generated endpoint modules and shared types.
 
@@ -182,6 +192,7 @@ fn family_module(family: &str, endpoints: &[&Endpoint]) -> TokenStream {
 fn shared_module(api: &Api, notes: &mut Vec<Note>) -> TokenStream {
     let ctx = Emitter { api, endpoint: None, source: "the schemas that use it" };
     let items = api.shared.iter().map(|def| ctx.type_def(def, notes)).collect::<Vec<_>>();
+    let validation_use = validation_use(&quote!(#(#items)*));
     quote! {
         //! Component types shared by several endpoints.
         //!
@@ -190,7 +201,7 @@ fn shared_module(api: &Api, notes: &mut Vec<Note>) -> TokenStream {
         #![allow(clippy::doc_markdown, clippy::too_many_arguments, clippy::large_enum_variant, clippy::single_match)]
 
         use serde::{Deserialize, Serialize};
-        use crate::validation::{check, Validate, Violation};
+        #validation_use
 
         #(#items)*
     }
@@ -243,12 +254,13 @@ fn endpoint_module(api: &Api, endpoint: &Endpoint, notes: &mut Vec<Note>) -> Tok
 
     let module_doc = doc_lines(&module_doc);
     let marker_doc = doc_lines(&marker_doc);
+    let validation_use = validation_use(&quote!(#(#items)* #defaults));
     quote! {
         #(#![doc = #module_doc])*
         #![allow(clippy::doc_markdown, clippy::too_many_arguments, clippy::large_enum_variant, clippy::single_match)]
 
         use serde::{Deserialize, Serialize};
-        use crate::validation::{check, Validate, Violation};
+        #validation_use
 
         #(#[doc = #marker_doc])*
         #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -266,6 +278,17 @@ fn endpoint_module(api: &Api, endpoint: &Endpoint, notes: &mut Vec<Note>) -> Tok
 
         #(#items)*
         #defaults
+    }
+}
+
+/// The `use` of the validation helpers, naming only those `body` uses (a
+/// module whose types have no constraints never calls `check`).
+fn validation_use(body: &TokenStream) -> TokenStream {
+    let text = body.to_string();
+    if text.contains("check ::") {
+        quote!(use crate::validation::{check, Validate, Violation};)
+    } else {
+        quote!(use crate::validation::{Validate, Violation};)
     }
 }
 

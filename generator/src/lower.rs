@@ -275,7 +275,18 @@ impl<'a> DocLowerer<'a> {
     /// Lowers a component (input, output or shared) as a named type.
     fn lower_component_struct(&mut self, key: &str, name: &str, target: Target, output: bool) -> Result<(), GenError> {
         let pointer = format!("/components/schemas/{}", key.replace('~', "~0").replace('/', "~1"));
-        let schema = self.component(key, &pointer)?;
+        let schema = match self.component(key, &pointer) {
+            Ok(schema) => schema,
+            Err(error) if target == Target::Local => {
+                // The input or output itself is a dangling reference: keep the
+                // endpoint, with an untyped body.
+                let ty = self.untyped(&pointer, error.message);
+                let kind = TypeKind::Union { variants: vec![UnionVariant { ident: "Value".to_owned(), ty }] };
+                self.push_def(&target, TypeDef { name: name.to_owned(), docs: None, pointer: format!("#{pointer}"), kind });
+                return Ok(());
+            }
+            Err(error) => return Err(error),
+        };
         let ctx =
             Ctx { target: target.clone(), parent: name.to_owned(), property: String::new(), output, description: None };
         match flat(schema) {
@@ -297,9 +308,6 @@ impl<'a> DocLowerer<'a> {
                     kind: TypeKind::Struct { fields },
                 };
                 self.replace_def(&target, def);
-            }
-            _ if target == Target::Local => {
-                return Err(self.err(&pointer, "an endpoint's input and output must be object schemas"));
             }
             _ => {
                 // An enum or union component becomes that named type; anything
@@ -395,8 +403,11 @@ impl<'a> DocLowerer<'a> {
 
     fn lower_ref(&mut self, reference: &str, pointer: &str) -> Result<Type, GenError> {
         let key = component_key(reference).ok_or_else(|| self.unsupported_ref(reference, pointer))?.to_owned();
-        // Resolve aliases (`A: {$ref: B}`) and check the target exists.
-        self.component(&key, pointer)?;
+        // Resolve aliases (`A: {$ref: B}`) and check the target exists: a
+        // dangling reference (fal publishes a few) becomes an untyped field.
+        if self.component(&key, pointer).is_err() {
+            return Ok(self.untyped(pointer, format!("`$ref` to `{reference}`, which the document does not define")));
+        }
         let key = self.resolve_alias(&key);
         if key == self.input_key || key == self.output_key {
             let name = naming::type_name(&key);

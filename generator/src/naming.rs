@@ -65,6 +65,12 @@ fn camel_words(raw: &str) -> String {
     out
 }
 
+/// The cargo feature that enables an endpoint family: the family module's
+/// name in kebab case (`ltx_2_3_22b` → `ltx-2-3-22b`).
+pub fn feature_name(family: &str) -> String {
+    family.replace('_', "-")
+}
+
 /// A type name: a component key stays as written when it is already a valid
 /// UpperCamelCase identifier (`LoRAInput`), else it is converted.
 pub fn type_name(raw: &str) -> String {

@@ -6,15 +6,32 @@
 /// Component types shared by several endpoints (`ImageSize`, `LoRAInput`, `VideoFile`, …).
 pub mod types;
 /// Endpoints of the `fal-ai/ltx-2` family: `fal-ai/ltx-2/audio-to-video`, `fal-ai/ltx-2/extend-video`, `fal-ai/ltx-2/image-to-video`, `fal-ai/ltx-2/image-to-video/fast`, `fal-ai/ltx-2/retake-video`, `fal-ai/ltx-2/text-to-video`, `fal-ai/ltx-2/text-to-video/fast`.
+///
+/// Enabled by the cargo feature `ltx-2` (part of the default feature `full`).
+#[cfg(feature = "ltx-2")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ltx-2")))]
 pub mod ltx_2;
 /// Endpoints of the `fal-ai/ltx-2.3` family: `fal-ai/ltx-2.3/audio-to-video`, `fal-ai/ltx-2.3/extend-video`, `fal-ai/ltx-2.3/image-to-video`, `fal-ai/ltx-2.3/image-to-video/fast`, `fal-ai/ltx-2.3/retake-video`, `fal-ai/ltx-2.3/text-to-video`, `fal-ai/ltx-2.3/text-to-video/fast`.
+///
+/// Enabled by the cargo feature `ltx-2-3` (part of the default feature `full`).
+#[cfg(feature = "ltx-2-3")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ltx-2-3")))]
 pub mod ltx_2_3;
 /// Endpoints of the `fal-ai/ltx-2.3-22b` family: `fal-ai/ltx-2.3-22b/distilled/text-to-video/lora`, `fal-ai/ltx-2.3-22b/extend-video/lora`, `fal-ai/ltx-2.3-22b/image-to-video/lora`.
+///
+/// Enabled by the cargo feature `ltx-2-3-22b` (part of the default feature `full`).
+#[cfg(feature = "ltx-2-3-22b")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ltx-2-3-22b")))]
 pub mod ltx_2_3_22b;
 /// Endpoints of the `fal-ai/ltxv-13b-098-distilled` family: `fal-ai/ltxv-13b-098-distilled/extend`.
+///
+/// Enabled by the cargo feature `ltxv-13b-098-distilled` (part of the default feature `full`).
+#[cfg(feature = "ltxv-13b-098-distilled")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ltxv-13b-098-distilled")))]
 pub mod ltxv_13b_098_distilled;
-/// Every generated endpoint (18), sorted by endpoint id.
+/// Every generated endpoint (18 with all features), sorted by endpoint id; only the families whose cargo feature is enabled are listed.
 pub static ENDPOINTS: &[crate::endpoint::EndpointDescriptor] = &[
+    #[cfg(feature = "ltx-2-3-22b")]
     crate::endpoint::EndpointDescriptor {
         id: "fal-ai/ltx-2.3-22b/distilled/text-to-video/lora",
         rust_path: "fal_ltx::ltx_2_3_22b::distilled_text_to_video_lora::Ltx2322bDistilledTextToVideoLora",
@@ -26,6 +43,7 @@ pub static ENDPOINTS: &[crate::endpoint::EndpointDescriptor] = &[
         >,
         defaults: ltx_2_3_22b::distilled_text_to_video_lora::schema_defaults,
     },
+    #[cfg(feature = "ltx-2-3-22b")]
     crate::endpoint::EndpointDescriptor {
         id: "fal-ai/ltx-2.3-22b/extend-video/lora",
         rust_path: "fal_ltx::ltx_2_3_22b::extend_video_lora::Ltx2322bExtendVideoLora",
@@ -37,6 +55,7 @@ pub static ENDPOINTS: &[crate::endpoint::EndpointDescriptor] = &[
         >,
         defaults: ltx_2_3_22b::extend_video_lora::schema_defaults,
     },
+    #[cfg(feature = "ltx-2-3-22b")]
     crate::endpoint::EndpointDescriptor {
         id: "fal-ai/ltx-2.3-22b/image-to-video/lora",
         rust_path: "fal_ltx::ltx_2_3_22b::image_to_video_lora::Ltx2322bImageToVideoLora",
@@ -48,6 +67,7 @@ pub static ENDPOINTS: &[crate::endpoint::EndpointDescriptor] = &[
         >,
         defaults: ltx_2_3_22b::image_to_video_lora::schema_defaults,
     },
+    #[cfg(feature = "ltx-2-3")]
     crate::endpoint::EndpointDescriptor {
         id: "fal-ai/ltx-2.3/audio-to-video",
         rust_path: "fal_ltx::ltx_2_3::audio_to_video::Ltx23AudioToVideo",
@@ -59,6 +79,7 @@ pub static ENDPOINTS: &[crate::endpoint::EndpointDescriptor] = &[
         >,
         defaults: ltx_2_3::audio_to_video::schema_defaults,
     },
+    #[cfg(feature = "ltx-2-3")]
     crate::endpoint::EndpointDescriptor {
         id: "fal-ai/ltx-2.3/extend-video",
         rust_path: "fal_ltx::ltx_2_3::extend_video::Ltx23ExtendVideo",
@@ -70,6 +91,7 @@ pub static ENDPOINTS: &[crate::endpoint::EndpointDescriptor] = &[
         >,
         defaults: ltx_2_3::extend_video::schema_defaults,
     },
+    #[cfg(feature = "ltx-2-3")]
     crate::endpoint::EndpointDescriptor {
         id: "fal-ai/ltx-2.3/image-to-video",
         rust_path: "fal_ltx::ltx_2_3::image_to_video::Ltx23ImageToVideo",
@@ -81,6 +103,7 @@ pub static ENDPOINTS: &[crate::endpoint::EndpointDescriptor] = &[
         >,
         defaults: ltx_2_3::image_to_video::schema_defaults,
     },
+    #[cfg(feature = "ltx-2-3")]
     crate::endpoint::EndpointDescriptor {
         id: "fal-ai/ltx-2.3/image-to-video/fast",
         rust_path: "fal_ltx::ltx_2_3::image_to_video_fast::Ltx23ImageToVideoFast",
@@ -92,6 +115,7 @@ pub static ENDPOINTS: &[crate::endpoint::EndpointDescriptor] = &[
         >,
         defaults: ltx_2_3::image_to_video_fast::schema_defaults,
     },
+    #[cfg(feature = "ltx-2-3")]
     crate::endpoint::EndpointDescriptor {
         id: "fal-ai/ltx-2.3/retake-video",
         rust_path: "fal_ltx::ltx_2_3::retake_video::Ltx23RetakeVideo",
@@ -103,6 +127,7 @@ pub static ENDPOINTS: &[crate::endpoint::EndpointDescriptor] = &[
         >,
         defaults: ltx_2_3::retake_video::schema_defaults,
     },
+    #[cfg(feature = "ltx-2-3")]
     crate::endpoint::EndpointDescriptor {
         id: "fal-ai/ltx-2.3/text-to-video",
         rust_path: "fal_ltx::ltx_2_3::text_to_video::Ltx23TextToVideo",
@@ -114,6 +139,7 @@ pub static ENDPOINTS: &[crate::endpoint::EndpointDescriptor] = &[
         >,
         defaults: ltx_2_3::text_to_video::schema_defaults,
     },
+    #[cfg(feature = "ltx-2-3")]
     crate::endpoint::EndpointDescriptor {
         id: "fal-ai/ltx-2.3/text-to-video/fast",
         rust_path: "fal_ltx::ltx_2_3::text_to_video_fast::Ltx23TextToVideoFast",
@@ -125,6 +151,7 @@ pub static ENDPOINTS: &[crate::endpoint::EndpointDescriptor] = &[
         >,
         defaults: ltx_2_3::text_to_video_fast::schema_defaults,
     },
+    #[cfg(feature = "ltx-2")]
     crate::endpoint::EndpointDescriptor {
         id: "fal-ai/ltx-2/audio-to-video",
         rust_path: "fal_ltx::ltx_2::audio_to_video::Ltx2AudioToVideo",
@@ -136,6 +163,7 @@ pub static ENDPOINTS: &[crate::endpoint::EndpointDescriptor] = &[
         >,
         defaults: ltx_2::audio_to_video::schema_defaults,
     },
+    #[cfg(feature = "ltx-2")]
     crate::endpoint::EndpointDescriptor {
         id: "fal-ai/ltx-2/extend-video",
         rust_path: "fal_ltx::ltx_2::extend_video::Ltx2ExtendVideo",
@@ -147,6 +175,7 @@ pub static ENDPOINTS: &[crate::endpoint::EndpointDescriptor] = &[
         >,
         defaults: ltx_2::extend_video::schema_defaults,
     },
+    #[cfg(feature = "ltx-2")]
     crate::endpoint::EndpointDescriptor {
         id: "fal-ai/ltx-2/image-to-video",
         rust_path: "fal_ltx::ltx_2::image_to_video::Ltx2ImageToVideo",
@@ -158,6 +187,7 @@ pub static ENDPOINTS: &[crate::endpoint::EndpointDescriptor] = &[
         >,
         defaults: ltx_2::image_to_video::schema_defaults,
     },
+    #[cfg(feature = "ltx-2")]
     crate::endpoint::EndpointDescriptor {
         id: "fal-ai/ltx-2/image-to-video/fast",
         rust_path: "fal_ltx::ltx_2::image_to_video_fast::Ltx2ImageToVideoFast",
@@ -169,6 +199,7 @@ pub static ENDPOINTS: &[crate::endpoint::EndpointDescriptor] = &[
         >,
         defaults: ltx_2::image_to_video_fast::schema_defaults,
     },
+    #[cfg(feature = "ltx-2")]
     crate::endpoint::EndpointDescriptor {
         id: "fal-ai/ltx-2/retake-video",
         rust_path: "fal_ltx::ltx_2::retake_video::Ltx2RetakeVideo",
@@ -180,6 +211,7 @@ pub static ENDPOINTS: &[crate::endpoint::EndpointDescriptor] = &[
         >,
         defaults: ltx_2::retake_video::schema_defaults,
     },
+    #[cfg(feature = "ltx-2")]
     crate::endpoint::EndpointDescriptor {
         id: "fal-ai/ltx-2/text-to-video",
         rust_path: "fal_ltx::ltx_2::text_to_video::Ltx2TextToVideo",
@@ -191,6 +223,7 @@ pub static ENDPOINTS: &[crate::endpoint::EndpointDescriptor] = &[
         >,
         defaults: ltx_2::text_to_video::schema_defaults,
     },
+    #[cfg(feature = "ltx-2")]
     crate::endpoint::EndpointDescriptor {
         id: "fal-ai/ltx-2/text-to-video/fast",
         rust_path: "fal_ltx::ltx_2::text_to_video_fast::Ltx2TextToVideoFast",
@@ -202,6 +235,7 @@ pub static ENDPOINTS: &[crate::endpoint::EndpointDescriptor] = &[
         >,
         defaults: ltx_2::text_to_video_fast::schema_defaults,
     },
+    #[cfg(feature = "ltxv-13b-098-distilled")]
     crate::endpoint::EndpointDescriptor {
         id: "fal-ai/ltxv-13b-098-distilled/extend",
         rust_path: "fal_ltx::ltxv_13b_098_distilled::extend::Ltxv13b098DistilledExtend",
