@@ -11,31 +11,52 @@
 //! | [`RequestHandle::status`] | `GET {status_url}?logs=0\|1` → [`QueueUpdate`] | §1, §3 |
 //! | [`RequestHandle::result`] | `GET {response_url}` → output | §1, §3 |
 //! | [`RequestHandle::cancel`] | `PUT {cancel_url}` → [`CancelOutcome`] | §1, §4 |
-//! | [`Client::subscribe`], [`RequestHandle::wait`] | submit, poll the status until `COMPLETED`, get the result | §4 |
+//! | [`RequestHandle::updates`] | `GET {status_url}/stream?logs=0\|1` (SSE), else polling → [`QueueStatus`]es | §3 |
+//! | [`Client::subscribe`], [`RequestHandle::wait`] | submit, follow the status until `COMPLETED`, get the result | §3, §4 |
 //!
 //! Every request carries `Authorization: Key <key>`, `Accept: application/json`
-//! and `User-Agent` (§2). Every method that takes an input validates it first
-//! and returns [`Error::Validation`] without any network call.
+//! (`text/event-stream` for the status stream) and `User-Agent` (§2). Every
+//! method that takes an input validates it first and returns
+//! [`Error::Validation`] without any network call.
 //!
-//! Not implemented yet: client-side retries with backoff (§4), the SSE status
-//! stream, request options (start timeout, webhook, priority, runner hint) and
-//! file uploads (§5).
+//! - **Retries** (§4): every request is retried on rate limiting, gateway
+//!   errors and transport errors, with exponential backoff and jitter, per
+//!   [`CallKind`]; a submit only when fal cannot have accepted it. See
+//!   [`retry`](crate::retry) and [`ClientBuilder::retry_policies`].
+//! - **Request options** (§2): [`RequestOptions`] (start timeout, webhook,
+//!   priority, runner hint, object lifecycle), client-wide with
+//!   [`ClientBuilder::request_options`] and per call with
+//!   [`Client::submit_with`] / [`Client::run_with`].
+//! - **Progress** (§3): [`Client::subscribe_with`] calls back with each
+//!   [`QueueStatus`] (queue position, new log lines); [`SubscribeOptions`]
+//!   also selects streaming or polling and sets a client-side deadline.
+//! - **Tracing**: each HTTP attempt runs in a `fal.request` span of the
+//!   [`tracing`](https://docs.rs/tracing) crate, with the fields `endpoint`,
+//!   `request_id` (when known), `method`, `call` and `attempt` (1-based).
+//!
+//! Not implemented yet: file uploads (§5) and webhook verification (§6).
 
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
+use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue, USER_AGENT};
-use reqwest::{RequestBuilder, Response, StatusCode};
+use bytes::Bytes;
+use futures_core::Stream;
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
+use reqwest::{RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use url::Url;
+use tracing::Instrument;
+use url::{Host, Url};
 
 use crate::endpoint::{Endpoint, EndpointInput, OutputOf};
 use crate::error::{Error, FalValidationDetail, MAX_DECODE_SNIPPET, MAX_ERROR_BODY, Result, truncate_utf8};
-use crate::queue::{CancelOutcome, QueueUpdate, SubmitResponse};
+use crate::options::{RequestOptions, SubscribeMode, SubscribeOptions};
+use crate::queue::{CancelOutcome, QueueStatus, QueueUpdate, SubmitResponse};
+use crate::retry::{Attempt, CallKind, RetryPolicies, RetryPolicy, retry_delay};
 
 /// Default base URL of synchronous runs (fal-protocol.md §1).
 pub const DEFAULT_RUN_BASE_URL: &str = "https://fal.run";
@@ -46,6 +67,9 @@ pub const DEFAULT_QUEUE_BASE_URL: &str = "https://queue.fal.run";
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// Default `User-Agent`: `fal-ltx/<crate version> (rust)`.
 pub const DEFAULT_USER_AGENT: &str = concat!("fal-ltx/", env!("CARGO_PKG_VERSION"), " (rust)");
+/// How long the cancel request sent when a subscribe deadline expires may
+/// take before the client gives up on it and returns [`Error::Timeout`].
+pub const DEADLINE_CANCEL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Reads the key the way fal's clients do (fal-protocol.md §2), through
 /// `lookup` instead of the process environment: `FAL_KEY`, else
@@ -88,12 +112,14 @@ pub fn key_from_env_with(lookup: impl Fn(&str) -> Option<String>) -> Result<Stri
 ///
 /// Defaults: run base [`DEFAULT_RUN_BASE_URL`], queue base
 /// [`DEFAULT_QUEUE_BASE_URL`], poll interval [`DEFAULT_POLL_INTERVAL`],
-/// user agent [`DEFAULT_USER_AGENT`], and a default `reqwest::Client` (no
-/// request timeout). Change them with [`Client::builder`].
+/// user agent [`DEFAULT_USER_AGENT`], fal's JS client's retry policies
+/// ([`RetryPolicies::default`]), [`SubscribeMode::Streaming`], no request
+/// options, and a default `reqwest::Client` (no request timeout). Change
+/// them with [`Client::builder`].
 #[derive(Clone)]
 pub struct Client {
-    http: reqwest::Client,
-    config: Arc<Config>,
+    pub(crate) http: reqwest::Client,
+    pub(crate) config: Arc<Config>,
 }
 
 /// Why there is no usable `Authorization` header. Kept instead of an
@@ -104,13 +130,16 @@ enum KeyProblem {
     Invalid,
 }
 
-struct Config {
+pub(crate) struct Config {
     /// `Key <key>`, marked sensitive.
     auth: std::result::Result<HeaderValue, KeyProblem>,
     run_base: Url,
     queue_base: Url,
-    poll_interval: Duration,
+    pub(crate) poll_interval: Duration,
     user_agent: HeaderValue,
+    retry: RetryPolicies,
+    pub(crate) subscribe_mode: SubscribeMode,
+    request_options: RequestOptions,
 }
 
 impl fmt::Debug for Config {
@@ -126,6 +155,9 @@ impl fmt::Debug for Config {
             .field("queue_base_url", &self.queue_base.as_str())
             .field("poll_interval", &self.poll_interval)
             .field("user_agent", &self.user_agent)
+            .field("retry", &self.retry)
+            .field("subscribe_mode", &self.subscribe_mode)
+            .field("request_options", &self.request_options)
             .finish()
     }
 }
@@ -160,7 +192,18 @@ fn user_agent_header(agent: &str) -> HeaderValue {
     HeaderValue::from_str(&clean).unwrap_or_else(|_| HeaderValue::from_static(DEFAULT_USER_AGENT))
 }
 
-/// Parses a base URL: `http` or `https`, no credentials, query or fragment.
+/// Whether `url`'s host is loopback: `localhost`, 127.0.0.0/8 or `::1`.
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// Parses a base URL: `https`, or `http` to a loopback host; no
+/// credentials, query or fragment.
 fn parse_base_url(given: &str) -> Result<Url> {
     let invalid = |url: String, reason: &str| Error::InvalidBaseUrl { url, reason: reason.to_owned() };
     let url = Url::parse(given).map_err(|e| invalid(given.to_owned(), &e.to_string()))?;
@@ -179,11 +222,18 @@ fn parse_base_url(given: &str) -> Result<Url> {
     if url.query().is_some() || url.fragment().is_some() {
         return Err(invalid(given.to_owned(), "it must not have a query or a fragment"));
     }
+    if url.scheme() == "http" && !is_loopback(&url) {
+        return Err(invalid(
+            given.to_owned(),
+            "plain http is only allowed to a loopback host (localhost, 127.0.0.0/8, ::1): every request carries \
+             the fal key, which must not cross a network unencrypted; use https",
+        ));
+    }
     Ok(url)
 }
 
 /// `base` with `segments` appended to its path, each percent-encoded.
-fn join(base: &Url, segments: &[&str]) -> Url {
+pub(crate) fn join(base: &Url, segments: &[&str]) -> Url {
     let mut url = base.clone();
     if let Ok(mut path) = url.path_segments_mut() {
         path.pop_if_empty().extend(segments);
@@ -218,26 +268,67 @@ fn app_segments(id: &str) -> Vec<&str> {
     }
 }
 
-/// The operation a request belongs to: names what is decoded, and is the
-/// seam where per-operation retry policies (fal-protocol.md §4) will go.
+/// The request being sent: selects the retry policy (fal-protocol.md §4),
+/// names what is decoded, and fills the `fal.request` span.
 #[derive(Debug, Clone, Copy)]
-enum Call {
-    Run(&'static str),
-    Submit(&'static str),
-    Status,
-    Result(&'static str),
-    Cancel,
+pub(crate) struct Call<'a> {
+    pub(crate) kind: CallKind,
+    pub(crate) endpoint: &'static str,
+    pub(crate) request_id: Option<&'a str>,
+    /// `false` sends a single attempt whatever the policy.
+    pub(crate) retries: bool,
 }
 
-impl Call {
+impl<'a> Call<'a> {
+    fn new(kind: CallKind, endpoint: &'static str, request_id: Option<&'a str>) -> Self {
+        Self { kind, endpoint, request_id, retries: true }
+    }
+
     fn what(self) -> Cow<'static, str> {
-        match self {
-            Self::Run(id) | Self::Result(id) => Cow::Owned(format!("result of {id}")),
-            Self::Submit(id) => Cow::Owned(format!("queue submit response of {id}")),
-            Self::Status => Cow::Borrowed("queue status"),
-            Self::Cancel => Cow::Borrowed("cancel response"),
+        match self.kind {
+            CallKind::Run | CallKind::Result => Cow::Owned(format!("result of {}", self.endpoint)),
+            CallKind::Submit => Cow::Owned(format!("queue submit response of {}", self.endpoint)),
+            CallKind::Status => Cow::Borrowed("queue status"),
+            CallKind::Cancel => Cow::Borrowed("cancel response"),
         }
     }
+}
+
+/// A complete response: status, headers and the whole body.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    }
+}
+
+/// The `fal.request` span of one HTTP attempt (`attempt` is 1-based).
+pub(crate) fn request_span(
+    endpoint: &str,
+    request_id: Option<&str>,
+    method: &str,
+    call: &str,
+    attempt: u32,
+) -> tracing::Span {
+    let span = tracing::info_span!(
+        "fal.request",
+        endpoint,
+        request_id = tracing::field::Empty,
+        method,
+        call,
+        attempt,
+        status = tracing::field::Empty,
+    );
+    if let Some(id) = request_id {
+        span.record("request_id", id);
+    }
+    span
 }
 
 impl Client {
@@ -263,6 +354,9 @@ impl Client {
                 queue_base: parse_base_url(DEFAULT_QUEUE_BASE_URL).expect("valid default"),
                 poll_interval: DEFAULT_POLL_INTERVAL,
                 user_agent: HeaderValue::from_static(DEFAULT_USER_AGENT),
+                retry: RetryPolicies::default(),
+                subscribe_mode: SubscribeMode::default(),
+                request_options: RequestOptions::default(),
             }),
         }
     }
@@ -293,12 +387,14 @@ impl Client {
 
     /// Calls endpoint `I::Endpoint` synchronously and returns its output:
     /// `POST {run base}/{endpoint id}` with `input` as the JSON body
-    /// (fal-protocol.md §1, §7).
+    /// (fal-protocol.md §1, §7), with the client's default [`RequestOptions`].
     ///
     /// The call blocks until the model has finished, with no queue and no
     /// server-side retries; dropping the future closes the connection, which
     /// cancels the work and loses the result. Prefer [`Client::subscribe`]
-    /// for long generations.
+    /// for long generations. Client-side retries follow the
+    /// [`CallKind::Run`] policy, as fal's JS client (closing the connection
+    /// of a failed attempt cancels it on fal's side).
     ///
     /// # Errors
     ///
@@ -307,40 +403,99 @@ impl Client {
     /// [`Error::Decode`] when the output does not decode;
     /// [`Error::Transport`]; [`Error::MissingCredentials`] / [`Error::InvalidKey`].
     pub async fn run<I: EndpointInput>(&self, input: &I) -> Result<OutputOf<I>> {
+        self.run_with(input, &RequestOptions::default()).await
+    }
+
+    /// [`run`](Client::run) with per-call [`RequestOptions`] (fal-protocol.md
+    /// §2): its set fields override the client's defaults. A run carries the
+    /// start timeout, runner hint and object lifecycle; priority and webhook
+    /// only apply to queued requests and are not sent.
+    ///
+    /// # Errors
+    ///
+    /// As [`run`](Client::run); [`Error::InvalidRequestOptions`] (nothing
+    /// sent) for an option fal would reject.
+    pub async fn run_with<I: EndpointInput>(&self, input: &I, options: &RequestOptions) -> Result<OutputOf<I>> {
         input.validate()?;
+        let options = options.or(&self.config.request_options);
+        options.validate()?;
         let url = Self::endpoint_url::<I::Endpoint>(&self.config.run_base);
-        let call = Call::Run(<I::Endpoint as Endpoint>::ID);
-        self.send_json(self.http.post(url).json(input), call).await
+        let request = options.apply(self.http.post(url).json(input), CallKind::Run);
+        self.send_json(request, Call::new(CallKind::Run, <I::Endpoint as Endpoint>::ID, None)).await
     }
 
     /// Queues a request to endpoint `I::Endpoint` and returns a handle to it:
     /// `POST {queue base}/{endpoint id}` with `input` as the JSON body,
-    /// answered by a [`SubmitResponse`] (fal-protocol.md §1).
+    /// answered by a [`SubmitResponse`] (fal-protocol.md §1), with the
+    /// client's default [`RequestOptions`].
     ///
     /// The handle uses the status, result and cancel URLs of the response
     /// when they are on the queue base URL's origin (scheme, host and port),
     /// as fal's docs ask; otherwise (for example behind a proxy) it builds
     /// them from the queue base URL, so the key is never sent to another host.
     ///
+    /// # Retries: never twice in the queue
+    ///
+    /// A submit is not idempotent: each accepted one is a job (and a bill).
+    /// So it is retried (per the [`CallKind::Submit`] policy) **only when fal
+    /// cannot have accepted it** (fal-protocol.md §4):
+    ///
+    /// - connecting failed, so nothing was written;
+    /// - 429 (rate limited: the request was refused);
+    /// - 502, 503 or 504 **without** an `x-fal-request-id` header: the
+    ///   ingress answered and the request never reached the queue (fal's
+    ///   Python client's rule). With the header, the queue has it, and the
+    ///   error is returned as is.
+    ///
+    /// A connection dropped after the request was written, a timeout of the
+    /// `reqwest::Client`, or an unreadable reply is returned as
+    /// [`Error::Transport`] and **not** retried: fal may well have queued
+    /// the job, and a retry could run it twice. The outcome is then unknown;
+    /// a webhook ([`RequestOptions::webhook_url`]) still reports the job if it
+    /// was accepted. Other calls (status, result, cancel) are idempotent and
+    /// retried on any transport error.
+    ///
     /// # Errors
     ///
     /// As [`Client::run`]; [`Error::Decode`] when the submit response lacks
     /// `request_id` or a URL.
     pub async fn submit<I: EndpointInput>(&self, input: &I) -> Result<RequestHandle<I::Endpoint>> {
+        self.submit_with(input, &RequestOptions::default()).await
+    }
+
+    /// [`submit`](Client::submit) with per-call [`RequestOptions`]
+    /// (fal-protocol.md §2): its set fields override the client's defaults.
+    /// All five options apply: the webhook goes in the `fal_webhook` query
+    /// parameter, the others in `X-Fal-*` headers.
+    ///
+    /// # Errors
+    ///
+    /// As [`submit`](Client::submit); [`Error::InvalidRequestOptions`]
+    /// (nothing sent) for an option fal would reject.
+    pub async fn submit_with<I: EndpointInput>(
+        &self,
+        input: &I,
+        options: &RequestOptions,
+    ) -> Result<RequestHandle<I::Endpoint>> {
         input.validate()?;
+        let options = options.or(&self.config.request_options);
+        options.validate()?;
         let url = Self::endpoint_url::<I::Endpoint>(&self.config.queue_base);
-        let call = Call::Submit(<I::Endpoint as Endpoint>::ID);
-        let response: SubmitResponse = self.send_json(self.http.post(url).json(input), call).await?;
+        let request = options.apply(self.http.post(url).json(input), CallKind::Submit);
+        let call = Call::new(CallKind::Submit, <I::Endpoint as Endpoint>::ID, None);
+        let response: SubmitResponse = self.send_json(request, call).await?;
         Ok(RequestHandle::from_submit(self.clone(), response))
     }
 
     /// Queues a request, waits for it and returns its output: [`submit`](Client::submit),
-    /// then [`RequestHandle::wait`] (status every poll interval, default
-    /// 500 ms, until `COMPLETED`, then the result; fal-protocol.md §4).
+    /// then [`RequestHandle::wait`]: follow the status until `COMPLETED`
+    /// (streaming by default, see [`SubscribeMode`]), then get the result
+    /// (fal-protocol.md §3, §4).
     ///
-    /// There is no overall deadline; wrap the call in `tokio::time::timeout`
-    /// if you need one. Dropping the future does **not** cancel the request on
-    /// fal: use [`submit`](Client::submit) and [`RequestHandle::cancel`] for that.
+    /// There is no overall deadline; set one with
+    /// [`subscribe_with`](Client::subscribe_with) and
+    /// [`SubscribeOptions::deadline`]. Dropping the future does **not**
+    /// cancel the request on fal.
     ///
     /// # Errors
     ///
@@ -348,7 +503,45 @@ impl Client {
     /// [`RequestHandle::result`]; a request that failed on fal's side is
     /// reported by the result as [`Error::Http`] or [`Error::FalValidation`].
     pub async fn subscribe<I: EndpointInput>(&self, input: &I) -> Result<OutputOf<I>> {
-        self.submit(input).await?.wait().await
+        self.subscribe_with(input, &SubscribeOptions::default(), |_| {}).await
+    }
+
+    /// [`subscribe`](Client::subscribe) with [`SubscribeOptions`] (mode,
+    /// logs, deadline, submit options), calling `on_update` with every
+    /// status seen: `IN_QUEUE` with its queue position, `IN_PROGRESS` and
+    /// `COMPLETED` with the log lines that are **new** since the previous
+    /// update (when `logs` is on), so an app can show progress.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use fal_ltx::options::SubscribeOptions;
+    /// use fal_ltx::queue::QueueStatus;
+    /// # async fn example(client: fal_ltx::Client, input: fal_ltx::ltx_2::text_to_video::Ltx2TextToVideoInput)
+    /// # -> Result<(), fal_ltx::Error> {
+    /// let options = SubscribeOptions::new().logs(true).deadline(Duration::from_secs(900));
+    /// let output = client
+    ///     .subscribe_with(&input, &options, |status| match status {
+    ///         QueueStatus::InQueue { queue_position, .. } => println!("position {queue_position}"),
+    ///         other => other.logs().iter().for_each(|line| println!("{}", line.message)),
+    ///     })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`subscribe`](Client::subscribe) and
+    /// [`submit_with`](Client::submit_with); [`Error::Timeout`] when the
+    /// deadline expires (after a cancel request was sent).
+    pub async fn subscribe_with<I: EndpointInput>(
+        &self,
+        input: &I,
+        options: &SubscribeOptions,
+        mut on_update: impl FnMut(&QueueStatus) + Send,
+    ) -> Result<OutputOf<I>> {
+        let started = Instant::now();
+        let handle = self.submit_with(input, &options.request).await?;
+        handle.wait_from(options, &mut on_update, started).await
     }
 
     /// A handle to an existing queued request of endpoint `E`, from its id
@@ -366,28 +559,74 @@ impl Client {
         RequestHandle { client: self.clone(), request_id, urls, endpoint: PhantomData }
     }
 
-    /// Sends one request with the client's headers and returns the response,
-    /// whatever its status. Every HTTP request of the client goes through
-    /// here, so client-side retries with backoff (fal-protocol.md §4, chosen
-    /// per [`Call`]) belong here.
-    async fn send(&self, request: RequestBuilder, _call: Call) -> Result<Response> {
+    /// `request` with the client's headers: the key, `User-Agent` and `Accept: accept`.
+    pub(crate) fn authorize(&self, request: RequestBuilder, accept: &'static str) -> Result<RequestBuilder> {
         let auth = self.config.auth.clone().map_err(key_error)?;
-        let response = request
+        Ok(request
             .header(AUTHORIZATION, auth)
             .header(USER_AGENT, self.config.user_agent.clone())
-            .header(ACCEPT, "application/json")
-            .send()
-            .await?;
-        Ok(response)
+            .header(ACCEPT, accept))
+    }
+
+    /// Sends one request with the client's headers and returns the complete
+    /// response (body read), whatever its status. Every request of the client
+    /// except the status stream goes through here: this is where the
+    /// retries of fal-protocol.md §4 happen (see [`retry`](crate::retry)),
+    /// each attempt in its own `fal.request` span.
+    async fn send(&self, request: RequestBuilder, call: Call<'_>) -> Result<Reply> {
+        let request = self.authorize(request, "application/json")?.build()?;
+        let none = RetryPolicy::none();
+        let policy = if call.retries { self.config.retry.get(call.kind) } else { &none };
+        let method = request.method().as_str().to_owned();
+        let mut retry = 0;
+        loop {
+            let span = request_span(call.endpoint, call.request_id, &method, call.kind.name(), retry + 1);
+            // Bodies are always in memory (JSON), so the clone never fails.
+            let Some(attempt) = request.try_clone() else {
+                return self.attempt(request, call).instrument(span).await.map_err(Error::from);
+            };
+            let outcome = self.attempt(attempt, call).instrument(span.clone()).await;
+            let delay = match &outcome {
+                Ok(reply) => {
+                    let attempt = Attempt::Response { status: reply.status, headers: &reply.headers };
+                    retry_delay(call.kind, policy, retry, &attempt)
+                }
+                Err(error) => retry_delay(call.kind, policy, retry, &Attempt::Transport(error)),
+            };
+            let Some(delay) = delay else { return outcome.map_err(Error::from) };
+            span.in_scope(|| match &outcome {
+                Ok(reply) => tracing::warn!(status = reply.status.as_u16(), ?delay, "fal answered a retryable status"),
+                Err(error) => tracing::warn!(%error, ?delay, "request failed, retrying"),
+            });
+            tokio::time::sleep(delay).await;
+            retry += 1;
+        }
+    }
+
+    /// One attempt: sends `request` and reads the whole body.
+    async fn attempt(&self, request: reqwest::Request, call: Call<'_>) -> reqwest::Result<Reply> {
+        let span = tracing::Span::current();
+        let response = self.http.execute(request).await.inspect_err(|error| tracing::debug!(%error, "no response"))?;
+        let status = response.status();
+        span.record("status", status.as_u16());
+        let headers = response.headers().clone();
+        if call.request_id.is_none()
+            && let Some(id) = headers.get("x-fal-request-id").and_then(|v| v.to_str().ok())
+        {
+            span.record("request_id", id);
+        }
+        let body = response.bytes().await.inspect_err(|error| tracing::debug!(%error, "body read failed"))?;
+        tracing::debug!(status = status.as_u16(), bytes = body.len(), "response");
+        Ok(Reply { status, headers, body })
     }
 
     /// [`send`](Client::send), then decodes a 2xx JSON body or maps the error.
-    async fn send_json<T: DeserializeOwned>(&self, request: RequestBuilder, call: Call) -> Result<T> {
-        let response = self.send(request, call).await?;
-        if !response.status().is_success() {
-            return Err(error_from_response(response).await);
+    async fn send_json<T: DeserializeOwned>(&self, request: RequestBuilder, call: Call<'_>) -> Result<T> {
+        let reply = self.send(request, call).await?;
+        if !reply.status.is_success() {
+            return Err(error_from_reply(&reply));
         }
-        decode_json(response, call).await
+        decode_json(&reply, call)
     }
 }
 
@@ -395,14 +634,12 @@ impl Client {
 /// `detail` list or string → [`Error::FalValidation`]; anything else →
 /// [`Error::Http`] with the body (bounded), `error_type` (body, else the
 /// `x-fal-error-type` header) and `x-fal-request-id`.
-async fn error_from_response(response: Response) -> Error {
-    let status = response.status().as_u16();
-    let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let request_id = header("x-fal-request-id");
-    let header_error_type = header("x-fal-error-type");
-    // A body that cannot be read still leaves the status to report.
-    let bytes = response.bytes().await.unwrap_or_default();
-    let json: Option<Value> = serde_json::from_slice(&bytes).ok();
+fn error_from_reply(reply: &Reply) -> Error {
+    let status = reply.status.as_u16();
+    let request_id = reply.header("x-fal-request-id");
+    let header_error_type = reply.header("x-fal-error-type");
+    let bytes = &reply.body;
+    let json: Option<Value> = serde_json::from_slice(bytes).ok();
     if status == StatusCode::UNPROCESSABLE_ENTITY.as_u16()
         && let Some(detail) = json.as_ref().and_then(validation_detail)
     {
@@ -414,7 +651,7 @@ async fn error_from_response(response: Response) -> Error {
         .and_then(Value::as_str)
         .map(str::to_owned)
         .or(header_error_type);
-    let text = String::from_utf8_lossy(&bytes);
+    let text = String::from_utf8_lossy(bytes);
     Error::Http { status, body: truncate_utf8(&text, MAX_ERROR_BODY).to_owned(), error_type, request_id }
 }
 
@@ -428,9 +665,9 @@ fn validation_detail(body: &Value) -> Option<Vec<FalValidationDetail>> {
 }
 
 /// Decodes a JSON body; a mismatch is [`Error::Decode`] with the start of the body.
-async fn decode_json<T: DeserializeOwned>(response: Response, call: Call) -> Result<T> {
-    let bytes = response.bytes().await?;
-    serde_json::from_slice(&bytes).map_err(|source| {
+fn decode_json<T: DeserializeOwned>(reply: &Reply, call: Call<'_>) -> Result<T> {
+    let bytes = &reply.body;
+    serde_json::from_slice(bytes).map_err(|source| {
         let head = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_DECODE_SNIPPET)]);
         Error::Decode { what: call.what(), source, snippet: truncate_utf8(&head, MAX_DECODE_SNIPPET).to_owned() }
     })
@@ -458,6 +695,9 @@ pub struct ClientBuilder {
     poll_interval: Option<Duration>,
     http: Option<reqwest::Client>,
     user_agent: Option<String>,
+    retry: Option<RetryPolicies>,
+    subscribe_mode: Option<SubscribeMode>,
+    request_options: Option<RequestOptions>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -469,6 +709,9 @@ impl fmt::Debug for ClientBuilder {
             .field("poll_interval", &self.poll_interval)
             .field("http_client", &self.http.as_ref().map(|_| "<custom>"))
             .field("user_agent", &self.user_agent)
+            .field("retry", &self.retry)
+            .field("subscribe_mode", &self.subscribe_mode)
+            .field("request_options", &self.request_options)
             .finish()
     }
 }
@@ -485,7 +728,9 @@ impl ClientBuilder {
 
     /// Base URL of synchronous runs ([`Client::run`]). Default
     /// [`DEFAULT_RUN_BASE_URL`]. May have a path (a proxy prefix); must be
-    /// `http` or `https`, without credentials, query or fragment.
+    /// `https`, or plain `http` to a loopback host only (`localhost`,
+    /// 127.0.0.0/8, `::1`: a local proxy or test server), since every request
+    /// carries the key; without credentials, query or fragment.
     #[must_use]
     pub fn run_base_url(mut self, url: impl Into<String>) -> Self {
         self.run_base_url = Some(url.into());
@@ -501,8 +746,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Interval between two status requests in [`Client::subscribe`] and
-    /// [`RequestHandle::wait`]. Default [`DEFAULT_POLL_INTERVAL`] (500 ms).
+    /// Interval between two status requests when polling
+    /// ([`SubscribeMode::Polling`], or after the status stream failed).
+    /// Default [`DEFAULT_POLL_INTERVAL`] (500 ms).
     #[must_use]
     pub fn poll_interval(mut self, interval: Duration) -> Self {
         self.poll_interval = Some(interval);
@@ -527,18 +773,69 @@ impl ClientBuilder {
         self
     }
 
+    /// The retry policies of every kind of call (fal-protocol.md §4).
+    /// Default [`RetryPolicies::default`] (fal's JS client's). Use
+    /// [`RetryPolicies::none`] to disable retries, or
+    /// [`RetryPolicies::with_delays`] for millisecond delays in tests.
+    #[must_use]
+    pub fn retry_policies(mut self, policies: RetryPolicies) -> Self {
+        self.retry = Some(policies);
+        self
+    }
+
+    /// Replaces the retry policy of one kind of call, keeping the others.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use fal_ltx::retry::{CallKind, RetryPolicy};
+    ///
+    /// let client = fal_ltx::Client::builder()
+    ///     .key("k")
+    ///     .retry_policy(CallKind::Status, RetryPolicy::new(10, Duration::from_secs(1), Duration::from_secs(20)))
+    ///     .build()?;
+    /// # Ok::<(), fal_ltx::Error>(())
+    /// ```
+    #[must_use]
+    pub fn retry_policy(mut self, kind: CallKind, policy: RetryPolicy) -> Self {
+        self.retry = Some(self.retry.take().unwrap_or_default().with(kind, policy));
+        self
+    }
+
+    /// How [`Client::subscribe`], [`RequestHandle::wait`] and
+    /// [`RequestHandle::updates`] follow a request. Default
+    /// [`SubscribeMode::Streaming`] (with a fallback to polling);
+    /// [`SubscribeOptions::mode`] overrides it per call.
+    #[must_use]
+    pub fn subscribe_mode(mut self, mode: SubscribeMode) -> Self {
+        self.subscribe_mode = Some(mode);
+        self
+    }
+
+    /// Default [`RequestOptions`] of every run and submit (fal-protocol.md
+    /// §2). Per-call options ([`Client::submit_with`], [`Client::run_with`])
+    /// override them field by field. Default: none.
+    #[must_use]
+    pub fn request_options(mut self, options: RequestOptions) -> Self {
+        self.request_options = Some(options);
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidBaseUrl`] for an unusable base URL;
-    /// [`Error::MissingCredentials`] when no key was given and the
+    /// [`Error::InvalidBaseUrl`] for an unusable base URL (including plain
+    /// `http` to a host that is not loopback);
+    /// [`Error::InvalidRequestOptions`] for default request options fal
+    /// would reject; [`Error::MissingCredentials`] when no key was given and the
     /// environment has none; [`Error::InvalidKey`] when the key cannot be
     /// sent as a header; [`Error::Transport`] when the default HTTP client
     /// cannot be built (TLS setup).
     pub fn build(self) -> Result<Client> {
         let run_base = parse_base_url(self.run_base_url.as_deref().unwrap_or(DEFAULT_RUN_BASE_URL))?;
         let queue_base = parse_base_url(self.queue_base_url.as_deref().unwrap_or(DEFAULT_QUEUE_BASE_URL))?;
+        let request_options = self.request_options.unwrap_or_default();
+        request_options.validate()?;
         let key = match self.key {
             Some(key) => key,
             None => key_from_env_with(|name| std::env::var(name).ok())?,
@@ -556,6 +853,9 @@ impl ClientBuilder {
             queue_base,
             poll_interval: self.poll_interval.unwrap_or(DEFAULT_POLL_INTERVAL),
             user_agent,
+            retry: self.retry.unwrap_or_default(),
+            subscribe_mode: self.subscribe_mode.unwrap_or_default(),
+            request_options,
         };
         Ok(Client { http, config: Arc::new(config) })
     }
@@ -563,8 +863,8 @@ impl ClientBuilder {
 
 /// The status, result and cancel URLs of one request.
 #[derive(Debug, Clone)]
-struct RequestUrls {
-    status: Url,
+pub(crate) struct RequestUrls {
+    pub(crate) status: Url,
     response: Url,
     cancel: Url,
 }
@@ -592,9 +892,9 @@ impl RequestUrls {
 /// A queued request of endpoint `E`: from [`Client::submit`] or
 /// [`Client::request`]. Cheap to clone; holds a clone of the [`Client`].
 pub struct RequestHandle<E: Endpoint> {
-    client: Client,
-    request_id: String,
-    urls: RequestUrls,
+    pub(crate) client: Client,
+    pub(crate) request_id: String,
+    pub(crate) urls: RequestUrls,
     endpoint: PhantomData<fn() -> E>,
 }
 
@@ -651,7 +951,12 @@ impl<E: Endpoint> RequestHandle<E> {
     pub async fn status(&self, logs: bool) -> Result<QueueUpdate> {
         let mut url = self.urls.status.clone();
         url.query_pairs_mut().append_pair("logs", if logs { "1" } else { "0" });
-        self.client.send_json(self.client.http.get(url), Call::Status).await
+        self.client.send_json(self.client.http.get(url), self.call(CallKind::Status)).await
+    }
+
+    /// The [`Call`] of this request.
+    fn call(&self, kind: CallKind) -> Call<'_> {
+        Call::new(kind, E::ID, Some(&self.request_id))
     }
 
     /// The output: `GET {response_url}` (fal-protocol.md §1, §3). Call it
@@ -665,7 +970,7 @@ impl<E: Endpoint> RequestHandle<E> {
     /// does not decode as `E::Output`; [`Error::Transport`].
     pub async fn result(&self) -> Result<E::Output> {
         let request = self.client.http.get(self.urls.response.clone());
-        self.client.send_json(request, Call::Result(E::ID)).await
+        self.client.send_json(request, self.call(CallKind::Result)).await
     }
 
     /// Asks fal to cancel the request: `PUT {cancel_url}` (fal-protocol.md §4).
@@ -675,61 +980,133 @@ impl<E: Endpoint> RequestHandle<E> {
     /// `ALREADY_COMPLETED` → [`CancelOutcome::AlreadyCompleted`]; 404 with
     /// body status `NOT_FOUND` → [`CancelOutcome::NotFound`].
     ///
+    /// Retried per the [`CallKind::Cancel`] policy (cancelling twice is
+    /// harmless). If an attempt was applied but its answer lost, the retry
+    /// reports [`CancelOutcome::AlreadyCompleted`]: a cancelled request ends
+    /// as `COMPLETED` (fal-protocol.md §3).
+    ///
     /// # Errors
     ///
     /// [`Error::Http`] for any other status or body (for example a 401);
     /// [`Error::Transport`]; [`Error::MissingCredentials`] / [`Error::InvalidKey`].
     pub async fn cancel(&self) -> Result<CancelOutcome> {
+        self.cancel_call(self.call(CallKind::Cancel)).await
+    }
+
+    async fn cancel_call(&self, call: Call<'_>) -> Result<CancelOutcome> {
         let request = self.client.http.put(self.urls.cancel.clone());
-        let response = self.client.send(request, Call::Cancel).await?;
-        let status = response.status();
-        if status.is_success() {
+        let reply = self.client.send(request, call).await?;
+        if reply.status.is_success() {
             return Ok(CancelOutcome::CancellationRequested);
         }
-        let expected = match status {
+        let expected = match reply.status {
             StatusCode::BAD_REQUEST => Some(("ALREADY_COMPLETED", CancelOutcome::AlreadyCompleted)),
             StatusCode::NOT_FOUND => Some(("NOT_FOUND", CancelOutcome::NotFound)),
             _ => None,
         };
-        let Some((body_status, outcome)) = expected else {
-            return Err(error_from_response(response).await);
-        };
-        // Read the body to check it, and rebuild the error from it otherwise.
-        let headers = response.headers().clone();
-        let bytes = response.bytes().await?;
-        let json: Option<Value> = serde_json::from_slice(&bytes).ok();
-        if json.as_ref().and_then(|body| body.get("status")).and_then(Value::as_str) == Some(body_status) {
-            return Ok(outcome);
+        let json: Option<Value> = serde_json::from_slice(&reply.body).ok();
+        match expected {
+            Some((body_status, outcome))
+                if json.as_ref().and_then(|body| body.get("status")).and_then(Value::as_str) == Some(body_status) =>
+            {
+                Ok(outcome)
+            }
+            _ => Err(error_from_reply(&reply)),
         }
-        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let text = String::from_utf8_lossy(&bytes);
-        Err(Error::Http {
-            status: status.as_u16(),
-            body: truncate_utf8(&text, MAX_ERROR_BODY).to_owned(),
-            error_type: json
-                .as_ref()
-                .and_then(|body| body.get("error_type"))
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .or_else(|| header("x-fal-error-type")),
-            request_id: header("x-fal-request-id"),
-        })
     }
 
-    /// Polls [`status`](RequestHandle::status) (without logs) every poll
-    /// interval until `COMPLETED`, then returns [`result`](RequestHandle::result)
-    /// (fal-protocol.md §4). No deadline and no cancel on drop, as
+    /// Follows the request until `COMPLETED` (streaming or polling, per the
+    /// client's [`SubscribeMode`]), then returns [`result`](RequestHandle::result)
+    /// (fal-protocol.md §3, §4). No deadline and no cancel on drop, as
     /// [`Client::subscribe`].
     ///
     /// # Errors
     ///
     /// As [`status`](RequestHandle::status) and [`result`](RequestHandle::result).
     pub async fn wait(&self) -> Result<E::Output> {
-        loop {
-            if self.status(false).await?.is_completed() {
-                return self.result().await;
+        self.wait_with(&SubscribeOptions::default(), |_| {}).await
+    }
+
+    /// [`wait`](RequestHandle::wait) with [`SubscribeOptions`] (mode, logs,
+    /// deadline counted from this call; the submit options are ignored),
+    /// calling `on_update` with every status, as [`Client::subscribe_with`].
+    ///
+    /// # Errors
+    ///
+    /// As [`wait`](RequestHandle::wait); [`Error::Timeout`] when the deadline
+    /// expires (after a cancel request was sent).
+    pub async fn wait_with(
+        &self,
+        options: &SubscribeOptions,
+        mut on_update: impl FnMut(&QueueStatus) + Send,
+    ) -> Result<E::Output> {
+        self.wait_from(options, &mut on_update, Instant::now()).await
+    }
+
+    /// The status updates of the request, until `COMPLETED` (the last
+    /// item), following the client's [`SubscribeMode`] (fal-protocol.md §3):
+    /// the SSE status stream `GET {status_url}/stream?logs=0|1`, falling back
+    /// to polling [`status`](RequestHandle::status) every poll interval when
+    /// the stream fails or ends early; or polling only.
+    ///
+    /// With `logs`, each `IN_PROGRESS` / `COMPLETED` item carries only the
+    /// log lines that are **new** since the previous item, in both modes:
+    /// that is what each SSE event carries, and the poller drops the lines it
+    /// has already yielded (it recognises the last line yielded, by value, in
+    /// the next answer). Collect them to get the whole log. (fal's JS
+    /// client instead accumulates them; a stream of increments suits
+    /// progress displays.)
+    ///
+    /// An error item (from a status request, after its retries) ends the
+    /// stream. Nothing is sent until the stream is first polled.
+    ///
+    /// ```no_run
+    /// use futures_util::StreamExt;
+    /// # async fn example(handle: fal_ltx::RequestHandle<fal_ltx::ltx_2::text_to_video::Ltx2TextToVideo>)
+    /// # -> Result<(), fal_ltx::Error> {
+    /// let mut updates = std::pin::pin!(handle.updates(true));
+    /// while let Some(status) = updates.next().await {
+    ///     for line in status?.logs() {
+    ///         println!("{}", line.message);
+    ///     }
+    /// }
+    /// let output = handle.result().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn updates(&self, logs: bool) -> impl Stream<Item = Result<QueueStatus>> + Send + 'static {
+        let config = &self.client.config;
+        crate::stream::updates(self.clone(), logs, config.subscribe_mode, config.poll_interval)
+    }
+
+    /// Follows the request with `options` and gets the result, under the
+    /// deadline counted from `started`.
+    pub(crate) async fn wait_from(
+        &self,
+        options: &SubscribeOptions,
+        on_update: &mut (dyn FnMut(&QueueStatus) + Send),
+        started: Instant,
+    ) -> Result<E::Output> {
+        let config = &self.client.config;
+        let mode = options.mode.unwrap_or(config.subscribe_mode);
+        let interval = options.poll_interval.unwrap_or(config.poll_interval);
+        let work = async {
+            let mut updates = std::pin::pin!(crate::stream::updates(self.clone(), options.logs, mode, interval));
+            while let Some(status) = futures_util::StreamExt::next(&mut updates).await {
+                let status = status?;
+                on_update(&status);
             }
-            tokio::time::sleep(self.client.config.poll_interval).await;
+            self.result().await
+        };
+        let Some(deadline) = options.deadline else { return work.await };
+        match tokio::time::timeout(deadline.saturating_sub(started.elapsed()), work).await {
+            Ok(result) => result,
+            Err(_) => {
+                tracing::info!(request_id = %self.request_id, ?deadline, "deadline expired, cancelling");
+                // One attempt, bounded, outcome ignored (fal-protocol.md §4).
+                let call = Call { retries: false, ..self.call(CallKind::Cancel) };
+                let _ = tokio::time::timeout(DEADLINE_CANCEL_TIMEOUT, self.cancel_call(call)).await;
+                Err(Error::Timeout { request_id: self.request_id.clone(), after: deadline })
+            }
         }
     }
 }
@@ -770,6 +1147,21 @@ mod tests {
         };
         let urls = RequestUrls::from_submit(&base, "fal-ai/x/y", &submitted);
         assert_eq!(urls.status.as_str(), "http://127.0.0.1:9/fal-ai/x/requests/r/status");
+    }
+
+    #[test]
+    fn plain_http_is_only_for_loopback() {
+        for ok in
+            ["http://127.0.0.1:9", "http://127.8.9.10", "http://localhost:8080/p", "http://[::1]:9", "https://x.y"]
+        {
+            assert!(parse_base_url(ok).is_ok(), "{ok}");
+        }
+        for bad in
+            ["http://queue.fal.run", "http://10.0.0.1", "http://[::2]", "http://localhost.evil.com", "http://0.0.0.0"]
+        {
+            let Err(Error::InvalidBaseUrl { reason, .. }) = parse_base_url(bad) else { panic!("{bad}") };
+            assert!(reason.contains("loopback"), "{reason}");
+        }
     }
 
     #[test]

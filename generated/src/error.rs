@@ -6,12 +6,17 @@
 //! |---|---|---|
 //! | [`Error::MissingCredentials`] | no key given and none in the environment | set `FAL_KEY` |
 //! | [`Error::InvalidKey`] | the key cannot be sent in an HTTP header | fix the key |
-//! | [`Error::InvalidBaseUrl`] | a configured base URL is not `http(s)://` | fix the URL |
+//! | [`Error::InvalidBaseUrl`] | a configured base URL is not `https://` (or `http://` to a loopback host) | fix the URL |
+//! | [`Error::InvalidRequestOptions`] | a [`RequestOptions`](crate::options::RequestOptions) value fal would reject; **nothing was sent** | fix the option |
 //! | [`Error::Validation`] | the input breaks the endpoint's schema; **nothing was sent** | fix the input |
 //! | [`Error::FalValidation`] | fal answered 422 with a field list (fal-protocol.md §3) | fix the input |
 //! | [`Error::Http`] | any other non-2xx answer (auth, rate limit, model or infrastructure failure) | see `status` / `error_type` |
 //! | [`Error::Decode`] | a 2xx body that is not the JSON expected | report it; the API may have changed |
 //! | [`Error::Transport`] | no HTTP response (connect, TLS, timeout, body read) | check the network, retry |
+//! | [`Error::Timeout`] | the client-side deadline of a subscribe expired; a cancel was sent | raise the deadline |
+//!
+//! Retryable failures (fal-protocol.md §4, see [`retry`](crate::retry)) are
+//! retried before any of these is returned; the error is the last attempt's.
 //!
 //! Messages are self-contained (they include the underlying error's text), and
 //! [`std::error::Error::source`] still returns the underlying error for
@@ -19,6 +24,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -114,14 +120,37 @@ pub enum Error {
     Transport(#[source] reqwest::Error),
 
     /// A base URL given to the [`ClientBuilder`](crate::ClientBuilder) is not
-    /// usable: not a URL, not `http`/`https`, or it has credentials, a query
-    /// or a fragment.
+    /// usable: not a URL, not `http`/`https`, plain `http` to a host that is
+    /// not loopback (the key would cross the network in clear text), or it
+    /// has credentials, a query or a fragment.
     #[error("invalid base URL {url:?}: {reason}; use an http(s) URL such as https://queue.fal.run")]
     InvalidBaseUrl {
-        /// The URL as given.
+        /// The URL as given (without any user name or password).
         url: String,
         /// Why it was rejected.
         reason: String,
+    },
+
+    /// A [`RequestOptions`](crate::options::RequestOptions) value that fal
+    /// or its official clients reject, such as a start timeout of 1 s or
+    /// less (fal-protocol.md §2). **Nothing was sent.**
+    #[error("invalid request options, nothing was sent to fal: {reason}")]
+    InvalidRequestOptions {
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// The client-side deadline of
+    /// [`SubscribeOptions::deadline`](crate::options::SubscribeOptions::deadline)
+    /// expired before the request completed. The client sent a cancel
+    /// request for it (fal-protocol.md §4) and ignored the outcome: the
+    /// request may still complete on fal's side.
+    #[error("request {request_id} did not complete within {after:?}; a cancel was sent to fal")]
+    Timeout {
+        /// The id of the queued request.
+        request_id: String,
+        /// The deadline that expired.
+        after: Duration,
     },
 }
 
@@ -138,12 +167,14 @@ impl Error {
         }
     }
 
-    /// The `x-fal-request-id` of the failed response, when fal sent one.
+    /// The `x-fal-request-id` of the failed response, when fal sent one (or
+    /// the timed-out request's id for [`Timeout`](Error::Timeout)).
     /// Quote it when asking fal for support.
     #[must_use]
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Self::FalValidation { request_id, .. } | Self::Http { request_id, .. } => request_id.as_deref(),
+            Self::Timeout { request_id, .. } => Some(request_id),
             _ => None,
         }
     }

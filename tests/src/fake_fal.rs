@@ -4,7 +4,8 @@
 //! one shared state, mirroring fal's two hosts (fal-protocol.md §1):
 //!
 //! - the **queue** server, [`FakeFal::base_url`] (`queue.fal.run`):
-//!   `POST /{endpoint id}` submits; `GET /{[ns/]owner/alias}/requests/{id}/status?logs=0|1`,
+//!   `POST /{endpoint id}[?fal_webhook=…]` submits; `GET /{[ns/]owner/alias}/requests/{id}/status?logs=0|1`,
+//!   `GET /{[ns/]owner/alias}/requests/{id}/status/stream?logs=0|1` (SSE),
 //!   `GET /{[ns/]owner/alias}/requests/{id}` and `PUT /{[ns/]owner/alias}/requests/{id}/cancel`;
 //! - the **run** server, [`FakeFal::run_base_url`] (`fal.run`): `POST /{endpoint id}`
 //!   answers the output directly.
@@ -29,9 +30,31 @@
 //! replace the answer to a submit or run ([`FakeFalConfig::post_error`]) or
 //! to a result ([`FakeFalConfig::result_error`]) of one endpoint.
 //!
+//! `logs` accepts `0`, `1`, `true` and `false` (fal-protocol.md §9).
+//!
+//! The **status stream** (`…/status/stream`, fal-protocol.md §3) answers
+//! `text/event-stream`: a `: keep-alive` comment, then one `data: <status
+//! JSON>` event per state, advancing the request exactly as that many status
+//! polls would (every [`FakeFalConfig::stream_interval`]), and closes after
+//! the `COMPLETED` event. With `logs=1` each event carries only its new line;
+//! status polls too, unless [`FakeFalConfig::cumulative_logs`] makes them
+//! return every line so far, as fal does.
+//!
+//! **Faults** ([`Fault`]) are served per [`Route`] (submit, status, stream,
+//! result, cancel, run): scripted with [`FakeFal::push_fault`] (a queue per
+//! route, each fault used by one request, before the normal answer resumes),
+//! or drawn at random by a seeded RNG ([`FakeFalConfig::chaos`]). A
+//! [`Fault::Respond`] replaces the answer and the request is **not**
+//! processed (it never reached the queue); the other faults process the
+//! request normally and then damage the answer ([`Fault::Drop`] closes the
+//! connection without any response, [`Fault::Slow`] delays it,
+//! [`Fault::MalformedJson`] truncates it). [`FakeFal::submissions`] counts the
+//! submissions actually accepted per endpoint, to prove none was queued twice.
+//!
 //! Every request received, on either server and whatever its path, is
 //! recorded ([`FakeFal::requests`]), so a test can assert that nothing was
-//! sent or check headers and bodies. Authentication is not checked.
+//! sent or check headers (such as the `X-Fal-*` request options) and the
+//! query (`fal_webhook`, [`RecordedRequest::query`]). Authentication is not checked.
 //!
 //! ```no_run
 //! # async fn example() {
@@ -51,18 +74,20 @@
 //!
 //! The servers stop when the [`FakeFal`] is dropped.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
-use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 use axum::response::Response;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 
 /// What the fake answers. Build it with [`FakeFalConfig::new`] and the
 /// chained setters, or fill the public fields.
@@ -79,6 +104,27 @@ pub struct FakeFalConfig {
     pub post_errors: BTreeMap<String, CannedResponse>,
     /// Endpoint id → the answer to every result request of a completed request.
     pub result_errors: BTreeMap<String, CannedResponse>,
+    /// Delay between two events of the status stream (default zero).
+    pub stream_interval: Duration,
+    /// Status polls with `logs=1` return every log line so far (as fal
+    /// does), instead of only the new one; stream events always carry only
+    /// new lines.
+    pub cumulative_logs: bool,
+    /// Random faults, if any.
+    pub chaos: Option<Chaos>,
+}
+
+/// Random faults: each request of a route listed in `faults` is faulted with
+/// probability `rate`, with one of that route's faults chosen uniformly, by a
+/// RNG seeded with `seed` (scripted faults of [`FakeFal::push_fault`] come first).
+#[derive(Debug, Clone)]
+pub struct Chaos {
+    /// The RNG seed.
+    pub seed: u64,
+    /// Probability in `[0, 1]` that a request of a listed route is faulted.
+    pub rate: f64,
+    /// The faults that may hit each route.
+    pub faults: Vec<(Route, Fault)>,
 }
 
 impl FakeFalConfig {
@@ -115,6 +161,101 @@ impl FakeFalConfig {
     pub fn result_error(mut self, endpoint_id: &str, response: CannedResponse) -> Self {
         self.result_errors.insert(endpoint_id.to_owned(), response);
         self
+    }
+
+    /// Sets the delay between two events of the status stream.
+    #[must_use]
+    pub fn stream_interval(mut self, interval: Duration) -> Self {
+        self.stream_interval = interval;
+        self
+    }
+
+    /// Makes status polls return every log line so far (see [`FakeFalConfig::cumulative_logs`]).
+    #[must_use]
+    pub fn cumulative_logs(mut self, cumulative: bool) -> Self {
+        self.cumulative_logs = cumulative;
+        self
+    }
+
+    /// Faults a fraction `rate` of the requests of the routes in `faults`, at
+    /// random with a RNG seeded with `seed` (see [`Chaos`]).
+    #[must_use]
+    pub fn chaos(mut self, seed: u64, rate: f64, faults: Vec<(Route, Fault)>) -> Self {
+        self.chaos = Some(Chaos { seed, rate, faults });
+        self
+    }
+}
+
+/// The kinds of request the fake serves, for [`Fault`]s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Route {
+    /// `POST` on the queue server.
+    Submit,
+    /// `GET …/requests/{id}/status`.
+    Status,
+    /// `GET …/requests/{id}/status/stream`.
+    Stream,
+    /// `GET …/requests/{id}`.
+    Result,
+    /// `PUT …/requests/{id}/cancel`.
+    Cancel,
+    /// `POST` on the run server.
+    Run,
+}
+
+/// A scripted failure of one request (see the [module docs](self)).
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// Answer with `status`, a small JSON body (or an nginx HTML page
+    /// without the request id) and `headers` instead of the normal answer;
+    /// the request is **not** processed. `request_id`: whether the answer
+    /// has an `x-fal-request-id` header (fal's ingress errors have none).
+    Respond {
+        /// The HTTP status.
+        status: u16,
+        /// Extra headers.
+        headers: Vec<(String, String)>,
+        /// Whether to send `x-fal-request-id`.
+        request_id: bool,
+    },
+    /// Process the request, then close the connection without any response.
+    Drop,
+    /// Status stream only: send the headers, the keep-alive comment and this
+    /// many events, then cut the connection (before `COMPLETED`).
+    DropAfterEvents(usize),
+    /// Process the request, then wait this long before answering.
+    Slow(Duration),
+    /// Process the request, then answer with its JSON truncated (or, on the
+    /// stream, an event whose data is not JSON).
+    MalformedJson,
+}
+
+impl Fault {
+    /// `status` with a JSON body and `x-fal-request-id` (an error from
+    /// inside fal: the queue knows the request).
+    #[must_use]
+    pub fn status(status: u16) -> Self {
+        Self::Respond { status, headers: Vec::new(), request_id: true }
+    }
+
+    /// 429, with `Retry-After: retry_after` when given.
+    #[must_use]
+    pub fn rate_limited(retry_after: Option<&str>) -> Self {
+        let headers = retry_after.map(|value| vec![("retry-after".to_owned(), value.to_owned())]).unwrap_or_default();
+        Self::Respond { status: 429, headers, request_id: true }
+    }
+
+    /// `status` from fal's ingress: an nginx HTML page, no `x-fal-request-id`.
+    #[must_use]
+    pub fn ingress(status: u16) -> Self {
+        Self::Respond { status, headers: Vec::new(), request_id: false }
+    }
+
+    /// 504 with `X-Fal-Request-Timeout-Type: user` (the start timeout expired).
+    #[must_use]
+    pub fn user_timeout() -> Self {
+        let headers = vec![("x-fal-request-timeout-type".to_owned(), "user".to_owned())];
+        Self::Respond { status: 504, headers, request_id: true }
     }
 }
 
@@ -193,15 +334,47 @@ impl RecordedRequest {
     pub fn json(&self) -> Option<Value> {
         serde_json::from_slice(&self.body).ok()
     }
+
+    /// The (percent-decoded) value of query parameter `name`, if present.
+    #[must_use]
+    pub fn query(&self, name: &str) -> Option<String> {
+        let query = self.path_and_query.split_once('?')?.1;
+        query.split('&').filter_map(|pair| pair.split_once('=')).find(|(key, _)| *key == name).map(|(_, v)| decode(v))
+    }
+}
+
+fn hex_byte(pair: &[u8]) -> Option<u8> {
+    u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()
+}
+
+/// Decodes `application/x-www-form-urlencoded` text (`+` and `%XX`).
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if let Some(byte) = bytes.get(i + 1..i + 3).and_then(hex_byte) => {
+                out.push(byte);
+                i += 2;
+            }
+            other => out.push(other),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A running fake fal server (two listeners). See the [module docs](self).
 pub struct FakeFal {
     queue_url: String,
     run_url: String,
-    state: Arc<Mutex<FakeState>>,
+    state: Shared,
     tasks: Vec<JoinHandle<()>>,
 }
+
+type Shared = Arc<Mutex<FakeState>>;
 
 impl fmt::Debug for FakeFal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -228,20 +401,22 @@ impl FakeFal {
         let run = TcpListener::bind("127.0.0.1:0").await.expect("bind the fake run server");
         let queue_url = format!("http://{}", queue.local_addr().expect("queue address"));
         let run_url = format!("http://{}", run.local_addr().expect("run address"));
+        let rng = config.chaos.as_ref().map_or(0, |chaos| chaos.seed);
         let state = Arc::new(Mutex::new(FakeState {
             config,
             queue_url: queue_url.clone(),
             next_id: 0,
             queued: BTreeMap::new(),
             log: Vec::new(),
+            faults: BTreeMap::new(),
+            submissions: BTreeMap::new(),
+            faults_served: 0,
+            rng,
         }));
-        let serve = |listener: TcpListener, which: Listener| {
-            let app = Router::new().fallback(handle).with_state((Arc::clone(&state), which));
-            tokio::spawn(async move {
-                let _ = axum::serve(listener, app).await;
-            })
-        };
-        let tasks = vec![serve(queue, Listener::Queue), serve(run, Listener::Run)];
+        let tasks = vec![
+            tokio::spawn(serve(queue, Arc::clone(&state), Listener::Queue)),
+            tokio::spawn(serve(run, Arc::clone(&state), Listener::Run)),
+        ];
         Self { queue_url, run_url, state, tasks }
     }
 
@@ -262,9 +437,67 @@ impl FakeFal {
     /// Every request received so far, in order.
     #[must_use]
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner).log.clone()
+        self.lock().log.clone()
+    }
+
+    /// Serves `fault` to the next request of `route` that has no earlier
+    /// scripted fault (one queue per route, first in first out).
+    pub fn push_fault(&self, route: Route, fault: Fault) {
+        self.lock().faults.entry(route).or_default().push_back(fault);
+    }
+
+    /// Submissions of `endpoint_id` accepted into the queue (faulted
+    /// answers that replace the submit are not counted; a submit whose
+    /// answer was then dropped, delayed or garbled is).
+    #[must_use]
+    pub fn submissions(&self, endpoint_id: &str) -> u64 {
+        self.lock().submissions.get(endpoint_id).copied().unwrap_or(0)
+    }
+
+    /// Submissions accepted, over all endpoints.
+    #[must_use]
+    pub fn total_submissions(&self) -> u64 {
+        self.lock().submissions.values().sum()
+    }
+
+    /// Faults served so far (scripted and random).
+    #[must_use]
+    pub fn faults_served(&self) -> u64 {
+        self.lock().faults_served
+    }
+
+    fn lock(&self) -> MutexGuard<'_, FakeState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
+
+/// Accepts connections and serves each with hyper's HTTP/1 server, so that a
+/// handler can close a connection without answering (a service error). The
+/// connections are aborted with this task.
+async fn serve(listener: TcpListener, state: Shared, which: Listener) {
+    let mut connections = JoinSet::new();
+    loop {
+        let Ok((stream, _)) = listener.accept().await else { continue };
+        let state = Arc::clone(&state);
+        connections.spawn(async move {
+            let service = hyper::service::service_fn(move |request| handle(Arc::clone(&state), which, request));
+            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+        });
+        while connections.try_join_next().is_some() {}
+    }
+}
+
+/// The error that makes hyper close a connection without a response.
+#[derive(Debug)]
+struct DropConnection;
+
+impl fmt::Display for DropConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("fake-fal: connection dropped on purpose")
+    }
+}
+
+impl std::error::Error for DropConnection {}
 
 #[derive(Debug)]
 struct FakeState {
@@ -273,6 +506,10 @@ struct FakeState {
     next_id: u64,
     queued: BTreeMap<String, Queued>,
     log: Vec<RecordedRequest>,
+    faults: BTreeMap<Route, VecDeque<Fault>>,
+    submissions: BTreeMap<String, u64>,
+    faults_served: u64,
+    rng: u64,
 }
 
 #[derive(Debug)]
@@ -290,6 +527,37 @@ impl FakeState {
         self.next_id += 1;
         format!("00000000-0000-4000-8000-{:012x}", self.next_id)
     }
+
+    /// splitmix64.
+    fn random(&mut self) -> u64 {
+        self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// The scripted fault for the next request of `route`, else a random one.
+    fn next_fault(&mut self, route: Route) -> Option<Fault> {
+        let fault = self.faults.get_mut(&route).and_then(VecDeque::pop_front).or_else(|| {
+            let chaos = self.config.chaos.clone()?;
+            let candidates: Vec<&Fault> =
+                chaos.faults.iter().filter(|(r, _)| *r == route).map(|(_, fault)| fault).collect();
+            if candidates.is_empty() {
+                return None;
+            }
+            let roll = (self.random() >> 11) as f64 / (1u64 << 53) as f64;
+            if roll >= chaos.rate {
+                return None;
+            }
+            let pick = (self.random() % candidates.len() as u64) as usize;
+            Some(candidates[pick].clone())
+        });
+        if fault.is_some() {
+            self.faults_served += 1;
+        }
+        fault
+    }
 }
 
 /// `[ns/]owner/alias` of an endpoint id (fal-protocol.md §1).
@@ -305,7 +573,9 @@ fn respond(status: u16, body: impl Into<String>, request_id: &str, extra: &[(Str
     *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
     headers.insert("content-type", HeaderValue::from_static("application/json"));
-    if let Ok(id) = HeaderValue::from_str(request_id) {
+    if let Ok(id) = HeaderValue::from_str(request_id)
+        && !request_id.is_empty()
+    {
         headers.insert("x-fal-request-id", id);
     }
     for (name, value) in extra {
@@ -326,32 +596,185 @@ fn log_line(message: &str) -> Value {
     json!({"message": message, "level": "INFO", "source": "USER", "timestamp": "2026-01-01T00:00:00.000Z"})
 }
 
-async fn handle(
-    State((state, listener)): State<(Arc<Mutex<FakeState>>, Listener)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-    let path_and_query = uri.path_and_query().map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned());
-    state.log.push(RecordedRequest {
-        listener,
-        method: method.to_string(),
-        path_and_query,
-        headers,
-        body: body.to_vec(),
-    });
+/// `logs=1|true` (`0|false` or absent: no logs).
+fn logs_flag(query: &str) -> bool {
+    query.split('&').any(|pair| pair == "logs=1" || pair == "logs=true")
+}
+
+/// Which route a request is, from its listener, method and path.
+fn route_of(listener: Listener, method: &Method, path: &str) -> Option<Route> {
+    let segments: Vec<&str> = path.split('/').collect();
+    let tail = segments.iter().position(|s| *s == "requests").map(|at| &segments[at + 1..]);
+    match (listener, method, tail) {
+        (Listener::Run, &Method::POST, _) => Some(Route::Run),
+        (Listener::Queue, &Method::POST, _) => Some(Route::Submit),
+        (Listener::Queue, &Method::GET, Some([_])) => Some(Route::Result),
+        (Listener::Queue, &Method::GET, Some([_, "status"])) => Some(Route::Status),
+        (Listener::Queue, &Method::GET, Some([_, "status", "stream"])) => Some(Route::Stream),
+        (Listener::Queue, &Method::PUT, Some([_, "cancel"])) => Some(Route::Cancel),
+        _ => None,
+    }
+}
+
+/// What processing a request produced.
+enum Answer {
+    Ready(Response),
+    /// Open a status stream for a known request.
+    Stream {
+        request_id: String,
+        logs: bool,
+    },
+}
+
+async fn handle(state: Shared, listener: Listener, request: Request<Incoming>) -> Result<Response, DropConnection> {
+    let (parts, body) = request.into_parts();
+    let body = body.collect().await.map(|collected| collected.to_bytes()).unwrap_or_default();
+    let (method, uri) = (parts.method, parts.uri);
     let path = uri.path().trim_matches('/').to_owned();
     let query = uri.query().unwrap_or_default().to_owned();
-    match (listener, &method) {
-        (_, &Method::POST) => post(&mut state, listener, &path),
-        (Listener::Queue, &Method::GET | &Method::PUT) => queue_request(&mut state, &method, &path, &query),
-        _ => {
-            let id = state.new_id();
-            respond(405, json!({"detail": "Method not allowed"}).to_string(), &id, &[])
+    let route = route_of(listener, &method, &path);
+    let (answer, fault, interval) = {
+        let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
+        let path_and_query = uri.path_and_query().map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned());
+        state.log.push(RecordedRequest {
+            listener,
+            method: method.to_string(),
+            path_and_query,
+            headers: parts.headers,
+            body: body.to_vec(),
+        });
+        let fault = route.and_then(|route| state.next_fault(route));
+        if let Some(Fault::Respond { status, headers, request_id }) = &fault {
+            let id = if *request_id { state.new_id() } else { String::new() };
+            return Ok(fault_response(*status, headers, &id));
+        }
+        let answer = match (route, &method) {
+            (Some(Route::Stream), _) => stream_request(&mut state, &path, &query),
+            (_, &Method::POST) => Answer::Ready(post(&mut state, listener, &path)),
+            (_, &Method::GET | &Method::PUT) if listener == Listener::Queue => {
+                Answer::Ready(queue_request(&mut state, &method, &path, &query))
+            }
+            _ => {
+                let id = state.new_id();
+                Answer::Ready(respond(405, json!({"detail": "Method not allowed"}).to_string(), &id, &[]))
+            }
+        };
+        (answer, fault, state.config.stream_interval)
+    };
+    match (fault, answer) {
+        (Some(Fault::Drop), _) => Err(DropConnection),
+        (Some(Fault::Slow(delay)), answer) => {
+            tokio::time::sleep(delay).await;
+            Ok(finish(answer, &state, interval, None, false))
+        }
+        (Some(Fault::MalformedJson), Answer::Ready(response)) => Ok(truncated(response).await),
+        (Some(Fault::MalformedJson), answer) => Ok(finish(answer, &state, interval, None, true)),
+        (Some(Fault::DropAfterEvents(events)), answer) => Ok(finish(answer, &state, interval, Some(events), false)),
+        (_, answer) => Ok(finish(answer, &state, interval, None, false)),
+    }
+}
+
+/// The answer of a [`Fault::Respond`].
+fn fault_response(status: u16, headers: &[(String, String)], request_id: &str) -> Response {
+    if request_id.is_empty() {
+        let reason = StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("Error");
+        let page = format!(
+            "<html><head><title>{status} {reason}</title></head><body><center><h1>{status} {reason}</h1></center><hr><center>nginx</center></body></html>"
+        );
+        let mut response = respond(status, page, "", headers);
+        response.headers_mut().insert("content-type", HeaderValue::from_static("text/html"));
+        return response;
+    }
+    let body = json!({"detail": format!("fake-fal: scripted HTTP {status}")});
+    respond(status, body.to_string(), request_id, headers)
+}
+
+/// `response` with its body cut in half (malformed JSON), same status and headers.
+async fn truncated(response: Response) -> Response {
+    let (parts, body) = response.into_parts();
+    let bytes = body.collect().await.map(|collected| collected.to_bytes()).unwrap_or_default();
+    let cut = Bytes::copy_from_slice(&bytes[..bytes.len() / 2]);
+    let mut response = Response::from_parts(parts, Body::from(cut));
+    response.headers_mut().remove("content-length");
+    response
+}
+
+/// The response of an answer: as is, or a status stream.
+fn finish(answer: Answer, state: &Shared, interval: Duration, drop_after: Option<usize>, malformed: bool) -> Response {
+    match answer {
+        Answer::Ready(response) => response,
+        Answer::Stream { request_id, logs } => {
+            sse_response(Arc::clone(state), request_id, logs, interval, drop_after, malformed)
         }
     }
+}
+
+/// `…/status/stream`: 404 for an unknown request, else a stream.
+fn stream_request(state: &mut FakeState, path: &str, query: &str) -> Answer {
+    let segments: Vec<&str> = path.split('/').collect();
+    let at = segments.iter().position(|s| *s == "requests").unwrap_or_default();
+    let app = segments[..at].join("/");
+    let request_id = segments.get(at + 1).copied().unwrap_or_default().to_owned();
+    if state.queued.get(&request_id).is_none_or(|r| r.app != app) {
+        let body = json!({"detail": format!("Request {request_id} not found")});
+        return Answer::Ready(respond(404, body.to_string(), &request_id, &[]));
+    }
+    Answer::Stream { request_id, logs: logs_flag(query) }
+}
+
+/// The SSE body: `: keep-alive`, then one event per state until `COMPLETED`.
+fn sse_response(
+    state: Shared,
+    request_id: String,
+    logs: bool,
+    interval: Duration,
+    drop_after: Option<usize>,
+    malformed: bool,
+) -> Response {
+    struct Sse {
+        state: Shared,
+        request_id: String,
+        logs: bool,
+        interval: Duration,
+        drop_after: Option<usize>,
+        malformed: bool,
+        sent: usize,
+        done: bool,
+    }
+    let sse = Sse { state, request_id, logs, interval, drop_after, malformed, sent: 0, done: false };
+    let keep_alive =
+        futures_util::stream::once(async { Ok::<_, std::io::Error>(Bytes::from_static(b": keep-alive\n\n")) });
+    let events = futures_util::stream::unfold(sse, |mut sse| async move {
+        if sse.done {
+            return None;
+        }
+        if sse.drop_after == Some(sse.sent) {
+            sse.done = true;
+            // Let hyper flush the events sent so far before the connection is cut.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            return Some((Err(std::io::Error::other("fake-fal: stream cut on purpose")), sse));
+        }
+        if sse.sent > 0 && !sse.interval.is_zero() {
+            tokio::time::sleep(sse.interval).await;
+        }
+        let (body, completed) = {
+            let mut state = sse.state.lock().unwrap_or_else(PoisonError::into_inner);
+            let state = &mut *state;
+            let polls = Polls::of(&state.config, false);
+            let queue_url = state.queue_url.clone();
+            let request = state.queued.get_mut(&sse.request_id)?;
+            next_status(request, &queue_url, &sse.request_id, sse.logs, polls)
+        };
+        sse.sent += 1;
+        sse.done = completed;
+        let data = if sse.malformed { body.to_string()[..10].to_owned() } else { body.to_string() };
+        Some((Ok(Bytes::from(format!("data: {data}\n\n"))), sse))
+    });
+    let mut response = Response::new(Body::from_stream(futures_util::StreamExt::chain(keep_alive, events)));
+    let headers = response.headers_mut();
+    headers.insert("content-type", HeaderValue::from_static("text/event-stream"));
+    headers.insert("cache-control", HeaderValue::from_static("no-store"));
+    response
 }
 
 /// Submit (queue server) or run (run server).
@@ -380,7 +803,71 @@ fn post(state: &mut FakeState, listener: Listener, endpoint_id: &str) -> Respons
         id.clone(),
         Queued { endpoint_id: endpoint_id.to_owned(), app, polls: 0, completed: false, cancelled: false },
     );
+    *state.submissions.entry(endpoint_id.to_owned()).or_default() += 1;
     respond(200, body.to_string(), &id, &[])
+}
+
+/// The state machine's settings.
+#[derive(Debug, Clone, Copy)]
+struct Polls {
+    queued: u32,
+    in_progress: u32,
+    /// Log lines so far instead of the new ones.
+    cumulative: bool,
+}
+
+impl Polls {
+    fn of(config: &FakeFalConfig, poll: bool) -> Self {
+        Self {
+            queued: config.queued_polls,
+            in_progress: config.in_progress_polls,
+            cumulative: poll && config.cumulative_logs,
+        }
+    }
+
+    /// The `IN_PROGRESS` lines up to answer `poll` (only its own unless cumulative).
+    fn running_lines(self, poll: u32) -> Vec<Value> {
+        let first = if self.cumulative { self.queued } else { poll };
+        (first..=poll).map(|k| log_line(&format!("fake-fal: running (poll {k})"))).collect()
+    }
+}
+
+/// Advances `request` by one status answer: the status object (with id and
+/// URLs) and whether it is `COMPLETED`.
+fn next_status(request: &mut Queued, queue_url: &str, request_id: &str, logs: bool, polls: Polls) -> (Value, bool) {
+    let (queued_polls, in_progress_polls) = (polls.queued, polls.in_progress);
+    let poll = request.polls;
+    request.polls += 1;
+    let mut body = if request.completed || poll >= queued_polls + in_progress_polls {
+        request.completed = true;
+        let mut lines = if polls.cumulative && in_progress_polls > 0 {
+            polls.running_lines(queued_polls + in_progress_polls - 1)
+        } else {
+            Vec::new()
+        };
+        lines.push(log_line("fake-fal: done"));
+        let mut body = json!({
+            "status": "COMPLETED",
+            "logs": if logs { Value::Array(lines) } else { Value::Null },
+            "metrics": {"inference_time": 0.5},
+        });
+        if request.cancelled {
+            body["error"] = json!("Request was cancelled");
+            body["error_type"] = json!("request_cancelled");
+        }
+        body
+    } else if poll < queued_polls {
+        json!({"status": "IN_QUEUE", "queue_position": queued_polls - 1 - poll})
+    } else {
+        let lines = polls.running_lines(poll);
+        json!({"status": "IN_PROGRESS", "logs": if logs { Value::Array(lines) } else { Value::Null }})
+    };
+    let response_url = format!("{queue_url}/{}/requests/{request_id}", request.app);
+    body["request_id"] = json!(request_id);
+    body["status_url"] = json!(format!("{response_url}/status"));
+    body["cancel_url"] = json!(format!("{response_url}/cancel"));
+    body["response_url"] = json!(response_url);
+    (body, request.completed)
 }
 
 /// Status, result or cancel of a queued request: `/{[ns/]owner/alias}/requests/{id}[/status|/cancel]`.
@@ -399,8 +886,9 @@ fn queue_request(state: &mut FakeState, method: &Method, path: &str, query: &str
         let id = state.new_id();
         return respond(404, json!({"detail": format!("No route for {method} /{path}")}).to_string(), &id, &[]);
     };
-    let logs = query.split('&').any(|pair| pair == "logs=1" || pair == "logs=true");
-    let (queued_polls, in_progress_polls) = (state.config.queued_polls, state.config.in_progress_polls);
+    let logs = logs_flag(query);
+    let polls = Polls::of(&state.config, true);
+    let queue_url = state.queue_url.clone();
     let Some(request) = state.queued.get_mut(&request_id).filter(|r| r.app == app) else {
         let body = match op {
             Op::Cancel => json!({"status": "NOT_FOUND"}),
@@ -408,42 +896,10 @@ fn queue_request(state: &mut FakeState, method: &Method, path: &str, query: &str
         };
         return respond(404, body.to_string(), &request_id, &[]);
     };
-    let urls = {
-        let response_url = format!("{}/{app}/requests/{request_id}", state.queue_url);
-        json!({
-            "status_url": format!("{response_url}/status"),
-            "cancel_url": format!("{response_url}/cancel"),
-            "response_url": response_url,
-        })
-    };
     match op {
         Op::Status => {
-            let poll = request.polls;
-            request.polls += 1;
-            let mut body = if request.completed || poll >= queued_polls + in_progress_polls {
-                request.completed = true;
-                let mut body = json!({
-                    "status": "COMPLETED",
-                    "logs": if logs { json!([log_line("fake-fal: done")]) } else { Value::Null },
-                    "metrics": {"inference_time": 0.5},
-                });
-                if request.cancelled {
-                    body["error"] = json!("Request was cancelled");
-                    body["error_type"] = json!("request_cancelled");
-                }
-                body
-            } else if poll < queued_polls {
-                json!({"status": "IN_QUEUE", "queue_position": queued_polls - 1 - poll})
-            } else {
-                let line = log_line(&format!("fake-fal: running (poll {poll})"));
-                json!({"status": "IN_PROGRESS", "logs": if logs { json!([line]) } else { Value::Null }})
-            };
-            body["request_id"] = json!(request_id);
-            for (key, value) in urls.as_object().into_iter().flatten() {
-                body[key] = value.clone();
-            }
-            let status = if request.completed { 200 } else { 202 };
-            respond(status, body.to_string(), &request_id, &[])
+            let (body, completed) = next_status(request, &queue_url, &request_id, logs, polls);
+            respond(if completed { 200 } else { 202 }, body.to_string(), &request_id, &[])
         }
         Op::Result => {
             if !request.completed {

@@ -11,7 +11,7 @@ use fal_ltx::ltx_2_3_22b::distilled_text_to_video_lora::Ltx2322bDistilledTextToV
 use fal_ltx::ltxv_13b_098_distilled::extend::Ltxv13b098DistilledExtendInput;
 use fal_ltx::types::{ExtendVideoConditioningInput, LoRAInput};
 use fal_ltx::validation::Constraint;
-use fal_ltx::{Client, Endpoint, EndpointInput, Error};
+use fal_ltx::{Client, Endpoint, EndpointInput, Error, SubscribeMode};
 use integration_tests::fake_fal::{FakeFal, FakeFalConfig, RecordedRequest};
 use integration_tests::support::vendored_schema;
 use serde_json::{Map, Value};
@@ -48,6 +48,7 @@ async fn fake_for<E: Endpoint>() -> (FakeFal, Client, Value) {
         .queue_base_url(fake.base_url())
         .run_base_url(fake.run_base_url())
         .poll_interval(Duration::from_millis(5))
+        .subscribe_mode(SubscribeMode::Polling)
         .build()
         .expect("client");
     (fake, client, output)

@@ -5,10 +5,12 @@
 use std::time::Duration;
 
 use fal_ltx::client::key_from_env_with;
+use fal_ltx::options::{ObjectLifecycle, Priority, RequestOptions, SubscribeOptions};
 use fal_ltx::queue::{CancelOutcome, QueueStatus};
 use fal_ltx::validation::{Constraint, Validate, Violation};
-use fal_ltx::{Client, Endpoint, EndpointInput, Error};
-use integration_tests::fake_fal::{CannedResponse, FakeFal, FakeFalConfig, Listener, RecordedRequest};
+use fal_ltx::{Client, ClientBuilder, Endpoint, EndpointInput, Error, RetryPolicies, SubscribeMode};
+use futures_util::StreamExt;
+use integration_tests::fake_fal::{CannedResponse, FakeFal, FakeFalConfig, Fault, Listener, RecordedRequest, Route};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -102,14 +104,20 @@ fn config() -> FakeFalConfig {
     FakeFalConfig::new().output(ECHO_ID, output_json()).output(FLOW_ID, output_json())
 }
 
+/// A client for `fake` that polls (the exchanges below count status polls);
+/// the streaming default is tested in its own tests.
 fn client_for(fake: &FakeFal) -> Client {
+    builder_for(fake).subscribe_mode(SubscribeMode::Polling).build().expect("client")
+}
+
+/// Millisecond retry delays and poll interval, the default (streaming) mode.
+fn builder_for(fake: &FakeFal) -> ClientBuilder {
     Client::builder()
         .key(KEY)
         .queue_base_url(fake.base_url())
         .run_base_url(fake.run_base_url())
         .poll_interval(Duration::from_millis(5))
-        .build()
-        .expect("client")
+        .retry_policies(RetryPolicies::default().with_delays(Duration::from_millis(1), Duration::from_millis(5)))
 }
 
 fn summary(requests: &[RecordedRequest]) -> Vec<String> {
@@ -440,7 +448,12 @@ async fn an_unreachable_server_is_a_transport_error() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.local_addr().expect("addr").port()
     };
-    let client = Client::builder().key(KEY).run_base_url(format!("http://127.0.0.1:{port}")).build().expect("client");
+    let client = Client::builder()
+        .key(KEY)
+        .run_base_url(format!("http://127.0.0.1:{port}"))
+        .retry_policies(RetryPolicies::default().with_delays(Duration::from_millis(1), Duration::from_millis(5)))
+        .build()
+        .expect("client");
     let error = client.run(&EchoInput::new(1)).await.expect_err("closed port");
     assert!(matches!(error, Error::Transport(_)), "{error:?}");
     assert!(!error.to_string().contains(KEY), "{error}");
@@ -462,4 +475,326 @@ async fn client_futures_can_be_spawned() {
     });
     let (ran, waited, subscribed) = task.await.expect("join").expect("calls");
     assert_eq!([ran, waited, subscribed], [expected_output(), expected_output(), expected_output()]);
+}
+
+// ---------------------------------------------------------------------------
+// Status streaming (fal-protocol.md §3) and progress.
+
+/// A status reduced to what the tests compare: kind, position and log messages.
+fn describe(status: &QueueStatus) -> String {
+    let logs: Vec<&str> = status.logs().iter().map(|line| line.message.as_str()).collect();
+    match status {
+        QueueStatus::InQueue { queue_position, .. } => format!("IN_QUEUE {queue_position}"),
+        QueueStatus::InProgress { .. } => format!("IN_PROGRESS {logs:?}"),
+        QueueStatus::Completed { .. } => format!("COMPLETED {logs:?}"),
+        other => format!("{other:?}"),
+    }
+}
+
+fn id(n: u64) -> String {
+    format!("00000000-0000-4000-8000-{n:012x}")
+}
+
+#[tokio::test]
+async fn streaming_subscribe_takes_exactly_three_requests() {
+    let fake = FakeFal::start(config().polls(2, 1)).await;
+    let client = builder_for(&fake).build().expect("client");
+    assert_eq!(client.subscribe(&EchoInput::new(8)).await.expect("subscribe"), expected_output());
+
+    let requests = fake.requests();
+    let request_id = id(1);
+    assert_eq!(
+        summary(&requests),
+        [
+            format!("POST /{ECHO_ID}"),
+            format!("GET /fal-ai/test-app/requests/{request_id}/status/stream?logs=0"),
+            format!("GET /fal-ai/test-app/requests/{request_id}"),
+        ]
+    );
+    assert_eq!(requests[1].header("accept"), Some("text/event-stream"));
+    assert_eq!(requests[1].header("authorization"), Some(format!("Key {KEY}").as_str()));
+}
+
+/// The updates of one request of `fake`, through `client`.
+async fn collect_updates(client: &Client, logs: bool) -> Vec<String> {
+    let handle = client.submit(&EchoInput::new(1)).await.expect("submit");
+    let updates: Vec<_> = handle.updates(logs).collect().await;
+    updates.into_iter().map(|status| describe(&status.expect("update"))).collect()
+}
+
+#[tokio::test]
+async fn updates_yield_positions_then_new_log_lines_then_completed_in_both_modes() {
+    let expected = [
+        "IN_QUEUE 2",
+        "IN_QUEUE 1",
+        "IN_QUEUE 0",
+        r#"IN_PROGRESS ["fake-fal: running (poll 3)"]"#,
+        r#"IN_PROGRESS ["fake-fal: running (poll 4)"]"#,
+        r#"COMPLETED ["fake-fal: done"]"#,
+    ];
+    for mode in [SubscribeMode::Streaming, SubscribeMode::Polling] {
+        let fake = FakeFal::start(config().polls(3, 2)).await;
+        let client = builder_for(&fake).subscribe_mode(mode).build().expect("client");
+        assert_eq!(collect_updates(&client, true).await, expected, "{mode:?}");
+        let status_requests = fake.requests().iter().filter(|r| r.path().contains("/status")).count();
+        let expected_requests = if mode == SubscribeMode::Streaming { 1 } else { 6 };
+        assert_eq!(status_requests, expected_requests, "{mode:?}: {:?}", summary(&fake.requests()));
+    }
+}
+
+#[tokio::test]
+async fn polling_yields_only_new_lines_when_the_server_repeats_old_ones() {
+    // fal's status answers carry every log line so far (cumulative_logs):
+    // the poller must yield each line once, like the stream.
+    let expected = [
+        "IN_QUEUE 0",
+        r#"IN_PROGRESS ["fake-fal: running (poll 1)"]"#,
+        r#"IN_PROGRESS ["fake-fal: running (poll 2)"]"#,
+        r#"IN_PROGRESS ["fake-fal: running (poll 3)"]"#,
+        r#"COMPLETED ["fake-fal: done"]"#,
+    ];
+    let fake = FakeFal::start(config().polls(1, 3).cumulative_logs(true)).await;
+    assert_eq!(collect_updates(&client_for(&fake), true).await, expected);
+    let handle = client_for(&fake).submit(&EchoInput::new(1)).await.expect("submit");
+    for _ in 0..3 {
+        handle.status(true).await.expect("status");
+    }
+    let raw = handle.status(true).await.expect("status");
+    assert_eq!(raw.logs().len(), 3, "the fake does repeat old lines: {raw:?}");
+
+    // Switching from the stream (new lines only) to polling (all lines)
+    // half-way neither drops nor repeats a line.
+    let fake = FakeFal::start(config().polls(1, 3).cumulative_logs(true)).await;
+    fake.push_fault(Route::Stream, Fault::DropAfterEvents(2));
+    let got = collect_updates(&builder_for(&fake).build().expect("client"), true).await;
+    assert_eq!(got, expected);
+    let requests = summary(&fake.requests());
+    assert!(requests[1].contains("/status/stream") && requests[2].contains("/status?logs=1"), "{requests:?}");
+}
+
+#[tokio::test]
+async fn subscribe_with_reports_every_update_to_the_callback() {
+    let fake = FakeFal::start(config().polls(2, 1)).await;
+    let client = builder_for(&fake).build().expect("client");
+    let mut seen = Vec::new();
+    let options = SubscribeOptions::new().logs(true);
+    let output = client
+        .subscribe_with(&EchoInput::new(1), &options, |status| seen.push(describe(status)))
+        .await
+        .expect("subscribe");
+    assert_eq!(output, expected_output());
+    assert_eq!(
+        seen,
+        [
+            "IN_QUEUE 1",
+            "IN_QUEUE 0",
+            r#"IN_PROGRESS ["fake-fal: running (poll 2)"]"#,
+            r#"COMPLETED ["fake-fal: done"]"#
+        ]
+    );
+    assert!(fake.requests()[1].path_and_query.ends_with("/status/stream?logs=1"));
+}
+
+/// Subscribes with `fault` served on the stream route; the result must still
+/// arrive, the stream must have been tried once, then polls.
+async fn falls_back_to_polling(fault: Fault) {
+    let fake = FakeFal::start(config().polls(2, 1)).await;
+    fake.push_fault(Route::Stream, fault.clone());
+    let client = builder_for(&fake).build().expect("client");
+    let mut seen = Vec::new();
+    let output = client
+        .subscribe_with(&EchoInput::new(1), &SubscribeOptions::new(), |status| seen.push(describe(status)))
+        .await
+        .unwrap_or_else(|e| panic!("{fault:?}: {e}"));
+    assert_eq!(output, expected_output());
+    assert_eq!(seen.last().map(String::as_str), Some("COMPLETED []"), "{fault:?}: {seen:?}");
+    let requests = summary(&fake.requests());
+    let streams = requests.iter().filter(|r| r.contains("/status/stream")).count();
+    let polls = requests.iter().filter(|r| r.contains("/status?logs=0")).count();
+    assert_eq!(streams, 1, "{fault:?}: {requests:?}");
+    assert!(polls >= 1, "{fault:?}: {requests:?}");
+    assert!(requests.last().is_some_and(|r| r.ends_with(&id(1))), "{fault:?}: {requests:?}");
+}
+
+#[tokio::test]
+async fn subscribe_falls_back_to_polling_when_the_stream_returns_500() {
+    falls_back_to_polling(Fault::status(500)).await;
+}
+
+#[tokio::test]
+async fn subscribe_falls_back_to_polling_when_the_stream_connection_drops() {
+    falls_back_to_polling(Fault::Drop).await;
+}
+
+#[tokio::test]
+async fn subscribe_falls_back_to_polling_when_the_stream_is_cut_before_completed() {
+    falls_back_to_polling(Fault::DropAfterEvents(1)).await;
+}
+
+#[tokio::test]
+async fn subscribe_falls_back_to_polling_when_the_stream_is_not_event_stream() {
+    // 200 with application/json: the wrong content type.
+    falls_back_to_polling(Fault::status(200)).await;
+}
+
+#[tokio::test]
+async fn subscribe_falls_back_to_polling_on_a_malformed_event() {
+    falls_back_to_polling(Fault::MalformedJson).await;
+}
+
+// ---------------------------------------------------------------------------
+// Request options (fal-protocol.md §2).
+
+#[tokio::test]
+async fn request_options_reach_the_wire() {
+    let fake = FakeFal::start(config()).await;
+    let defaults = RequestOptions::new().priority(Priority::Low).runner_hint("default-hint");
+    let client = builder_for(&fake).request_options(defaults).build().expect("client");
+    let webhook = "https://example.com/hook?user=a b&x=1";
+    let options = RequestOptions::new()
+        .start_timeout(Duration::from_millis(2500))
+        .webhook_url(webhook)
+        .runner_hint("per-call-hint")
+        .object_lifecycle(ObjectLifecycle::expire_after(Duration::from_secs(3600)));
+    let handle = client.submit_with(&EchoInput::new(1), &options).await.expect("submit");
+    handle.wait().await.expect("wait");
+    client.run_with(&EchoInput::new(1), &options).await.expect("run");
+    client.submit(&EchoInput::new(1)).await.expect("plain submit");
+
+    let requests = fake.requests();
+    let submit = &requests[0];
+    assert_eq!(submit.header("x-fal-request-timeout"), Some("2.5"));
+    assert_eq!(submit.header("x-fal-queue-priority"), Some("low"), "the client default applies");
+    assert_eq!(submit.header("x-fal-runner-hint"), Some("per-call-hint"), "the per-call value wins");
+    assert_eq!(submit.header("x-fal-object-lifecycle-preference"), Some(r#"{"expiration_duration_seconds":3600}"#));
+    assert_eq!(submit.query("fal_webhook").as_deref(), Some(webhook));
+    assert_eq!(submit.path(), format!("/{ECHO_ID}"));
+
+    // Status, stream and result requests carry none of them.
+    let run_at = requests.iter().position(|r| r.listener == Listener::Run).expect("a run");
+    for request in &requests[1..run_at] {
+        assert!(request.header("x-fal-request-timeout").is_none(), "{}", request.path_and_query);
+        assert!(request.header("x-fal-queue-priority").is_none(), "{}", request.path_and_query);
+        assert!(request.query("fal_webhook").is_none(), "{}", request.path_and_query);
+    }
+
+    // A run carries the start timeout, hint and lifecycle, not queue options.
+    let run = &requests[run_at];
+    assert_eq!(run.header("x-fal-request-timeout"), Some("2.5"));
+    assert_eq!(run.header("x-fal-runner-hint"), Some("per-call-hint"));
+    assert!(run.header("x-fal-object-lifecycle-preference").is_some());
+    assert_eq!(run.header("x-fal-queue-priority"), None);
+    assert_eq!(run.query("fal_webhook"), None);
+
+    // Without per-call options, the client defaults alone.
+    let plain = requests.last().expect("plain submit");
+    assert_eq!(plain.header("x-fal-queue-priority"), Some("low"));
+    assert_eq!(plain.header("x-fal-runner-hint"), Some("default-hint"));
+    assert_eq!(plain.header("x-fal-request-timeout"), None);
+    assert_eq!(plain.path_and_query, format!("/{ECHO_ID}"));
+}
+
+#[tokio::test]
+async fn invalid_request_options_send_nothing() {
+    let fake = FakeFal::start(config()).await;
+    let client = client_for(&fake);
+    for (options, needle) in [
+        (RequestOptions::new().start_timeout(Duration::from_secs(1)), "start_timeout"),
+        (RequestOptions::new().webhook_url("not a url"), "webhook_url"),
+    ] {
+        let error = client.submit_with(&EchoInput::new(1), &options).await.expect_err("invalid");
+        let Error::InvalidRequestOptions { reason } = &error else { panic!("{error:?}") };
+        assert!(reason.contains(needle), "{reason}");
+        let error = client.run_with(&EchoInput::new(1), &options).await.expect_err("invalid");
+        assert!(matches!(error, Error::InvalidRequestOptions { .. }), "{error:?}");
+    }
+    let options = SubscribeOptions::new().request_options(RequestOptions::new().start_timeout(Duration::ZERO));
+    let error = client.subscribe_with(&EchoInput::new(1), &options, |_| {}).await.expect_err("invalid");
+    assert!(matches!(error, Error::InvalidRequestOptions { .. }), "{error:?}");
+    assert!(fake.requests().is_empty(), "{:?}", summary(&fake.requests()));
+
+    let error = builder_for(&fake)
+        .request_options(RequestOptions::new().start_timeout(Duration::from_millis(900)))
+        .build()
+        .expect_err("invalid default");
+    assert!(matches!(error, Error::InvalidRequestOptions { .. }), "{error:?}");
+}
+
+// ---------------------------------------------------------------------------
+// Client-side deadline (fal-protocol.md §4).
+
+#[tokio::test]
+async fn the_deadline_sends_a_cancel_and_returns_timeout() {
+    for mode in [SubscribeMode::Streaming, SubscribeMode::Polling] {
+        // A request that stays queued (practically) forever.
+        let fake = FakeFal::start(config().polls(1_000_000, 0).stream_interval(Duration::from_millis(5))).await;
+        let client = builder_for(&fake).build().expect("client");
+        let deadline = Duration::from_millis(150);
+        let options = SubscribeOptions::new().mode(mode).deadline(deadline);
+        let mut updates = 0;
+        let started = std::time::Instant::now();
+        let error = client.subscribe_with(&EchoInput::new(1), &options, |_| updates += 1).await.expect_err("timeout");
+        assert!(started.elapsed() >= deadline, "{mode:?}: returned before the deadline");
+        let Error::Timeout { request_id, after } = &error else { panic!("{mode:?}: {error:?}") };
+        assert_eq!((request_id.as_str(), *after), (id(1).as_str(), deadline));
+        assert_eq!(error.request_id(), Some(id(1).as_str()));
+        assert!(updates > 0, "{mode:?}: updates were reported while waiting");
+
+        let requests = summary(&fake.requests());
+        let cancel = format!("PUT /fal-ai/test-app/requests/{}/cancel", id(1));
+        assert_eq!(requests.iter().filter(|r| **r == cancel).count(), 1, "{mode:?}: {requests:?}");
+        assert!(!requests.iter().any(|r| r == &format!("GET /fal-ai/test-app/requests/{}", id(1))), "no result fetch");
+    }
+}
+
+#[tokio::test]
+async fn a_deadline_that_is_met_changes_nothing() {
+    let fake = FakeFal::start(config().polls(1, 1)).await;
+    let client = builder_for(&fake).build().expect("client");
+    let options = SubscribeOptions::new().deadline(Duration::from_secs(30));
+    let output = client.subscribe_with(&EchoInput::new(1), &options, |_| {}).await.expect("subscribe");
+    assert_eq!(output, expected_output());
+    assert!(!fake.requests().iter().any(|r| r.method == "PUT"));
+}
+
+// ---------------------------------------------------------------------------
+// Security.
+
+#[test]
+fn plain_http_is_refused_unless_the_host_is_loopback() {
+    for bad in ["http://queue.fal.run", "http://192.168.1.10:8080", "http://[2001:db8::1]/", "http://localhost.example"]
+    {
+        for builder in [Client::builder().key(KEY).queue_base_url(bad), Client::builder().key(KEY).run_base_url(bad)] {
+            let error = builder.build().expect_err(bad);
+            let Error::InvalidBaseUrl { reason, .. } = &error else { panic!("{bad}: {error:?}") };
+            assert!(reason.contains("loopback") && reason.contains("https"), "{reason}");
+            assert!(!error.to_string().contains(KEY), "{error}");
+        }
+    }
+    for good in
+        ["http://127.0.0.1:9", "http://127.1.2.3", "http://localhost:8080", "http://[::1]:9", "https://queue.fal.run"]
+    {
+        Client::builder().key(KEY).queue_base_url(good).run_base_url(good).build().expect(good);
+    }
+}
+
+#[tokio::test]
+async fn the_key_appears_in_no_error_or_debug_output() {
+    let fake =
+        FakeFal::start(config().post_error(ECHO_ID, CannedResponse::json(401, &json!({"detail": "bad key"})))).await;
+    let options = RequestOptions::new().runner_hint("h");
+    let builder = builder_for(&fake).request_options(options);
+    let client = builder.clone().build().expect("client");
+    let mut shown = vec![format!("{builder:?}"), format!("{client:?}")];
+    let error = client.submit(&EchoInput::new(1)).await.expect_err("401");
+    shown.extend([error.to_string(), format!("{error:?}")]);
+    let handle = client.request::<Echo>("missing");
+    shown.push(format!("{handle:?}"));
+    let error = handle.status(true).await.expect_err("404");
+    shown.extend([error.to_string(), format!("{error:?}")]);
+    let error = Client::builder().key(KEY).queue_base_url("http://example.com").build().expect_err("http");
+    shown.extend([error.to_string(), format!("{error:?}")]);
+    for text in shown {
+        assert!(!text.contains("test-key-secret"), "{text}");
+    }
 }

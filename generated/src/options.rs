@@ -1,0 +1,373 @@
+//! Per-request options (fal-protocol.md §2) and subscribe options (§3, §4).
+//!
+//! - [`RequestOptions`]: start timeout, webhook, queue priority, runner hint
+//!   and object lifecycle, sent as fal's platform headers (and the
+//!   `fal_webhook` query parameter). Set client-wide defaults with
+//!   [`ClientBuilder::request_options`](crate::ClientBuilder::request_options)
+//!   and override them per call with
+//!   [`Client::submit_with`](crate::Client::submit_with) /
+//!   [`Client::run_with`](crate::Client::run_with); a field set per call wins
+//!   over the default, field by field.
+//! - [`SubscribeOptions`]: how [`Client::subscribe_with`](crate::Client::subscribe_with)
+//!   waits: streaming or polling ([`SubscribeMode`]), with or without logs,
+//!   and an optional client-side deadline.
+
+use std::time::Duration;
+
+use reqwest::RequestBuilder;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::retry::CallKind;
+
+/// Options of one request (fal-protocol.md §2). All unset by default: then
+/// nothing extra is sent and fal applies its defaults.
+///
+/// | field | wire | sent on |
+/// |---|---|---|
+/// | [`start_timeout`](RequestOptions::start_timeout) | `X-Fal-Request-Timeout: <seconds>` | run, submit |
+/// | [`webhook_url`](RequestOptions::webhook_url) | query `fal_webhook=<url>` | submit |
+/// | [`priority`](RequestOptions::priority) | `X-Fal-Queue-Priority: normal\|low` | submit |
+/// | [`runner_hint`](RequestOptions::runner_hint) | `X-Fal-Runner-Hint: <hint>` | run, submit |
+/// | [`object_lifecycle`](RequestOptions::object_lifecycle) | `X-Fal-Object-Lifecycle-Preference: {"expiration_duration_seconds":N}` | run, submit |
+///
+/// Which calls carry which option follows fal's official clients (JS and
+/// Python); queue priority and webhooks only exist for queued requests.
+///
+/// ```
+/// use std::time::Duration;
+/// use fal_ltx::options::{ObjectLifecycle, Priority, RequestOptions};
+///
+/// let options = RequestOptions::new()
+///     .start_timeout(Duration::from_secs(30))
+///     .webhook_url("https://example.com/fal-webhook")
+///     .priority(Priority::Low)
+///     .object_lifecycle(ObjectLifecycle::expire_after(Duration::from_secs(3600)));
+/// assert_eq!(options.priority, Some(Priority::Low));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RequestOptions {
+    /// Deadline for the request to *start* (queue wait, runner acquisition,
+    /// server-side retries), not a total limit. On expiry fal answers 504
+    /// with `X-Fal-Request-Timeout-Type: user`, which is never retried. Must
+    /// be more than 1 s (fal's clients reject smaller values); sent in
+    /// seconds, with a fraction when there is one (`5`, `2.5`).
+    pub start_timeout: Option<Duration>,
+    /// URL fal `POST`s the result to when the queued request finishes
+    /// (fal-protocol.md §6). Must be an `http(s)` URL.
+    pub webhook_url: Option<String>,
+    /// Queue priority. Sent only when set (as fal's Python client; the JS
+    /// client always sends `normal`, which is fal's default anyway).
+    pub priority: Option<Priority>,
+    /// Opaque routing hint: prefer a runner with this affinity.
+    pub runner_hint: Option<String>,
+    /// How long fal keeps the files the request produces.
+    pub object_lifecycle: Option<ObjectLifecycle>,
+}
+
+impl RequestOptions {
+    /// No options set.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets [`start_timeout`](RequestOptions::start_timeout).
+    #[must_use]
+    pub fn start_timeout(mut self, timeout: Duration) -> Self {
+        self.start_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets [`webhook_url`](RequestOptions::webhook_url).
+    #[must_use]
+    pub fn webhook_url(mut self, url: impl Into<String>) -> Self {
+        self.webhook_url = Some(url.into());
+        self
+    }
+
+    /// Sets [`priority`](RequestOptions::priority).
+    #[must_use]
+    pub fn priority(mut self, priority: Priority) -> Self {
+        self.priority = Some(priority);
+        self
+    }
+
+    /// Sets [`runner_hint`](RequestOptions::runner_hint).
+    #[must_use]
+    pub fn runner_hint(mut self, hint: impl Into<String>) -> Self {
+        self.runner_hint = Some(hint.into());
+        self
+    }
+
+    /// Sets [`object_lifecycle`](RequestOptions::object_lifecycle).
+    #[must_use]
+    pub fn object_lifecycle(mut self, lifecycle: ObjectLifecycle) -> Self {
+        self.object_lifecycle = Some(lifecycle);
+        self
+    }
+
+    /// `self`'s fields where set, else `defaults`'.
+    #[must_use]
+    pub(crate) fn or(&self, defaults: &Self) -> Self {
+        Self {
+            start_timeout: self.start_timeout.or(defaults.start_timeout),
+            webhook_url: self.webhook_url.clone().or_else(|| defaults.webhook_url.clone()),
+            priority: self.priority.or(defaults.priority),
+            runner_hint: self.runner_hint.clone().or_else(|| defaults.runner_hint.clone()),
+            object_lifecycle: self.object_lifecycle.clone().or_else(|| defaults.object_lifecycle.clone()),
+        }
+    }
+
+    /// Checks the values that fal or its clients reject.
+    pub(crate) fn validate(&self) -> Result<()> {
+        let invalid = |reason: String| Err(Error::InvalidRequestOptions { reason });
+        if let Some(timeout) = self.start_timeout
+            && timeout <= Duration::from_secs(1)
+        {
+            return invalid(format!("start_timeout must be more than 1 second, got {timeout:?}"));
+        }
+        if let Some(url) = &self.webhook_url {
+            match url::Url::parse(url) {
+                Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => {}
+                _ => return invalid(format!("webhook_url must be an http(s) URL, got {url:?}")),
+            }
+        }
+        if let Some(hint) = &self.runner_hint
+            && reqwest::header::HeaderValue::from_str(hint).is_err()
+        {
+            return invalid("runner_hint cannot be sent in an HTTP header".to_owned());
+        }
+        if let Some(ObjectLifecycle { expiration_duration_seconds: Some(0) }) = self.object_lifecycle {
+            return invalid("object_lifecycle expiration must be at least 1 second".to_owned());
+        }
+        Ok(())
+    }
+
+    /// Adds the headers (and query) that apply to a call of `kind`.
+    pub(crate) fn apply(&self, mut request: RequestBuilder, kind: CallKind) -> RequestBuilder {
+        let queued = kind == CallKind::Submit;
+        if !matches!(kind, CallKind::Submit | CallKind::Run) {
+            return request;
+        }
+        if let Some(timeout) = self.start_timeout {
+            request = request.header("x-fal-request-timeout", format_seconds(timeout));
+        }
+        if let Some(hint) = &self.runner_hint {
+            request = request.header("x-fal-runner-hint", hint.as_str());
+        }
+        if let Some(lifecycle) = &self.object_lifecycle {
+            request = request.header("x-fal-object-lifecycle-preference", lifecycle.header_value());
+        }
+        if queued {
+            if let Some(priority) = self.priority {
+                request = request.header("x-fal-queue-priority", priority.as_str());
+            }
+            if let Some(url) = &self.webhook_url {
+                request = request.query(&[("fal_webhook", url.as_str())]);
+            }
+        }
+        request
+    }
+}
+
+/// Seconds as `5` or `2.5` (fal accepts an integer or a decimal string, §9).
+fn format_seconds(duration: Duration) -> String {
+    if duration.subsec_nanos() == 0 { duration.as_secs().to_string() } else { duration.as_secs_f64().to_string() }
+}
+
+/// Queue priority (`X-Fal-Queue-Priority`, fal-protocol.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Priority {
+    /// `normal`: fal's default.
+    #[default]
+    Normal,
+    /// `low`: waits behind every normal request of the endpoint.
+    Low,
+}
+
+impl Priority {
+    /// The header value, `normal` or `low`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Normal => "normal",
+            Self::Low => "low",
+        }
+    }
+}
+
+/// How long fal keeps the request's output files
+/// (`X-Fal-Object-Lifecycle-Preference`, fal-protocol.md §2), sent as JSON
+/// with only the keys that are set, such as `{"expiration_duration_seconds":3600}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[non_exhaustive]
+pub struct ObjectLifecycle {
+    /// Seconds before the files expire; `None` keeps them (fal's `never`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiration_duration_seconds: Option<u64>,
+}
+
+impl ObjectLifecycle {
+    /// Files expire after `duration`, rounded up to whole seconds (fal's
+    /// clients map `1h` to 3600, `1d` to 86400…). Must be at least 1 s.
+    #[must_use]
+    pub fn expire_after(duration: Duration) -> Self {
+        let seconds = duration.as_secs() + u64::from(duration.subsec_nanos() > 0);
+        Self { expiration_duration_seconds: Some(seconds) }
+    }
+
+    /// Files never expire (the JSON is `{}`).
+    #[must_use]
+    pub fn never_expire() -> Self {
+        Self { expiration_duration_seconds: None }
+    }
+
+    /// The header value (JSON).
+    #[must_use]
+    pub fn header_value(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".to_owned())
+    }
+}
+
+/// How [`Client::subscribe_with`](crate::Client::subscribe_with),
+/// [`RequestHandle::wait`](crate::RequestHandle::wait) and
+/// [`RequestHandle::updates`](crate::RequestHandle::updates) follow a
+/// queued request (fal-protocol.md §3, §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum SubscribeMode {
+    /// One long-lived `GET {status_url}/stream` (server-sent events); the
+    /// server pushes every change and closes after `COMPLETED`. If the
+    /// stream cannot be opened or ends before `COMPLETED` (non-2xx, not
+    /// `text/event-stream`, connection dropped, malformed event), the client
+    /// falls back to polling, without error. The default.
+    #[default]
+    Streaming,
+    /// `GET {status_url}` every poll interval until `COMPLETED`.
+    Polling,
+}
+
+/// Options of [`Client::subscribe_with`](crate::Client::subscribe_with) and
+/// [`RequestHandle::wait_with`](crate::RequestHandle::wait_with).
+///
+/// ```
+/// use std::time::Duration;
+/// use fal_ltx::options::{RequestOptions, SubscribeMode, SubscribeOptions};
+///
+/// let options = SubscribeOptions::new()
+///     .mode(SubscribeMode::Polling)
+///     .logs(true)
+///     .deadline(Duration::from_secs(600))
+///     .request_options(RequestOptions::new().start_timeout(Duration::from_secs(120)));
+/// assert_eq!(options.deadline, Some(Duration::from_secs(600)));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SubscribeOptions {
+    /// Streaming or polling; `None` uses the client's
+    /// ([`ClientBuilder::subscribe_mode`](crate::ClientBuilder::subscribe_mode),
+    /// default [`SubscribeMode::Streaming`]).
+    pub mode: Option<SubscribeMode>,
+    /// Ask for log lines (`logs=1`). Each update then carries only the lines
+    /// that are new since the previous update, in both modes.
+    pub logs: bool,
+    /// Client-side deadline, counted from the start of the call. On expiry
+    /// the client sends the cancel `PUT` (ignoring its outcome) and returns
+    /// [`Error::Timeout`], as fal's clients do (fal-protocol.md §4). A
+    /// submit in flight is allowed to finish first, so that the request can
+    /// be cancelled.
+    pub deadline: Option<Duration>,
+    /// Interval between status requests when polling; `None` uses the
+    /// client's ([`ClientBuilder::poll_interval`](crate::ClientBuilder::poll_interval)).
+    pub poll_interval: Option<Duration>,
+    /// Options of the submit (ignored by `RequestHandle::wait_with`).
+    pub request: RequestOptions,
+}
+
+impl SubscribeOptions {
+    /// Every option at its default.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets [`mode`](SubscribeOptions::mode).
+    #[must_use]
+    pub fn mode(mut self, mode: SubscribeMode) -> Self {
+        self.mode = Some(mode);
+        self
+    }
+
+    /// Sets [`logs`](SubscribeOptions::logs).
+    #[must_use]
+    pub fn logs(mut self, logs: bool) -> Self {
+        self.logs = logs;
+        self
+    }
+
+    /// Sets [`deadline`](SubscribeOptions::deadline).
+    #[must_use]
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// Sets [`poll_interval`](SubscribeOptions::poll_interval).
+    #[must_use]
+    pub fn poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = Some(interval);
+        self
+    }
+
+    /// Sets [`request`](SubscribeOptions::request).
+    #[must_use]
+    pub fn request_options(mut self, options: RequestOptions) -> Self {
+        self.request = options;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_are_formatted_like_fal_clients() {
+        assert_eq!(format_seconds(Duration::from_secs(5)), "5");
+        assert_eq!(format_seconds(Duration::from_millis(2500)), "2.5");
+    }
+
+    #[test]
+    fn lifecycle_json_has_only_set_keys() {
+        assert_eq!(
+            ObjectLifecycle::expire_after(Duration::from_secs(3600)).header_value(),
+            r#"{"expiration_duration_seconds":3600}"#
+        );
+        assert_eq!(ObjectLifecycle::expire_after(Duration::from_millis(1500)).expiration_duration_seconds, Some(2));
+        assert_eq!(ObjectLifecycle::never_expire().header_value(), "{}");
+    }
+
+    #[test]
+    fn invalid_options_are_rejected() {
+        let check = |options: RequestOptions| matches!(options.validate(), Err(Error::InvalidRequestOptions { .. }));
+        assert!(check(RequestOptions::new().start_timeout(Duration::from_secs(1))));
+        assert!(check(RequestOptions::new().start_timeout(Duration::from_millis(500))));
+        assert!(check(RequestOptions::new().webhook_url("ftp://x")));
+        assert!(check(RequestOptions::new().webhook_url("not a url")));
+        assert!(check(RequestOptions::new().runner_hint("a\nb")));
+        assert!(check(RequestOptions::new().object_lifecycle(ObjectLifecycle::expire_after(Duration::ZERO))));
+        assert!(RequestOptions::new().start_timeout(Duration::from_millis(1001)).validate().is_ok());
+        assert!(RequestOptions::new().validate().is_ok());
+    }
+
+    #[test]
+    fn per_call_fields_win_over_defaults() {
+        let defaults = RequestOptions::new().priority(Priority::Low).runner_hint("a");
+        let merged = RequestOptions::new().runner_hint("b").or(&defaults);
+        assert_eq!(merged.priority, Some(Priority::Low));
+        assert_eq!(merged.runner_hint.as_deref(), Some("b"));
+    }
+}

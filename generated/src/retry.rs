@@ -1,0 +1,416 @@
+//! Client-side retries with exponential backoff (fal-protocol.md §4).
+//!
+//! Every HTTP request of a [`Client`](crate::Client) goes through one retry
+//! loop, driven by the [`RetryPolicy`] of its [`CallKind`]. The defaults are
+//! fal's JS client's ([`RetryPolicies::default`]):
+//!
+//! | call | retries | base delay | max delay | statuses |
+//! |---|---|---|---|---|
+//! | [`CallKind::Run`] | 3 | 0.5 s | 15 s | 429 502 503 504 |
+//! | [`CallKind::Submit`], [`CallKind::Result`] | 3 | 1 s | 60 s | 429 502 503 504 |
+//! | [`CallKind::Status`] | 5 | 1 s | 30 s | 429 500 502 503 504 |
+//! | [`CallKind::Cancel`] | 3 | 1 s | 30 s | 429 502 503 504 |
+//!
+//! The delay before retry `n` (0-based) is `min(base · 2ⁿ, max)` with ±25 %
+//! uniform jitter, capped at `max`. A `Retry-After` header (seconds or an
+//! HTTP date) is honoured: the client waits at least that long, and gives up
+//! (returns the response's error) when it asks for more than the policy's
+//! maximum delay. fal's own clients ignore `Retry-After`; honouring it is
+//! this crate's choice.
+//!
+//! What is retried:
+//!
+//! - a response whose status is in the policy's list, **except** a 504 with
+//!   `X-Fal-Request-Timeout-Type: user` (the caller's start timeout expired:
+//!   retrying cannot help; both official clients refuse it);
+//! - a transport error (connect, timeout, connection dropped, body read
+//!   failed).
+//!
+//! A **submit** is retried only when fal cannot have accepted it, so that no
+//! job is ever queued twice: when connecting failed (nothing was written),
+//! on 429, and on 502/503/504 answered without an `x-fal-request-id` header
+//! (the ingress answered; the request never reached the queue — fal's Python
+//! client's rule). A connection dropped after the request was written, or a
+//! timeout, is not retried for submit.
+//!
+//! A synchronous run is retried like fal's JS client does: closing a run's
+//! connection cancels the work on fal's side (fal-protocol.md §7), so a
+//! retried run does not leave a duplicate running.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+
+/// The operations of fal's queue protocol, each with its own [`RetryPolicy`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CallKind {
+    /// `POST {run base}/{endpoint id}` ([`Client::run`](crate::Client::run)).
+    Run,
+    /// `POST {queue base}/{endpoint id}` ([`Client::submit`](crate::Client::submit)).
+    Submit,
+    /// `GET {status_url}` ([`RequestHandle::status`](crate::RequestHandle::status)).
+    Status,
+    /// `GET {response_url}` ([`RequestHandle::result`](crate::RequestHandle::result)).
+    Result,
+    /// `PUT {cancel_url}` ([`RequestHandle::cancel`](crate::RequestHandle::cancel)).
+    Cancel,
+}
+
+impl CallKind {
+    /// `run`, `submit`, `status`, `result` or `cancel` (as recorded in the `fal.request` span).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Run => "run",
+            Self::Submit => "submit",
+            Self::Status => "status",
+            Self::Result => "result",
+            Self::Cancel => "cancel",
+        }
+    }
+}
+
+/// How one kind of call is retried (fal-protocol.md §4): how many times,
+/// with which delays, on which HTTP statuses. Transport errors are always
+/// retryable (within the submit rule, see the [module docs](self)).
+///
+/// ```
+/// use std::time::Duration;
+/// use fal_ltx::retry::RetryPolicy;
+///
+/// let policy = RetryPolicy::new(5, Duration::from_millis(200), Duration::from_secs(10));
+/// assert_eq!(policy.max_retries(), 5);
+/// assert!(policy.retries_status(503));
+/// assert_eq!(RetryPolicy::none().max_retries(), 0);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    max_retries: u32,
+    base_delay: Duration,
+    max_delay: Duration,
+    statuses: Vec<u16>,
+}
+
+/// The statuses fal's JS client retries by default.
+const DEFAULT_STATUSES: [u16; 4] = [429, 502, 503, 504];
+
+impl RetryPolicy {
+    /// `max_retries` retries after the first attempt, delays starting at
+    /// `base_delay` and doubling up to `max_delay`, on 429, 502, 503 and 504.
+    #[must_use]
+    pub fn new(max_retries: u32, base_delay: Duration, max_delay: Duration) -> Self {
+        Self { max_retries, base_delay, max_delay: max_delay.max(base_delay), statuses: DEFAULT_STATUSES.to_vec() }
+    }
+
+    /// No retries at all: one attempt.
+    #[must_use]
+    pub fn none() -> Self {
+        Self::new(0, Duration::ZERO, Duration::ZERO)
+    }
+
+    /// Replaces the retried HTTP statuses (default 429, 502, 503, 504).
+    #[must_use]
+    pub fn with_statuses(mut self, statuses: &[u16]) -> Self {
+        self.statuses = statuses.to_vec();
+        self
+    }
+
+    /// Keeps the delays and statuses, replaces the retry count.
+    #[must_use]
+    pub fn with_max_retries(mut self, max_retries: u32) -> Self {
+        self.max_retries = max_retries;
+        self
+    }
+
+    /// Keeps the retry count and statuses, replaces the delays. Use tiny
+    /// delays in tests: `policy.with_delays(Duration::from_millis(1), Duration::from_millis(5))`.
+    #[must_use]
+    pub fn with_delays(mut self, base_delay: Duration, max_delay: Duration) -> Self {
+        self.base_delay = base_delay;
+        self.max_delay = max_delay.max(base_delay);
+        self
+    }
+
+    /// Retries after the first attempt.
+    #[must_use]
+    pub fn max_retries(&self) -> u32 {
+        self.max_retries
+    }
+
+    /// The delay before the first retry (before jitter).
+    #[must_use]
+    pub fn base_delay(&self) -> Duration {
+        self.base_delay
+    }
+
+    /// The longest delay between two attempts; also the longest `Retry-After` honoured.
+    #[must_use]
+    pub fn max_delay(&self) -> Duration {
+        self.max_delay
+    }
+
+    /// Whether a response with HTTP status `status` may be retried.
+    #[must_use]
+    pub fn retries_status(&self, status: u16) -> bool {
+        self.statuses.contains(&status)
+    }
+
+    /// The backoff before retry `retry` (0-based): `min(base · 2^retry, max)`
+    /// with ±25 % jitter, capped at `max`.
+    pub(crate) fn backoff(&self, retry: u32) -> Duration {
+        let exponential = self.base_delay.saturating_mul(2u32.saturating_pow(retry.min(31)));
+        let capped = exponential.min(self.max_delay);
+        capped.mul_f64(0.75 + 0.5 * unit_random()).min(self.max_delay)
+    }
+}
+
+/// A retry policy per [`CallKind`]. [`Default`] is fal's JS client's (see the
+/// [module docs](self)).
+///
+/// ```
+/// use std::time::Duration;
+/// use fal_ltx::retry::{CallKind, RetryPolicies};
+///
+/// // Same retry counts, millisecond delays: for tests against a local server.
+/// let fast = RetryPolicies::default().with_delays(Duration::from_millis(1), Duration::from_millis(10));
+/// assert_eq!(fast.get(CallKind::Status).max_retries(), 5);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicies {
+    run: RetryPolicy,
+    submit: RetryPolicy,
+    status: RetryPolicy,
+    result: RetryPolicy,
+    cancel: RetryPolicy,
+}
+
+impl Default for RetryPolicies {
+    fn default() -> Self {
+        let secs = Duration::from_secs;
+        Self {
+            run: RetryPolicy::new(3, Duration::from_millis(500), secs(15)),
+            submit: RetryPolicy::new(3, secs(1), secs(60)),
+            status: RetryPolicy::new(5, secs(1), secs(30)).with_statuses(&[429, 500, 502, 503, 504]),
+            result: RetryPolicy::new(3, secs(1), secs(60)),
+            cancel: RetryPolicy::new(3, secs(1), secs(30)),
+        }
+    }
+}
+
+impl RetryPolicies {
+    /// No retries for any call.
+    #[must_use]
+    pub fn none() -> Self {
+        let none = RetryPolicy::none;
+        Self { run: none(), submit: none(), status: none(), result: none(), cancel: none() }
+    }
+
+    /// The policy of `kind`.
+    #[must_use]
+    pub fn get(&self, kind: CallKind) -> &RetryPolicy {
+        match kind {
+            CallKind::Run => &self.run,
+            CallKind::Submit => &self.submit,
+            CallKind::Status => &self.status,
+            CallKind::Result => &self.result,
+            CallKind::Cancel => &self.cancel,
+        }
+    }
+
+    /// Replaces the policy of `kind`.
+    #[must_use]
+    pub fn with(mut self, kind: CallKind, policy: RetryPolicy) -> Self {
+        *match kind {
+            CallKind::Run => &mut self.run,
+            CallKind::Submit => &mut self.submit,
+            CallKind::Status => &mut self.status,
+            CallKind::Result => &mut self.result,
+            CallKind::Cancel => &mut self.cancel,
+        } = policy;
+        self
+    }
+
+    /// [`RetryPolicy::with_delays`] applied to every policy.
+    #[must_use]
+    pub fn with_delays(self, base_delay: Duration, max_delay: Duration) -> Self {
+        let set = |policy: RetryPolicy| policy.with_delays(base_delay, max_delay);
+        Self {
+            run: set(self.run),
+            submit: set(self.submit),
+            status: set(self.status),
+            result: set(self.result),
+            cancel: set(self.cancel),
+        }
+    }
+}
+
+/// What one attempt produced, as far as the retry decision is concerned.
+#[derive(Debug)]
+pub(crate) enum Attempt<'a> {
+    /// A complete response (status, headers; the body was read).
+    Response { status: StatusCode, headers: &'a HeaderMap },
+    /// No complete response.
+    Transport(&'a reqwest::Error),
+}
+
+/// Whether to retry, and after how long; `None` means "return this outcome".
+/// `retry` is the 0-based index of the retry that would follow.
+pub(crate) fn retry_delay(kind: CallKind, policy: &RetryPolicy, retry: u32, attempt: &Attempt<'_>) -> Option<Duration> {
+    if retry >= policy.max_retries {
+        return None;
+    }
+    match attempt {
+        Attempt::Transport(error) => {
+            // For submit only "nothing was written" is safe: a dropped
+            // connection or a timeout after writing may have been accepted.
+            let retryable = if kind == CallKind::Submit {
+                error.is_connect()
+            } else {
+                error.is_connect() || error.is_timeout() || error.is_request() || error.is_body()
+            };
+            retryable.then(|| policy.backoff(retry))
+        }
+        Attempt::Response { status, headers } => {
+            let status = status.as_u16();
+            let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+            if status == 504 && header("x-fal-request-timeout-type").is_some_and(|t| t.eq_ignore_ascii_case("user")) {
+                return None;
+            }
+            if !policy.retries_status(status) {
+                return None;
+            }
+            // fal-py: a 5xx without a request id came from the ingress; with
+            // one, the queue has the request and a retry would duplicate it.
+            if kind == CallKind::Submit && matches!(status, 502..=504) && headers.contains_key("x-fal-request-id") {
+                return None;
+            }
+            let backoff = policy.backoff(retry);
+            match header(RETRY_AFTER.as_str()).and_then(|v| parse_retry_after(v, SystemTime::now())) {
+                Some(wait) if wait > policy.max_delay => None,
+                Some(wait) => Some(wait.max(backoff)),
+                None => Some(backoff),
+            }
+        }
+    }
+}
+
+/// Parses a `Retry-After` value: delay-seconds (a non-negative integer;
+/// a decimal is accepted too) or an HTTP date, relative to `now` (a date in
+/// the past is zero). `None` when it is neither.
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    if let Ok(seconds) = value.parse::<f64>() {
+        return Duration::try_from_secs_f64(seconds).ok();
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// A number in `[0, 1)`, from std's randomly keyed hasher (no RNG crate
+/// needed for jitter).
+fn unit_random() -> f64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    fn decide(kind: CallKind, status: u16, pairs: &[(&'static str, &str)]) -> Option<Duration> {
+        let policy = RetryPolicies::default().get(kind).clone();
+        let headers = headers(pairs);
+        retry_delay(
+            kind,
+            &policy,
+            0,
+            &Attempt::Response { status: StatusCode::from_u16(status).unwrap(), headers: &headers },
+        )
+    }
+
+    #[test]
+    fn retry_after_parses_seconds_and_http_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
+        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("1.5", now), Some(Duration::from_millis(1500)));
+        let date = httpdate::fmt_http_date(now + Duration::from_secs(120));
+        assert_eq!(parse_retry_after(&date, now), Some(Duration::from_secs(120)));
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(120));
+        assert_eq!(parse_retry_after(&past, now), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-1", now), None);
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_is_capped() {
+        let policy = RetryPolicy::new(10, Duration::from_secs(1), Duration::from_secs(5));
+        for _ in 0..50 {
+            let first = policy.backoff(0);
+            assert!(first >= Duration::from_millis(750) && first <= Duration::from_millis(1250), "{first:?}");
+            let third = policy.backoff(2);
+            assert!(third >= Duration::from_secs(3) && third <= Duration::from_secs(5), "{third:?}");
+            assert!(policy.backoff(30) <= Duration::from_secs(5));
+        }
+    }
+
+    #[test]
+    fn retry_after_is_a_lower_bound_and_too_long_gives_up() {
+        let delay = decide(CallKind::Status, 429, &[("retry-after", "20")]).unwrap();
+        assert!(delay >= Duration::from_secs(20), "{delay:?}");
+        // 120 s is more than the status policy's 30 s maximum.
+        assert_eq!(decide(CallKind::Status, 429, &[("retry-after", "120")]), None);
+    }
+
+    #[test]
+    fn statuses_follow_the_policy_and_the_user_timeout_is_final() {
+        assert!(decide(CallKind::Result, 503, &[]).is_some());
+        assert!(decide(CallKind::Result, 500, &[]).is_none());
+        assert!(decide(CallKind::Status, 500, &[]).is_some());
+        assert!(decide(CallKind::Result, 404, &[]).is_none());
+        assert!(decide(CallKind::Result, 504, &[("x-fal-request-timeout-type", "user")]).is_none());
+        assert!(decide(CallKind::Status, 504, &[("X-Fal-Request-Timeout-Type", "USER")]).is_none());
+        assert!(decide(CallKind::Result, 504, &[("x-fal-request-timeout-type", "runner")]).is_some());
+    }
+
+    #[test]
+    fn submit_5xx_is_retried_only_without_a_request_id() {
+        assert!(decide(CallKind::Submit, 503, &[]).is_some());
+        assert!(decide(CallKind::Submit, 502, &[]).is_some());
+        assert!(decide(CallKind::Submit, 503, &[("x-fal-request-id", "r")]).is_none());
+        assert!(decide(CallKind::Submit, 504, &[("x-fal-request-id", "r")]).is_none());
+        assert!(decide(CallKind::Submit, 429, &[("x-fal-request-id", "r")]).is_some());
+        // Other calls are idempotent: the request id does not matter.
+        assert!(decide(CallKind::Result, 503, &[("x-fal-request-id", "r")]).is_some());
+    }
+
+    #[test]
+    fn the_retry_count_is_bounded() {
+        let policy = RetryPolicy::new(2, Duration::ZERO, Duration::ZERO);
+        let headers = HeaderMap::new();
+        let attempt = Attempt::Response { status: StatusCode::SERVICE_UNAVAILABLE, headers: &headers };
+        assert!(retry_delay(CallKind::Status, &policy, 1, &attempt).is_some());
+        assert!(retry_delay(CallKind::Status, &policy, 2, &attempt).is_none());
+        assert!(retry_delay(CallKind::Status, &RetryPolicy::none(), 0, &attempt).is_none());
+    }
+}

@@ -1,0 +1,166 @@
+//! Following a queued request: the SSE status stream with a fallback to
+//! polling (fal-protocol.md §3, §4). The public entry points are
+//! [`RequestHandle::updates`](crate::RequestHandle::updates),
+//! [`RequestHandle::wait`](crate::RequestHandle::wait) and
+//! [`Client::subscribe_with`](crate::Client::subscribe_with).
+//!
+//! The stream is `GET {status_url}/stream?logs=0|1` with
+//! `Accept: text/event-stream`; every event is `data: <status JSON>`, comment
+//! lines (`: keep-alive`) are ignored, and fal closes the stream after the
+//! `COMPLETED` event. Anything else (a non-2xx answer, another content type,
+//! the connection ending or failing before `COMPLETED`, an event that is not a
+//! status object) switches to polling `GET {status_url}?logs=0|1`, at once
+//! and then every poll interval, without surfacing an error: polling is the
+//! protocol's baseline, the stream an optimisation. The stream is not retried
+//! itself; the polls are, per the status [`RetryPolicy`](crate::retry::RetryPolicy).
+//!
+//! The stream has no idle timeout of its own; give the `reqwest::Client` a
+//! `read_timeout` (fal sends a keep-alive comment every 15 s) to turn a
+//! silent connection into a fallback.
+//!
+//! SSE decoding uses the `sse-stream` crate over `reqwest`'s `bytes_stream()`.
+
+use std::pin::Pin;
+use std::time::Duration;
+
+use futures_core::Stream;
+use futures_util::StreamExt;
+use sse_stream::{Sse, SseByteStream};
+use tracing::Instrument;
+
+use crate::client::{RequestHandle, join, request_span};
+use crate::endpoint::Endpoint;
+use crate::error::Result;
+use crate::options::SubscribeMode;
+use crate::queue::{LogEntry, QueueStatus, QueueUpdate};
+
+type Events = Pin<Box<dyn Stream<Item = std::result::Result<Sse, sse_stream::Error>> + Send>>;
+
+/// The updates of `handle` until `COMPLETED`; see
+/// [`RequestHandle::updates`](crate::RequestHandle::updates).
+pub(crate) fn updates<E: Endpoint>(
+    handle: RequestHandle<E>,
+    logs: bool,
+    mode: SubscribeMode,
+    interval: Duration,
+) -> impl Stream<Item = Result<QueueStatus>> + Send + 'static {
+    let phase = match mode {
+        SubscribeMode::Polling => Phase::Polling { first: true },
+        _ => Phase::Connect,
+    };
+    let watcher = Watcher { handle, logs, interval, phase, last_log: None };
+    futures_util::stream::unfold(watcher, |mut watcher| async move {
+        let item = watcher.next().await?;
+        Some((item, watcher))
+    })
+}
+
+enum Phase {
+    /// Open the SSE stream.
+    Connect,
+    /// Read events.
+    Streaming(Events),
+    /// Poll; `first` polls without waiting.
+    Polling { first: bool },
+    /// `COMPLETED` or an error was yielded.
+    Done,
+}
+
+struct Watcher<E: Endpoint> {
+    handle: RequestHandle<E>,
+    logs: bool,
+    interval: Duration,
+    phase: Phase,
+    /// The last log line yielded, to yield only newer ones.
+    last_log: Option<LogEntry>,
+}
+
+impl<E: Endpoint> Watcher<E> {
+    async fn next(&mut self) -> Option<Result<QueueStatus>> {
+        loop {
+            match &mut self.phase {
+                Phase::Done => return None,
+                Phase::Connect => {
+                    self.phase = match open(&self.handle, self.logs).await {
+                        Ok(events) => Phase::Streaming(events),
+                        Err(why) => self.fall_back(&why),
+                    };
+                }
+                Phase::Streaming(events) => match events.next().await {
+                    Some(Ok(event)) => {
+                        let Some(data) = event.data.filter(|data| !data.trim().is_empty()) else { continue };
+                        match serde_json::from_str::<QueueUpdate>(&data) {
+                            Ok(update) => return Some(Ok(self.emit(update.status))),
+                            Err(error) => self.phase = self.fall_back(&format!("malformed event ({error})")),
+                        }
+                    }
+                    Some(Err(error)) => self.phase = self.fall_back(&format!("stream failed ({error})")),
+                    None => self.phase = self.fall_back("stream closed before COMPLETED"),
+                },
+                Phase::Polling { first } => {
+                    if !*first {
+                        tokio::time::sleep(self.interval).await;
+                    }
+                    return Some(match self.handle.status(self.logs).await {
+                        Ok(update) => {
+                            self.phase = Phase::Polling { first: false };
+                            Ok(self.emit(update.status))
+                        }
+                        Err(error) => {
+                            self.phase = Phase::Done;
+                            Err(error)
+                        }
+                    });
+                }
+            }
+        }
+    }
+
+    /// Logs why streaming stopped and returns the polling phase.
+    fn fall_back(&self, why: &str) -> Phase {
+        tracing::info!(request_id = %self.handle.request_id, reason = why, "status stream unusable, polling instead");
+        Phase::Polling { first: true }
+    }
+
+    /// Keeps only the new log lines, ends after `COMPLETED`.
+    fn emit(&mut self, mut status: QueueStatus) -> QueueStatus {
+        if status.is_completed() {
+            self.phase = Phase::Done;
+        }
+        let logs = match &mut status {
+            QueueStatus::InProgress { logs } | QueueStatus::Completed { logs, .. } => logs,
+            _ => return status,
+        };
+        if let Some(last) = &self.last_log
+            && let Some(at) = logs.iter().rposition(|line| line == last)
+        {
+            logs.drain(..=at);
+        }
+        if let Some(line) = logs.last() {
+            self.last_log = Some(line.clone());
+        }
+        status
+    }
+}
+
+/// Opens `GET {status_url}/stream?logs=0|1`; `Err` says why it is unusable.
+async fn open<E: Endpoint>(handle: &RequestHandle<E>, logs: bool) -> std::result::Result<Events, String> {
+    let mut url = join(&handle.urls.status, &["stream"]);
+    url.query_pairs_mut().append_pair("logs", if logs { "1" } else { "0" });
+    let request = handle
+        .client
+        .authorize(handle.client.http.get(url), "text/event-stream")
+        .map_err(|error| error.to_string())?
+        .header("cache-control", "no-store");
+    let span = request_span(E::ID, Some(&handle.request_id), "GET", "status_stream", 1);
+    let response = request.send().instrument(span.clone()).await.map_err(|error| format!("no response ({error})"))?;
+    span.record("status", response.status().as_u16());
+    if !response.status().is_success() {
+        return Err(format!("HTTP {}", response.status()));
+    }
+    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if !content_type.trim_start().to_ascii_lowercase().starts_with("text/event-stream") {
+        return Err(format!("content type {content_type:?}, not text/event-stream"));
+    }
+    Ok(Box::pin(SseByteStream::new(response.bytes_stream())))
+}
