@@ -282,7 +282,10 @@ impl<'a> DocLowerer<'a> {
                 // endpoint, with an untyped body.
                 let ty = self.untyped(&pointer, error.message);
                 let kind = TypeKind::Union { variants: vec![UnionVariant { ident: "Value".to_owned(), ty }] };
-                self.push_def(&target, TypeDef { name: name.to_owned(), docs: None, pointer: format!("#{pointer}"), kind });
+                self.push_def(
+                    &target,
+                    TypeDef { name: name.to_owned(), docs: None, pointer: format!("#{pointer}"), kind },
+                );
                 return Ok(());
             }
             Err(error) => return Err(error),

@@ -128,6 +128,10 @@ pub fn string_variant(wire: &str) -> String {
             && trimmed.split(':').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
         return if ratio { format!("Ratio{camel}") } else { format!("V{camel}") };
     }
+    if camel == "Self" {
+        // The one UpperCamelCase keyword: "self" → SelfValue.
+        return "SelfValue".to_owned();
+    }
     camel
 }
 
@@ -205,6 +209,7 @@ mod tests {
         assert_eq!(string_variant("landscape_16_9"), "Landscape16x9");
         assert_eq!(string_variant("replace_audio_and_video"), "ReplaceAudioAndVideo");
         assert_eq!(string_variant("auto"), "Auto");
+        assert_eq!(string_variant("self"), "SelfValue");
         assert_eq!(string_variant(""), "Empty");
         assert_eq!(string_variant("4k"), "V4k");
         assert_eq!(string_variant("!!"), "U2121");

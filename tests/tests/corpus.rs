@@ -39,9 +39,15 @@ fn corpus() -> Vec<Source> {
             let from_name = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().replace("__", "/");
             let endpoint_id = serde_json::from_str::<serde_json::Value>(&text)
                 .ok()
-                .and_then(|doc| doc.pointer("/info/x-fal-metadata/endpointId").and_then(|v| v.as_str()).map(str::to_owned))
+                .and_then(|doc| {
+                    doc.pointer("/info/x-fal-metadata/endpointId").and_then(|v| v.as_str()).map(str::to_owned)
+                })
                 .unwrap_or(from_name);
-            Source { endpoint_id, file: format!("fal-openapi/{}", path.file_name().unwrap_or_default().to_string_lossy()), text }
+            Source {
+                endpoint_id,
+                file: format!("fal-openapi/{}", path.file_name().unwrap_or_default().to_string_lossy()),
+                text,
+            }
         })
         .collect();
     assert!(sources.len() >= 600, "expected the 611-document corpus in {}, found {}", dir.display(), sources.len());
