@@ -11,6 +11,7 @@
 //!
 //! All take the workspace root, so tests run them on a temporary copy.
 
+pub mod corpus;
 pub mod diff;
 pub mod fetch;
 

@@ -42,6 +42,15 @@ enum Command {
         #[command(flatten)]
         http: HttpArgs,
     },
+    /// Generate one crate from every document of fal's published corpus into DIR, for
+    /// benchmarking the generator and `cargo check` at scale (see tests/tests/corpus.rs).
+    Corpus {
+        /// Where to write the crate (created if missing).
+        out: PathBuf,
+        /// The corpus directory [default: $FAL_OPENAPI_DIR, else ../shared/fal-openapi].
+        #[arg(long, value_name = "DIR")]
+        corpus: Option<PathBuf>,
+    },
     /// Report what changed in the endpoints' input and output types, breaking or not.
     Diff {
         /// Compare with this directory (laid out like schemas/) instead of the committed schemas/ (git HEAD).
@@ -202,6 +211,31 @@ fn run_diff(root: &Path, against: Option<PathBuf>) -> ExitCode {
     }
 }
 
+fn run_corpus(root: &Path, out: &Path, corpus: Option<PathBuf>) -> ExitCode {
+    let dir = corpus.unwrap_or_else(|| xtask::corpus::default_dir(root));
+    let result = xtask::corpus::load(&dir).and_then(|sources| xtask::corpus::write_crate(root, &sources, out));
+    match result {
+        Ok(krate) => {
+            let endpoints = krate.generation.api.endpoints.len();
+            println!(
+                "corpus: {endpoints} endpoints from {}, {} files, {} lines ({} per endpoint), {} notes; generated in {:.2?}",
+                dir.display(),
+                krate.generation.files.len(),
+                krate.lines,
+                krate.lines / endpoints.max(1),
+                krate.generation.notes.len(),
+                krate.generate_time
+            );
+            println!("wrote {}; build it with `cargo check --offline` there", out.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let root = xtask::workspace_root();
@@ -265,5 +299,6 @@ fn main() -> ExitCode {
         Command::Fetch { check, http } => run_fetch(&root, check, http),
         Command::Add { endpoint_id, http } => run_add(&root, &endpoint_id, http),
         Command::Diff { against } => run_diff(&root, against),
+        Command::Corpus { out, corpus } => run_corpus(&root, &out, corpus),
     }
 }
