@@ -80,6 +80,8 @@ pub mod error;
 pub mod options;
 pub mod queue;
 pub mod retry;
+#[doc(hidden)]
+pub mod serde_helpers;
 mod stream;
 pub mod validation;
 

@@ -10,6 +10,19 @@
 //! [`Client`](crate::Client) validates every input before it sends a request, so an
 //! out-of-range request never reaches the network. Validation collects *all*
 //! violations rather than stopping at the first one.
+//!
+//! Decoding a JSON request body into an input type and validating it (as
+//! [`EndpointDescriptor::check_input`](crate::EndpointDescriptor::check_input) does)
+//! accepts what the endpoint's JSON Schema accepts (`tests/tests/validators.rs`
+//! checks this against the `jsonschema` crate), with three deliberate exceptions:
+//!
+//! - an integral float such as `121.0` for an `integer` property is rejected:
+//!   its Rust type is `i64`; send `121`;
+//! - an integer beyond the range of `i64` is rejected, for the same reason;
+//! - `multipleOf` on numbers tolerates floating-point rounding (a quotient
+//!   within `1e-9`, relative, of an integer), as fal's own validator
+//!   (pydantic) does, so `6.0 * 0.05` passes `multipleOf: 0.05` where exact
+//!   decimal arithmetic would reject `0.30000000000000004`.
 
 use std::fmt;
 
@@ -211,7 +224,10 @@ pub mod check {
     }
 
     /// `value / factor` is an integer, allowing for the rounding error of
-    /// decimal factors such as `0.05` (JSON Schema validators do the same).
+    /// decimal factors such as `0.05`: the quotient may be off an integer by
+    /// `1e-9` relative, the tolerance of pydantic, fal's validator. (Exact
+    /// decimal arithmetic, as the `jsonschema` crate uses, would reject
+    /// `6.0 * 0.05`.)
     pub fn is_multiple_of(value: f64, factor: f64) -> bool {
         if !value.is_finite() || !factor.is_finite() || factor <= 0.0 {
             return false;

@@ -190,7 +190,8 @@ fn family_module(family: &str, endpoints: &[&Endpoint]) -> TokenStream {
 }
 
 fn shared_module(api: &Api, notes: &mut Vec<Note>) -> TokenStream {
-    let ctx = Emitter { api, endpoint: None, source: "the schemas that use it" };
+    let strict = strict_shared(api);
+    let ctx = Emitter { api, endpoint: None, source: "the schemas that use it", strict: &strict };
     let items = api.shared.iter().map(|def| ctx.type_def(def, notes)).collect::<Vec<_>>();
     let validation_use = validation_use(&quote!(#(#items)*));
     quote! {
@@ -208,7 +209,8 @@ fn shared_module(api: &Api, notes: &mut Vec<Note>) -> TokenStream {
 }
 
 fn endpoint_module(api: &Api, endpoint: &Endpoint, notes: &mut Vec<Note>) -> TokenStream {
-    let ctx = Emitter { api, endpoint: Some(endpoint), source: &endpoint.source };
+    let strict = strict_local(api, endpoint);
+    let ctx = Emitter { api, endpoint: Some(endpoint), source: &endpoint.source, strict: &strict };
     let marker = ident(&endpoint.marker);
     let input = ident(&endpoint.input);
     let output = ident(&endpoint.output);
@@ -286,9 +288,13 @@ fn endpoint_module(api: &Api, endpoint: &Endpoint, notes: &mut Vec<Note>) -> Tok
 fn validation_use(body: &TokenStream) -> TokenStream {
     let text = body.to_string();
     if text.contains("check ::") {
-        quote!(use crate::validation::{check, Validate, Violation};)
+        quote!(
+            use crate::validation::{check, Validate, Violation};
+        )
     } else {
-        quote!(use crate::validation::{Validate, Violation};)
+        quote!(
+            use crate::validation::{Validate, Violation};
+        )
     }
 }
 
@@ -312,6 +318,59 @@ fn reachable_shared(api: &Api, endpoint: &Endpoint) -> BTreeSet<String> {
     seen
 }
 
+/// The named types reachable from the local type `root` of `endpoint`: (local
+/// names, shared names), `root` included.
+fn reachable_from(api: &Api, endpoint: &Endpoint, root: &str) -> (BTreeSet<String>, BTreeSet<String>) {
+    let (mut local, mut shared) = (BTreeSet::new(), BTreeSet::new());
+    let mut todo: Vec<&TypeDef> = endpoint.types.iter().filter(|d| d.name == root).collect();
+    local.insert(root.to_owned());
+    while let Some(def) = todo.pop() {
+        let mut names = Vec::new();
+        match &def.kind {
+            TypeKind::Struct { fields } => fields.iter().for_each(|f| named_types(&f.ty, &mut names)),
+            TypeKind::Union { variants } => variants.iter().for_each(|v| named_types(&v.ty, &mut names)),
+            TypeKind::StringEnum { .. } | TypeKind::IntegerEnum { .. } => {}
+        }
+        for TypeName { scope, name } in names {
+            let (seen, defs) = match scope {
+                Scope::Local => (&mut local, &endpoint.types),
+                Scope::Shared => (&mut shared, &api.shared),
+            };
+            if seen.insert(name.clone()) {
+                todo.extend(defs.iter().filter(|d| d.name == name));
+            }
+        }
+    }
+    (local, shared)
+}
+
+fn named_types(ty: &Type, out: &mut Vec<TypeName>) {
+    match &ty.kind {
+        Kind::Named(name) => out.push(name.clone()),
+        Kind::Array(item) | Kind::Map(item) => named_types(item, out),
+        _ => {}
+    }
+}
+
+/// The local types of `endpoint` decoded strictly (see [`Emitter::strict`]):
+/// reachable from its input and not from its output.
+fn strict_local(api: &Api, endpoint: &Endpoint) -> BTreeSet<String> {
+    let (input, _) = reachable_from(api, endpoint, &endpoint.input);
+    let (output, _) = reachable_from(api, endpoint, &endpoint.output);
+    input.difference(&output).cloned().collect()
+}
+
+/// The shared types decoded strictly: reachable from some endpoint's input
+/// and from no endpoint's output.
+fn strict_shared(api: &Api) -> BTreeSet<String> {
+    let (mut input, mut output) = (BTreeSet::new(), BTreeSet::new());
+    for endpoint in &api.endpoints {
+        input.extend(reachable_from(api, endpoint, &endpoint.input).1);
+        output.extend(reachable_from(api, endpoint, &endpoint.output).1);
+    }
+    input.difference(&output).cloned().collect()
+}
+
 fn shared_names(ty: &Type, out: &mut Vec<String>) {
     match &ty.kind {
         Kind::Named(TypeName { scope: Scope::Shared, name }) => out.push(name.clone()),
@@ -327,6 +386,13 @@ struct Emitter<'a> {
     api: &'a Api,
     endpoint: Option<&'a Endpoint>,
     source: &'a str,
+    /// Structs of this module that only requests use (not reached from any
+    /// output). Their `Deserialize` matches the JSON Schema of a request body:
+    /// `null` only where the property is nullable, a present property for a
+    /// required one, and an object, never a JSON array of field values (see
+    /// `fal_ltx::serde_helpers`). Output types keep serde's leniency, so a
+    /// sloppy result from fal still decodes.
+    strict: &'a BTreeSet<String>,
 }
 
 /// How a field's default is exposed.
@@ -445,6 +511,9 @@ impl Emitter<'_> {
         let mut new_params = Vec::new();
         let mut new_inits = Vec::new();
         let mut new_doc_required = Vec::new();
+        let strict = self.strict.contains(&def.name);
+        // The fields of the derived, field-by-field `Deserialize` of a strict struct.
+        let mut strict_fields = Vec::new();
 
         for field in fields {
             let fid = ident(&field.ident);
@@ -462,6 +531,21 @@ impl Emitter<'_> {
                 serde_args.push(quote!(default, skip_serializing_if = "Option::is_none"));
             }
             let serde_attr = if serde_args.is_empty() { quote!() } else { quote!(#[serde(#(#serde_args),*)]) };
+            if strict {
+                let mut args = Vec::new();
+                if field.ident != field.wire {
+                    let wire = &field.wire;
+                    args.push(quote!(rename = #wire));
+                }
+                match (field.required, field.nullable) {
+                    (false, false) => args.push(quote!(default, deserialize_with = "crate::serde_helpers::some")),
+                    (false, true) => args.push(quote!(default)),
+                    (true, true) => args.push(quote!(deserialize_with = "crate::serde_helpers::nullable")),
+                    (true, false) => {}
+                }
+                let attr = if args.is_empty() { quote!() } else { quote!(#[serde(#(#args),*)]) };
+                strict_fields.push(quote!(#attr #fid: #ty,));
+            }
             let field_doc = doc_lines(&self.field_doc(def, field, &default));
             field_tokens.push(quote! {
                 #(#[doc = #field_doc])*
@@ -559,13 +643,40 @@ impl Emitter<'_> {
             if checks.is_empty() { (quote!(_path), quote!(_out)) } else { (quote!(path), quote!(out)) };
         let doc = doc_lines(doc);
         let derive_default = if new_params.is_empty() { quote!(Default,) } else { quote!() };
+        // A strict struct derives only `Serialize`. Its `Deserialize` runs a
+        // derived copy of its fields (`#[serde(remote)]` builds the struct
+        // itself; `rename` keeps its name in error messages) behind
+        // `ObjectOnly`, which lets only a JSON object through (serde's derive
+        // also accepts an array of field values). In the copy, an optional
+        // non-nullable field rejects `null` (`serde_helpers::some`) and a
+        // required nullable one must be present (`serde_helpers::nullable`).
+        let (derives, strict_impl) = if strict {
+            let rust_name = &def.name;
+            let impl_tokens = quote! {
+                impl<'de> Deserialize<'de> for #name {
+                    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                        #[derive(Deserialize)]
+                        #[serde(remote = #rust_name, rename = #rust_name)]
+                        struct Fields {
+                            #(#strict_fields)*
+                        }
+                        Fields::deserialize(crate::serde_helpers::ObjectOnly(deserializer))
+                    }
+                }
+            };
+            (quote!(Serialize), impl_tokens)
+        } else {
+            (quote!(Serialize, Deserialize), quote!())
+        };
         quote! {
             #(#[doc = #doc])*
-            #[derive(Debug, Clone, #derive_default PartialEq, Serialize, Deserialize)]
+            #[derive(Debug, Clone, #derive_default PartialEq, #derives)]
             #[non_exhaustive]
             pub struct #name {
                 #(#field_tokens)*
             }
+
+            #strict_impl
 
             impl #name {
                 #[doc = #new_doc]

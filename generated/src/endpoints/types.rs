@@ -17,7 +17,7 @@ use crate::validation::{check, Validate, Violation};
 /// ExtendVideoConditioningInput
 ///
 /// Schema: `#/components/schemas/ExtendVideoConditioningInput` in the schemas that use it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ExtendVideoConditioningInput {
     /// URL of video to use as conditioning
@@ -96,6 +96,39 @@ pub struct ExtendVideoConditioningInput {
     /// - Schema: `#/components/schemas/ExtendVideoConditioningInput/properties/reverse_video`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reverse_video: Option<bool>,
+}
+impl<'de> Deserialize<'de> for ExtendVideoConditioningInput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(
+            remote = "ExtendVideoConditioningInput",
+            rename = "ExtendVideoConditioningInput"
+        )]
+        struct Fields {
+            video_url: String,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            conditioning_type: Option<ExtendVideoConditioningInputConditioningType>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            preprocess: Option<bool>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            start_frame_num: Option<i64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            strength: Option<f64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            limit_num_frames: Option<bool>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            max_num_frames: Option<i64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            resample_fps: Option<bool>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            target_fps: Option<i64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            reverse_video: Option<bool>,
+        }
+        Fields::deserialize(crate::serde_helpers::ObjectOnly(deserializer))
+    }
 }
 impl ExtendVideoConditioningInput {
     /// Creates a value from the required field `video_url`; every optional field is unset, so fal applies its defaults to it.
@@ -411,7 +444,7 @@ impl Validate for File {
 /// ImageSize
 ///
 /// Schema: `#/components/schemas/ImageSize` in the schemas that use it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ImageSize {
     /// The width of the generated image.
@@ -430,6 +463,21 @@ pub struct ImageSize {
     /// - Schema: `#/components/schemas/ImageSize/properties/height`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height: Option<i64>,
+}
+impl<'de> Deserialize<'de> for ImageSize {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(remote = "ImageSize", rename = "ImageSize")]
+        struct Fields {
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            width: Option<i64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            height: Option<i64>,
+        }
+        Fields::deserialize(crate::serde_helpers::ObjectOnly(deserializer))
+    }
 }
 impl ImageSize {
     /// Creates a value with every field unset: fal applies its defaults to what is not sent.
@@ -499,7 +547,7 @@ impl Validate for ImageSize {
 /// LoRA weight configuration.
 ///
 /// Schema: `#/components/schemas/LoRAInput` in the schemas that use it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct LoRAInput {
     /// URL, HuggingFace repo ID (owner/repo) to lora weights.
@@ -521,6 +569,22 @@ pub struct LoRAInput {
     /// - Schema: `#/components/schemas/LoRAInput/properties/scale`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale: Option<f64>,
+}
+impl<'de> Deserialize<'de> for LoRAInput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(remote = "LoRAInput", rename = "LoRAInput")]
+        struct Fields {
+            path: String,
+            #[serde(default)]
+            weight_name: Option<String>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            scale: Option<f64>,
+        }
+        Fields::deserialize(crate::serde_helpers::ObjectOnly(deserializer))
+    }
 }
 impl LoRAInput {
     /// Creates a value from the required field `path`; every optional field is unset, so fal applies its defaults to it.
@@ -573,7 +637,7 @@ impl Validate for LoRAInput {
 /// LoRAWeight
 ///
 /// Schema: `#/components/schemas/LoRAWeight` in the schemas that use it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct LoRAWeight {
     /// URL or path to the LoRA weights.
@@ -595,6 +659,22 @@ pub struct LoRAWeight {
     /// - Schema: `#/components/schemas/LoRAWeight/properties/scale`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale: Option<f64>,
+}
+impl<'de> Deserialize<'de> for LoRAWeight {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(remote = "LoRAWeight", rename = "LoRAWeight")]
+        struct Fields {
+            path: String,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            weight_name: Option<String>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            scale: Option<f64>,
+        }
+        Fields::deserialize(crate::serde_helpers::ObjectOnly(deserializer))
+    }
 }
 impl LoRAWeight {
     /// Creates a value from the required field `path`; every optional field is unset, so fal applies its defaults to it.

@@ -35,7 +35,7 @@ impl crate::EndpointInput for Ltx2AudioToVideoInput {
 /// LTXV20AudioToVideoRequest
 ///
 /// Schema: `#/components/schemas/Ltx2AudioToVideoInput` in `schemas/fal-ai/ltx-2/audio-to-video.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Ltx2AudioToVideoInput {
     /// URL of the audio file to generate a video from. Duration must be between 2 and 20 seconds. Must be publicly accessible or base64 data URI.
@@ -66,6 +66,24 @@ pub struct Ltx2AudioToVideoInput {
     /// - Schema: `#/components/schemas/Ltx2AudioToVideoInput/properties/guidance_scale`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guidance_scale: Option<f64>,
+}
+impl<'de> Deserialize<'de> for Ltx2AudioToVideoInput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(remote = "Ltx2AudioToVideoInput", rename = "Ltx2AudioToVideoInput")]
+        struct Fields {
+            audio_url: String,
+            #[serde(default)]
+            image_url: Option<String>,
+            #[serde(default)]
+            prompt: Option<String>,
+            #[serde(default)]
+            guidance_scale: Option<f64>,
+        }
+        Fields::deserialize(crate::serde_helpers::ObjectOnly(deserializer))
+    }
 }
 impl Ltx2AudioToVideoInput {
     /// Creates a value from the required field `audio_url`; every optional field is unset, so fal applies its defaults to it.

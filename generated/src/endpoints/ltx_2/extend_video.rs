@@ -35,7 +35,7 @@ impl crate::EndpointInput for Ltx2ExtendVideoInput {
 /// LTXExtendVideoRequest
 ///
 /// Schema: `#/components/schemas/Ltx2ExtendVideoInput` in `schemas/fal-ai/ltx-2/extend-video.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Ltx2ExtendVideoInput {
     /// The URL of the video to extend
@@ -74,6 +74,26 @@ pub struct Ltx2ExtendVideoInput {
     /// - Schema: `#/components/schemas/Ltx2ExtendVideoInput/properties/context`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<f64>,
+}
+impl<'de> Deserialize<'de> for Ltx2ExtendVideoInput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(remote = "Ltx2ExtendVideoInput", rename = "Ltx2ExtendVideoInput")]
+        struct Fields {
+            video_url: String,
+            #[serde(default)]
+            prompt: Option<String>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            duration: Option<f64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            mode: Option<Mode>,
+            #[serde(default)]
+            context: Option<f64>,
+        }
+        Fields::deserialize(crate::serde_helpers::ObjectOnly(deserializer))
+    }
 }
 impl Ltx2ExtendVideoInput {
     /// Creates a value from the required field `video_url`; every optional field is unset, so fal applies its defaults to it.

@@ -35,7 +35,7 @@ impl crate::EndpointInput for Ltx2ImageToVideoFastInput {
 /// LTXV20ImageToVideoFastRequest
 ///
 /// Schema: `#/components/schemas/Ltx2ImageToVideoFastInput` in `schemas/fal-ai/ltx-2/image-to-video/fast.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Ltx2ImageToVideoFastInput {
     /// URL of the image to generate the video from. Must be publicly accessible or base64 data URI. Supports PNG, JPEG, WebP, AVIF, and HEIF formats.
@@ -79,6 +79,30 @@ pub struct Ltx2ImageToVideoFastInput {
     /// - Schema: `#/components/schemas/Ltx2ImageToVideoFastInput/properties/generate_audio`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generate_audio: Option<bool>,
+}
+impl<'de> Deserialize<'de> for Ltx2ImageToVideoFastInput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(
+            remote = "Ltx2ImageToVideoFastInput",
+            rename = "Ltx2ImageToVideoFastInput"
+        )]
+        struct Fields {
+            image_url: String,
+            prompt: String,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            duration: Option<Duration>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            resolution: Option<Resolution>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            fps: Option<Fps>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            generate_audio: Option<bool>,
+        }
+        Fields::deserialize(crate::serde_helpers::ObjectOnly(deserializer))
+    }
 }
 impl Ltx2ImageToVideoFastInput {
     /// Creates a value from the required fields `image_url`, `prompt`; every optional field is unset, so fal applies its defaults to it.

@@ -35,7 +35,7 @@ impl crate::EndpointInput for Ltx2TextToVideoInput {
 /// LTXV20TextToVideoRequest
 ///
 /// Schema: `#/components/schemas/Ltx2TextToVideoInput` in `schemas/fal-ai/ltx-2/text-to-video.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Ltx2TextToVideoInput {
     /// The prompt to generate the video from
@@ -73,6 +73,26 @@ pub struct Ltx2TextToVideoInput {
     /// - Schema: `#/components/schemas/Ltx2TextToVideoInput/properties/generate_audio`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generate_audio: Option<bool>,
+}
+impl<'de> Deserialize<'de> for Ltx2TextToVideoInput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(remote = "Ltx2TextToVideoInput", rename = "Ltx2TextToVideoInput")]
+        struct Fields {
+            prompt: String,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            duration: Option<Duration>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            resolution: Option<Resolution>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            fps: Option<Fps>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            generate_audio: Option<bool>,
+        }
+        Fields::deserialize(crate::serde_helpers::ObjectOnly(deserializer))
+    }
 }
 impl Ltx2TextToVideoInput {
     /// Creates a value from the required field `prompt`; every optional field is unset, so fal applies its defaults to it.

@@ -35,7 +35,7 @@ impl crate::EndpointInput for Ltx23ImageToVideoInput {
 /// LTXV23ImageToVideoRequest
 ///
 /// Schema: `#/components/schemas/Ltx23ImageToVideoInput` in `schemas/fal-ai/ltx-2.3/image-to-video.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Ltx23ImageToVideoInput {
     /// The URL of the start image to use for the generated video.
@@ -91,6 +91,31 @@ pub struct Ltx23ImageToVideoInput {
     /// - Schema: `#/components/schemas/Ltx23ImageToVideoInput/properties/generate_audio`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generate_audio: Option<bool>,
+}
+impl<'de> Deserialize<'de> for Ltx23ImageToVideoInput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(remote = "Ltx23ImageToVideoInput", rename = "Ltx23ImageToVideoInput")]
+        struct Fields {
+            image_url: String,
+            #[serde(default)]
+            end_image_url: Option<String>,
+            prompt: String,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            duration: Option<Duration>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            resolution: Option<Resolution>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            aspect_ratio: Option<AspectRatio>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            fps: Option<Fps>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            generate_audio: Option<bool>,
+        }
+        Fields::deserialize(crate::serde_helpers::ObjectOnly(deserializer))
+    }
 }
 impl Ltx23ImageToVideoInput {
     /// Creates a value from the required fields `image_url`, `prompt`; every optional field is unset, so fal applies its defaults to it.

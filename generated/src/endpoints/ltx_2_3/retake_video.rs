@@ -35,7 +35,7 @@ impl crate::EndpointInput for Ltx23RetakeVideoInput {
 /// LTXV23RetakeVideoRequest
 ///
 /// Schema: `#/components/schemas/Ltx23RetakeVideoInput` in `schemas/fal-ai/ltx-2.3/retake-video.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Ltx23RetakeVideoInput {
     /// The URL of the video to retake
@@ -74,6 +74,25 @@ pub struct Ltx23RetakeVideoInput {
     /// - Schema: `#/components/schemas/Ltx23RetakeVideoInput/properties/retake_mode`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retake_mode: Option<RetakeMode>,
+}
+impl<'de> Deserialize<'de> for Ltx23RetakeVideoInput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(remote = "Ltx23RetakeVideoInput", rename = "Ltx23RetakeVideoInput")]
+        struct Fields {
+            video_url: String,
+            prompt: String,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            start_time: Option<f64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            duration: Option<f64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            retake_mode: Option<RetakeMode>,
+        }
+        Fields::deserialize(crate::serde_helpers::ObjectOnly(deserializer))
+    }
 }
 impl Ltx23RetakeVideoInput {
     /// Creates a value from the required fields `video_url`, `prompt`; every optional field is unset, so fal applies its defaults to it.

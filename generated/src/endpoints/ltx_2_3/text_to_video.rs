@@ -35,7 +35,7 @@ impl crate::EndpointInput for Ltx23TextToVideoInput {
 /// LTXV23TextToVideoRequest
 ///
 /// Schema: `#/components/schemas/Ltx23TextToVideoInput` in `schemas/fal-ai/ltx-2.3/text-to-video.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Ltx23TextToVideoInput {
     /// The prompt to use for the generated video
@@ -79,6 +79,28 @@ pub struct Ltx23TextToVideoInput {
     /// - Schema: `#/components/schemas/Ltx23TextToVideoInput/properties/generate_audio`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generate_audio: Option<bool>,
+}
+impl<'de> Deserialize<'de> for Ltx23TextToVideoInput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(remote = "Ltx23TextToVideoInput", rename = "Ltx23TextToVideoInput")]
+        struct Fields {
+            prompt: String,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            duration: Option<Duration>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            resolution: Option<Resolution>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            aspect_ratio: Option<AspectRatio>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            fps: Option<Fps>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            generate_audio: Option<bool>,
+        }
+        Fields::deserialize(crate::serde_helpers::ObjectOnly(deserializer))
+    }
 }
 impl Ltx23TextToVideoInput {
     /// Creates a value from the required field `prompt`; every optional field is unset, so fal applies its defaults to it.

@@ -35,7 +35,7 @@ impl crate::EndpointInput for Ltx23TextToVideoFastInput {
 /// LTXV23TextToVideoFastRequest
 ///
 /// Schema: `#/components/schemas/Ltx23TextToVideoFastInput` in `schemas/fal-ai/ltx-2.3/text-to-video/fast.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Ltx23TextToVideoFastInput {
     /// The prompt to use for the generated video
@@ -79,6 +79,31 @@ pub struct Ltx23TextToVideoFastInput {
     /// - Schema: `#/components/schemas/Ltx23TextToVideoFastInput/properties/generate_audio`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generate_audio: Option<bool>,
+}
+impl<'de> Deserialize<'de> for Ltx23TextToVideoFastInput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(
+            remote = "Ltx23TextToVideoFastInput",
+            rename = "Ltx23TextToVideoFastInput"
+        )]
+        struct Fields {
+            prompt: String,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            duration: Option<Duration>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            resolution: Option<Resolution>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            aspect_ratio: Option<AspectRatio>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            fps: Option<Fps>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            generate_audio: Option<bool>,
+        }
+        Fields::deserialize(crate::serde_helpers::ObjectOnly(deserializer))
+    }
 }
 impl Ltx23TextToVideoFastInput {
     /// Creates a value from the required field `prompt`; every optional field is unset, so fal applies its defaults to it.

@@ -35,7 +35,7 @@ impl crate::EndpointInput for Ltx2322bDistilledTextToVideoLoraInput {
 /// LTX-2.3 22B Distilled
 ///
 /// Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraInput` in `schemas/fal-ai/ltx-2.3-22b/distilled/text-to-video/lora.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Ltx2322bDistilledTextToVideoLoraInput {
     /// The prompt to generate the video from.
@@ -181,6 +181,58 @@ pub struct Ltx2322bDistilledTextToVideoLoraInput {
     /// - Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraInput/properties/distill_lora_second_pass_scale`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distill_lora_second_pass_scale: Option<f64>,
+}
+impl<'de> Deserialize<'de> for Ltx2322bDistilledTextToVideoLoraInput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(
+            remote = "Ltx2322bDistilledTextToVideoLoraInput",
+            rename = "Ltx2322bDistilledTextToVideoLoraInput"
+        )]
+        struct Fields {
+            prompt: String,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            num_frames: Option<i64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            video_size: Option<VideoSize>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            generate_audio: Option<bool>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            use_multiscale: Option<bool>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            fps: Option<f64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            scheduler: Option<Scheduler>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            acceleration: Option<Acceleration>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            camera_lora: Option<CameraLora>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            camera_lora_scale: Option<f64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            negative_prompt: Option<String>,
+            #[serde(default)]
+            seed: Option<i64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            enable_prompt_expansion: Option<bool>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            enable_safety_checker: Option<bool>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            video_output_type: Option<VideoOutputType>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            video_quality: Option<VideoQuality>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            video_write_mode: Option<VideoWriteMode>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            sync_mode: Option<bool>,
+            loras: Vec<crate::types::LoRAInput>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            distill_lora_second_pass_scale: Option<f64>,
+        }
+        Fields::deserialize(crate::serde_helpers::ObjectOnly(deserializer))
+    }
 }
 impl Ltx2322bDistilledTextToVideoLoraInput {
     /// Creates a value from the required fields `prompt`, `loras`; every optional field is unset, so fal applies its defaults to it.

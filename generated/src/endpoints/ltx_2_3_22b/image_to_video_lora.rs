@@ -35,7 +35,7 @@ impl crate::EndpointInput for Ltx2322bImageToVideoLoraInput {
 /// LTX-2.3 22B
 ///
 /// Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput` in `schemas/fal-ai/ltx-2.3-22b/image-to-video/lora.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Ltx2322bImageToVideoLoraInput {
     /// The prompt used for the generation.
@@ -311,6 +311,91 @@ pub struct Ltx2322bImageToVideoLoraInput {
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/end_image_strength`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_image_strength: Option<f64>,
+}
+impl<'de> Deserialize<'de> for Ltx2322bImageToVideoLoraInput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(
+            remote = "Ltx2322bImageToVideoLoraInput",
+            rename = "Ltx2322bImageToVideoLoraInput"
+        )]
+        struct Fields {
+            prompt: String,
+            image_url: String,
+            #[serde(default)]
+            end_image_url: Option<String>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            num_frames: Option<i64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            video_size: Option<VideoSize>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            generate_audio: Option<bool>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            use_multiscale: Option<bool>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            fps: Option<f64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            num_inference_steps: Option<i64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            video_cfg_scale: Option<f64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            video_stg_scale: Option<f64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            video_rescaling_scale: Option<f64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            video_modality_scale: Option<f64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            audio_cfg_scale: Option<f64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            audio_stg_scale: Option<f64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            audio_rescaling_scale: Option<f64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            audio_modality_scale: Option<f64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            gradient_estimation_gamma: Option<f64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            use_restart_sampling: Option<bool>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            scheduler: Option<Scheduler>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            acceleration: Option<Acceleration>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            camera_lora: Option<CameraLora>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            camera_lora_scale: Option<f64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            negative_prompt: Option<String>,
+            #[serde(default)]
+            seed: Option<i64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            enable_prompt_expansion: Option<bool>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            enable_safety_checker: Option<bool>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            video_output_type: Option<VideoOutputType>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            video_quality: Option<VideoQuality>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            video_write_mode: Option<VideoWriteMode>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            sync_mode: Option<bool>,
+            loras: Vec<crate::types::LoRAInput>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            distill_lora_first_pass_scale: Option<f64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            distill_lora_second_pass_scale: Option<f64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            interpolation_direction: Option<InterpolationDirection>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            image_strength: Option<f64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            end_image_strength: Option<f64>,
+        }
+        Fields::deserialize(crate::serde_helpers::ObjectOnly(deserializer))
+    }
 }
 impl Ltx2322bImageToVideoLoraInput {
     /// Creates a value from the required fields `prompt`, `image_url`, `loras`; every optional field is unset, so fal applies its defaults to it.

@@ -35,7 +35,7 @@ impl crate::EndpointInput for Ltxv13b098DistilledExtendInput {
 /// Distilled model input
 ///
 /// Schema: `#/components/schemas/Ltxv13b098DistilledExtendInput` in `schemas/fal-ai/ltxv-13b-098-distilled/extend.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Ltxv13b098DistilledExtendInput {
     /// Text prompt to guide generation
@@ -192,6 +192,56 @@ pub struct Ltxv13b098DistilledExtendInput {
     /// - Example: `{"video_url":"https://storage.googleapis.com/falserverless/web-examples/wan/t2v.mp4","start_frame_num":0,"reverse_video":false,"limit_num_frames":false,"resample_fps":false,"strength":1,"target_fps":24,"max_num_frames":1441,"conditioning_type":"rgb","preprocess":false}`.
     /// - Schema: `#/components/schemas/Ltxv13b098DistilledExtendInput/properties/video`.
     pub video: crate::types::ExtendVideoConditioningInput,
+}
+impl<'de> Deserialize<'de> for Ltxv13b098DistilledExtendInput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(
+            remote = "Ltxv13b098DistilledExtendInput",
+            rename = "Ltxv13b098DistilledExtendInput"
+        )]
+        struct Fields {
+            prompt: String,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            negative_prompt: Option<String>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            loras: Option<Vec<crate::types::LoRAWeight>>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            resolution: Option<Resolution>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            aspect_ratio: Option<AspectRatio>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            seed: Option<i64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            num_frames: Option<i64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            first_pass_num_inference_steps: Option<i64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            second_pass_num_inference_steps: Option<i64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            second_pass_skip_initial_steps: Option<i64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            frame_rate: Option<i64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            expand_prompt: Option<bool>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            reverse_video: Option<bool>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            enable_safety_checker: Option<bool>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            enable_detail_pass: Option<bool>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            temporal_adain_factor: Option<f64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            tone_map_compression_ratio: Option<f64>,
+            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
+            constant_rate_factor: Option<i64>,
+            video: crate::types::ExtendVideoConditioningInput,
+        }
+        Fields::deserialize(crate::serde_helpers::ObjectOnly(deserializer))
+    }
 }
 impl Ltxv13b098DistilledExtendInput {
     /// Creates a value from the required fields `prompt`, `video`; every optional field is unset, so fal applies its defaults to it.
