@@ -82,3 +82,29 @@ mod tests {
         assert!(!json_eq(&json!({"fps": 24}), &json!({"fps": 24, "x": null})));
     }
 }
+
+/// An output of `endpoint_id` built from its vendored schema's examples: each
+/// property of the `<Key>Output` component (the schema of the result path
+/// `…/requests/{request_id}`) takes its first example. This is the response
+/// fal's docs show, and what the fake fal server returns in tests.
+///
+/// # Panics
+///
+/// When the document has no result schema.
+pub fn output_from_schema_examples(endpoint_id: &str) -> Value {
+    let doc = vendored_schema(endpoint_id);
+    let key = doc["paths"]
+        .as_object()
+        .and_then(|paths| paths.iter().find(|(p, _)| p.ends_with("/requests/{request_id}")))
+        .and_then(|(_, item)| item.pointer("/get/responses/200/content/application~1json/schema/$ref"))
+        .and_then(Value::as_str)
+        .and_then(|r| r.rsplit('/').next())
+        .unwrap_or_else(|| panic!("{endpoint_id}: no result schema"))
+        .to_owned();
+    let props = doc["components"]["schemas"][&key]["properties"].as_object().cloned().unwrap_or_default();
+    let output: serde_json::Map<String, Value> = props
+        .iter()
+        .filter_map(|(name, schema)| Some((name.clone(), schema.get("examples")?.get(0)?.clone())))
+        .collect();
+    Value::Object(output)
+}

@@ -13,31 +13,15 @@ use fal_ltx::types::{ExtendVideoConditioningInput, LoRAInput};
 use fal_ltx::validation::Constraint;
 use fal_ltx::{Client, Endpoint, EndpointInput, Error, SubscribeMode};
 use integration_tests::fake_fal::{FakeFal, FakeFalConfig, RecordedRequest};
-use integration_tests::support::vendored_schema;
-use serde_json::{Map, Value};
+use integration_tests::support;
+use serde_json::Value;
 
-/// An output built from the vendored schema's examples: each property of the
-/// `<Key>Output` component takes its first example. This is what fal's docs
-/// show as the endpoint's response.
+/// The output the fake returns: built from the schema's examples, which
+/// must include the video.
 fn output_from_schema_examples(endpoint_id: &str) -> Value {
-    let doc = vendored_schema(endpoint_id);
-    let key = doc["paths"]
-        .as_object()
-        .and_then(|paths| paths.iter().find(|(p, _)| p.ends_with("/requests/{request_id}")))
-        .and_then(|(_, item)| item.pointer("/get/responses/200/content/application~1json/schema/$ref"))
-        .and_then(Value::as_str)
-        .and_then(|r| r.rsplit('/').next())
-        .unwrap_or_else(|| panic!("{endpoint_id}: no result schema"))
-        .to_owned();
-    let props = doc["components"]["schemas"][&key]["properties"].as_object().expect("output properties");
-    let mut output = Map::new();
-    for (name, schema) in props {
-        if let Some(example) = schema.get("examples").and_then(|e| e.get(0)) {
-            output.insert(name.clone(), example.clone());
-        }
-    }
-    assert!(output.contains_key("video"), "{endpoint_id}: the schema gives no example video");
-    Value::Object(output)
+    let output = support::output_from_schema_examples(endpoint_id);
+    assert!(output.get("video").is_some(), "{endpoint_id}: the schema gives no example video");
+    output
 }
 
 async fn fake_for<E: Endpoint>() -> (FakeFal, Client, Value) {

@@ -1,0 +1,65 @@
+// fal's official JavaScript client (npm `@fal-ai/client`) against the fake fal server.
+//
+// Run by `conformance/run.sh`; see `conformance/README.md`. Points the client at
+// the fake with its documented `requestMiddleware` option, rewriting fal's hosts
+// (fal-protocol.md §8), and runs the scenarios of the Rust end-to-end tests: run,
+// submit + status with logs + result, subscribe by polling and by streaming,
+// cancel, 422. Exits non-zero with a message on the first scenario that fails.
+import { createFalClient, ValidationError } from "@fal-ai/client";
+import { isDeepStrictEqual } from "node:util";
+
+const urls = JSON.parse(process.argv[2]); // the fake's line: queue_url, run_url, outputs
+const expected = urls.outputs;
+const rewrite = (url) =>
+  url
+    .replace("https://queue.fal.run", urls.queue_url)
+    .replace("https://fal.run", urls.run_url)
+    .replace("https://rest.fal.ai", urls.queue_url);
+const fal = createFalClient({
+  credentials: "test-key",
+  requestMiddleware: async (request) => ({ ...request, url: rewrite(request.url) }),
+});
+const ENDPOINT = "fal-ai/ltx-2.3/text-to-video";
+const input = { prompt: "A lighthouse at dusk" };
+
+function check(name, condition, detail = "") {
+  if (!condition) {
+    console.error(`js: ${name}: FAILED ${JSON.stringify(detail)}`);
+    process.exit(1);
+  }
+  console.log(`js: ${name}: ok`);
+}
+
+const run = await fal.run(ENDPOINT, { input });
+check("run", isDeepStrictEqual(run.data, expected[ENDPOINT]), run.data);
+
+const { request_id } = await fal.queue.submit(ENDPOINT, { input });
+const seen = [];
+for (;;) {
+  const status = await fal.queue.status(ENDPOINT, { requestId: request_id, logs: true });
+  seen.push(status.status);
+  if (status.status === "IN_PROGRESS") check("status logs while in progress", status.logs.length >= 1, status);
+  if (status.status === "COMPLETED") break;
+}
+check("submit + status", seen[0] === "IN_QUEUE" && seen.includes("IN_PROGRESS"), seen);
+const result = await fal.queue.result(ENDPOINT, { requestId: request_id });
+check("result", isDeepStrictEqual(result.data, expected[ENDPOINT]), result.data);
+
+const polled = [];
+const sub = await fal.subscribe(ENDPOINT, { input, logs: true, pollInterval: 50, onQueueUpdate: (u) => polled.push(u.status) });
+check("subscribe (polling)", isDeepStrictEqual(sub.data, expected[ENDPOINT]) && polled.includes("IN_PROGRESS"), polled);
+
+const streamed = [];
+const sse = await fal.subscribe(ENDPOINT, { input, mode: "streaming", logs: true, onQueueUpdate: (u) => streamed.push(u.status) });
+check("subscribe (streaming)", isDeepStrictEqual(sse.data, expected[ENDPOINT]) && streamed.includes("IN_PROGRESS"), streamed);
+
+const queued = await fal.queue.submit(ENDPOINT, { input });
+await fal.queue.cancel(ENDPOINT, { requestId: queued.request_id });
+check("cancel while queued", true);
+
+try {
+  await fal.queue.submit("fal-ai/conformance/invalid", { input: {} });
+  check("422", false, "no error thrown");
+} catch (e) {
+  check("422", e instanceof ValidationError && e.status === 422 && e.fieldErrors[0].msg === "field required", String(e));
+}

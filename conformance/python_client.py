@@ -1,0 +1,66 @@
+"""fal's official Python client (PyPI `fal-client`) against the fake fal server.
+
+Run by `conformance/run.sh`; see `conformance/README.md`. Points the client at
+the fake as fal-protocol.md §8 describes (module globals for plain HTTP) and
+runs the scenarios of the Rust end-to-end tests: run, submit + status with
+logs + result, subscribe by polling and by streaming, cancel, 422. Exits
+non-zero with a message on the first scenario that fails.
+"""
+
+import json
+import sys
+
+import fal_client
+import fal_client.client as fc
+
+urls = json.loads(sys.argv[1])  # the fake's line: queue_url, run_url, outputs
+expected = urls["outputs"]  # endpoint id -> the output the fake returns
+fc.RUN_URL_FORMAT = urls["run_url"] + "/"
+fc.QUEUE_URL_FORMAT = urls["queue_url"] + "/"
+fc.REST_URL = urls["queue_url"]
+fc.CDN_URL = urls["queue_url"]
+
+client = fal_client.SyncClient(key="test-key")
+ENDPOINT = "fal-ai/ltx-2.3/text-to-video"
+ARGS = {"prompt": "A lighthouse at dusk"}
+
+
+def check(name, condition, detail=""):
+    if not condition:
+        sys.exit(f"python: {name}: FAILED {detail}")
+    print(f"python: {name}: ok")
+
+
+out = client.run(ENDPOINT, arguments=ARGS)
+check("run", out == expected[ENDPOINT], out)
+
+handle = client.submit(ENDPOINT, arguments=ARGS)
+seen = []
+while True:
+    status = handle.status(with_logs=True)
+    seen.append(type(status).__name__)
+    if isinstance(status, fal_client.InProgress):
+        check("status logs while in progress", len(status.logs) >= 1, status.logs)
+    if isinstance(status, fal_client.Completed):
+        break
+check("submit + status", seen[0] == "Queued" and seen[-1] == "Completed" and "InProgress" in seen, seen)
+check("result", handle.get() == expected[ENDPOINT])
+
+updates = []
+out = client.subscribe(ENDPOINT, arguments=ARGS, with_logs=True, on_queue_update=lambda u: updates.append(type(u).__name__))
+check("subscribe (polling)", out == expected[ENDPOINT] and "InProgress" in updates, updates)
+
+handle = client.submit(ENDPOINT, arguments=ARGS)
+events = [type(e).__name__ for e in handle.iter_events(with_logs=True)]
+check("status stream (SSE)", events and events[-1] == "Completed" and "InProgress" in events, events)
+check("result after stream", handle.get() == expected[ENDPOINT])
+
+handle = client.submit(ENDPOINT, arguments=ARGS)
+handle.cancel()
+check("cancel while queued", True)
+
+try:
+    client.submit("fal-ai/conformance/invalid", arguments={})
+    check("422", False, "no error raised")
+except fal_client.client.FalClientHTTPError as e:
+    check("422", e.status_code == 422 and "field required" in str(e), (e.status_code, str(e)))
