@@ -70,19 +70,6 @@ pub fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
     current
 }
 
-#[cfg(test)]
-mod tests {
-    use super::json_eq;
-    use serde_json::json;
-
-    #[test]
-    fn numbers_compare_by_value() {
-        assert!(json_eq(&json!({"fps": 24, "a": [1.0]}), &json!({"a": [1], "fps": 24.0})));
-        assert!(!json_eq(&json!({"fps": 24}), &json!({"fps": 25})));
-        assert!(!json_eq(&json!({"fps": 24}), &json!({"fps": 24, "x": null})));
-    }
-}
-
 /// An output of `endpoint_id` built from its vendored schema's examples: each
 /// property of the `<Key>Output` component (the schema of the result path
 /// `…/requests/{request_id}`) takes its first example. This is the response
@@ -107,4 +94,17 @@ pub fn output_from_schema_examples(endpoint_id: &str) -> Value {
         .filter_map(|(name, schema)| Some((name.clone(), schema.get("examples")?.get(0)?.clone())))
         .collect();
     Value::Object(output)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_eq;
+    use serde_json::json;
+
+    #[test]
+    fn numbers_compare_by_value() {
+        assert!(json_eq(&json!({"fps": 24, "a": [1.0]}), &json!({"a": [1], "fps": 24.0})));
+        assert!(!json_eq(&json!({"fps": 24}), &json!({"fps": 25})));
+        assert!(!json_eq(&json!({"fps": 24}), &json!({"fps": 24, "x": null})));
+    }
 }
