@@ -281,8 +281,8 @@ async fn no_retries_means_one_attempt() {
 // Soak: many jobs, random faults, nothing lost, nothing twice.
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn soak_200_jobs_with_20_percent_faults() {
-    const JOBS: u64 = 200;
+async fn soak_500_jobs_with_20_percent_faults() {
+    const JOBS: u64 = 500;
     let ids = [<Alpha as Endpoint>::ID, <Beta as Endpoint>::ID, <Gamma as Endpoint>::ID, <Delta as Endpoint>::ID];
     let slow = || Fault::Slow(Duration::from_millis(15));
     let faults = vec![
