@@ -127,6 +127,10 @@ pub enum Constraint {
     /// `maxItems`: the array must have at most this many items; the
     /// violation's value is the array's length.
     MaxItems(u64),
+    /// `uniqueItems: true`: no two items of the array may be equal as JSON
+    /// values (numbers compare by value, so `1` equals `1.0`); the
+    /// violation's value is the first item that repeats an earlier one.
+    UniqueItems,
 }
 
 impl fmt::Display for Constraint {
@@ -141,6 +145,7 @@ impl fmt::Display for Constraint {
             Self::MaxLength(n) => write!(f, "must have at most {n} characters"),
             Self::MinItems(n) => write!(f, "must have at least {n} items"),
             Self::MaxItems(n) => write!(f, "must have at most {n} items"),
+            Self::UniqueItems => write!(f, "must not contain the same item twice"),
         }
     }
 }
@@ -251,6 +256,32 @@ pub mod check {
         length(path, len as u64, min_items.map(Constraint::MinItems), max_items.map(Constraint::MaxItems), out);
     }
 
+    /// Checks `uniqueItems`: reports the first item equal, as JSON, to an
+    /// earlier one (quadratic, for the short arrays of model inputs).
+    pub fn unique_items<T: serde::Serialize>(path: &str, items: &[T], out: &mut Vec<Violation>) {
+        let values: Vec<Value> = items.iter().filter_map(|item| serde_json::to_value(item).ok()).collect();
+        if let Some(repeat) =
+            values.iter().enumerate().find(|(i, v)| values[..*i].iter().any(|earlier| json_equal(earlier, v)))
+        {
+            out.push(Violation { path: path.to_owned(), constraint: Constraint::UniqueItems, value: repeat.1.clone() });
+        }
+    }
+
+    /// JSON Schema equality: numbers by value, objects regardless of key order.
+    fn json_equal(a: &Value, b: &Value) -> bool {
+        match (a, b) {
+            (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+                (Some(x), Some(y)) => x == y,
+                _ => x.as_f64() == y.as_f64(),
+            },
+            (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_equal(a, b)),
+            (Value::Object(x), Value::Object(y)) => {
+                x.len() == y.len() && x.iter().all(|(k, a)| y.get(k).is_some_and(|b| json_equal(a, b)))
+            }
+            _ => a == b,
+        }
+    }
+
     fn length(path: &str, len: u64, min: Option<Constraint>, max: Option<Constraint>, out: &mut Vec<Violation>) {
         if let Some(c @ (Constraint::MinLength(n) | Constraint::MinItems(n))) = min
             && len < n
@@ -289,6 +320,24 @@ mod tests {
                 Violation { path: "/num_frames".into(), constraint: Constraint::Minimum(9.0), value: 8.into() },
                 Violation { path: "/num_frames".into(), constraint: Constraint::Maximum(481.0), value: 482.into() },
                 Violation { path: "/prompt".into(), constraint: Constraint::MinLength(1), value: 0.into() },
+            ]
+        );
+    }
+
+    #[test]
+    fn unique_items_reports_the_first_repeat_and_compares_numbers_by_value() {
+        let mut out = Vec::new();
+        check::unique_items("/motions", &["pan-left", "zoom-in", "zoom-in", "pan-left"], &mut out);
+        check::unique_items("/scales", &[1.0, 2.5, 1.0], &mut out);
+        check::unique_items("/seeds", &[1, 2, 3], &mut out);
+        let objects = [serde_json::json!({"a": 1, "b": 2.0}), serde_json::json!({"b": 2, "a": 1.0})];
+        check::unique_items("/loras", &objects, &mut out);
+        assert_eq!(
+            out,
+            vec![
+                Violation { path: "/motions".into(), constraint: Constraint::UniqueItems, value: "zoom-in".into() },
+                Violation { path: "/scales".into(), constraint: Constraint::UniqueItems, value: 1.0.into() },
+                Violation { path: "/loras".into(), constraint: Constraint::UniqueItems, value: objects[1].clone() },
             ]
         );
     }

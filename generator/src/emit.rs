@@ -716,6 +716,9 @@ impl Emitter<'_> {
                     let (min, max) = (opt_u64(c.min_items), opt_u64(c.max_items));
                     stmts.push(quote!(check::items(#path, #value.len(), #min, #max, out);));
                 }
+                if c.unique_items {
+                    stmts.push(quote!(check::unique_items(#path, #value, out);));
+                }
                 if self.is_validated(item) {
                     let inner = self.check_stmt(item, quote!(item), quote!(&item_path));
                     stmts.push(quote! {
@@ -1185,6 +1188,9 @@ fn constraint_facts(ty: &Type) -> Vec<String> {
         (Some(a), None) => facts.push(format!("Items: at least {a}.")),
         (None, Some(b)) => facts.push(format!("Items: at most {b}.")),
         (None, None) => {}
+    }
+    if c.unique_items {
+        facts.push("Items must be unique.".to_owned());
     }
     if let Kind::Array(item) = &ty.kind {
         let inner = constraint_facts(item);

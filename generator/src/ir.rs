@@ -205,6 +205,9 @@ pub struct Constraints {
     pub min_items: Option<u64>,
     /// `maxItems`
     pub max_items: Option<u64>,
+    /// `uniqueItems: true` (left out of the IR snapshots when false)
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unique_items: bool,
 }
 
 impl Constraints {

@@ -1097,6 +1097,7 @@ struct Flat<'s> {
     max_length: Option<usize>,
     min_items: Option<usize>,
     max_items: Option<usize>,
+    unique_items: bool,
     properties: Option<&'s IndexMap<String, ReferenceOr<Box<Schema>>>>,
     required: &'s [String],
     additional: Option<&'s AdditionalProperties>,
@@ -1129,19 +1130,26 @@ impl Flat<'_> {
             max_length: self.max_length.map(|n| n as u64),
             min_items: self.min_items.map(|n| n as u64),
             max_items: self.max_items.map(|n| n as u64),
+            unique_items: self.unique_items,
         }
     }
 }
 
 impl Constraints {
     fn retain_numeric(&mut self) {
-        *self = Self { min_length: None, max_length: None, min_items: None, max_items: None, ..self.clone() };
+        *self =
+            Self { min_length: None, max_length: None, min_items: None, max_items: None, unique_items: false, ..self.clone() };
     }
     fn retain_string(&mut self) {
         *self = Self { min_length: self.min_length, max_length: self.max_length, ..Self::default() };
     }
     fn retain_items(&mut self) {
-        *self = Self { min_items: self.min_items, max_items: self.max_items, ..Self::default() };
+        *self = Self {
+            min_items: self.min_items,
+            max_items: self.max_items,
+            unique_items: self.unique_items,
+            ..Self::default()
+        };
     }
 }
 
@@ -1159,6 +1167,7 @@ fn flat(schema: &Schema) -> Option<Flat<'_>> {
         max_length: None,
         min_items: None,
         max_items: None,
+        unique_items: false,
         properties: None,
         required: &[],
         additional: None,
@@ -1209,6 +1218,7 @@ fn flat(schema: &Schema) -> Option<Flat<'_>> {
             items: a.items.as_ref(),
             min_items: a.min_items,
             max_items: a.max_items,
+            unique_items: a.unique_items,
             ..empty
         },
         SchemaKind::OneOf { one_of } => Flat { one_of, ..empty },
@@ -1227,6 +1237,7 @@ fn flat(schema: &Schema) -> Option<Flat<'_>> {
             max_length: any.max_length,
             min_items: any.min_items,
             max_items: any.max_items,
+            unique_items: any.unique_items.unwrap_or(false),
             properties: Some(&any.properties).filter(|p| !p.is_empty()),
             required: &any.required,
             additional: any.additional_properties.as_ref(),
