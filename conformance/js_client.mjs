@@ -4,7 +4,9 @@
 // the fake with its documented `requestMiddleware` option, rewriting fal's hosts
 // (fal-protocol.md §8), and runs the scenarios of the Rust end-to-end tests: run,
 // submit + status with logs + result, subscribe by polling and by streaming,
-// cancel, 422. Exits non-zero with a message on the first scenario that fails.
+// cancel, 422, and storage.upload (single PUT, and multipart above 90 MiB), each
+// file downloaded back from the fake. Exits non-zero with a message on the first
+// scenario that fails.
 import { createFalClient, ValidationError } from "@fal-ai/client";
 import { isDeepStrictEqual } from "node:util";
 
@@ -63,3 +65,28 @@ try {
 } catch (e) {
   check("422", e instanceof ValidationError && e.status === 422 && e.fieldErrors[0].msg === "field required", String(e));
 }
+
+// Uploads (fal-protocol.md §5): initiate on rest.fal.ai (rewritten to the fake),
+// then a PUT straight to the fake's signed upload_url; then GET the file_url.
+async function downloaded(url) {
+  const response = await fetch(url);
+  return { status: response.status, type: response.headers.get("content-type"), bytes: new Uint8Array(await response.arrayBuffer()) };
+}
+const small = new Uint8Array(16384).map((_, i) => (i * 7) % 256);
+const url = await fal.storage.upload(new Blob([small], { type: "image/png" }));
+const back = await downloaded(url);
+check(
+  "storage.upload, downloaded back",
+  back.status === 200 && back.type === "image/png" && Buffer.from(back.bytes).equals(Buffer.from(small)),
+  { url, status: back.status, type: back.type, length: back.bytes.length },
+);
+
+// 90 MiB + 1 byte: initiate-multipart, ten 10 MiB part PUTs, complete.
+const big = new Uint8Array(90 * 1024 * 1024 + 1).map((_, i) => (i * 31 + (i >> 20)) % 251);
+const bigUrl = await fal.storage.upload(new Blob([big], { type: "video/mp4" }));
+const bigBack = await downloaded(bigUrl);
+check(
+  "storage.upload multipart (> 90 MiB), downloaded back",
+  bigBack.status === 200 && bigBack.type === "video/mp4" && Buffer.from(bigBack.bytes).equals(Buffer.from(big)),
+  { url: bigUrl, status: bigBack.status, length: bigBack.bytes.length },
+);

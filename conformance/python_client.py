@@ -3,12 +3,16 @@
 Run by `conformance/run.sh`; see `conformance/README.md`. Points the client at
 the fake as fal-protocol.md §8 describes (module globals for plain HTTP) and
 runs the scenarios of the Rust end-to-end tests: run, submit + status with
-logs + result, subscribe by polling and by streaming, cancel, 422. Exits
-non-zero with a message on the first scenario that fails.
+logs + result, subscribe by polling and by streaming, cancel, 422, and
+uploads (the CDN-token path and the storage initiate + PUT path), each
+downloaded back from the fake. Exits non-zero with a message on the first
+scenario that fails.
 """
 
 import json
 import sys
+
+import httpx
 
 import fal_client
 import fal_client.client as fc
@@ -64,3 +68,22 @@ try:
     check("422", False, "no error raised")
 except fal_client.client.FalClientHTTPError as e:
     check("422", e.status_code == 422 and "field required" in str(e), (e.status_code, str(e)))
+
+# Uploads (fal-protocol.md §5). The default repository, fal_v3: CDN token from
+# REST_URL, then POST CDN_URL/files/upload (no fallback, so that a failure shows).
+data = bytes(range(256)) * 64
+url = client.upload(data, "image/png", "frame.png", fallback_repository=[])
+got = httpx.get(url)
+check(
+    "upload (CDN token + /files/upload), downloaded back",
+    got.status_code == 200 and got.content == data and got.headers["content-type"] == "image/png",
+    (url, got.status_code, len(got.content), got.headers.get("content-type")),
+)
+# The "fal" repository: storage initiate (storage_type=gcs) + PUT to the signed URL.
+url = client.upload(data[::-1], "video/mp4", "clip.mp4", repository="fal", fallback_repository=[])
+got = httpx.get(url)
+check(
+    "upload (storage initiate + signed PUT), downloaded back",
+    got.status_code == 200 and got.content == data[::-1] and got.headers["content-type"] == "video/mp4",
+    (url, got.status_code, len(got.content), got.headers.get("content-type")),
+)

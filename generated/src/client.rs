@@ -33,8 +33,13 @@
 //! - **Tracing**: each HTTP attempt runs in a `fal.request` span of the
 //!   [`tracing`](https://docs.rs/tracing) crate, with the fields `endpoint`,
 //!   `request_id` (when known), `method`, `call` and `attempt` (1-based).
+//! - **Storage** (§5): [`Client::upload`] / [`Client::upload_file`] put a
+//!   file on fal's CDN (`POST {rest base}/storage/upload/initiate`, then a
+//!   `PUT` to the signed URL; multipart above 90 MiB) and return its public
+//!   URL; [`Client::download`] streams an output file to disk. See
+//!   [`storage`](crate::storage) and [`ClientBuilder::rest_base_url`].
 //!
-//! Not implemented yet: file uploads (§5) and webhook verification (§6).
+//! Not implemented yet: webhook verification (§6).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -135,8 +140,10 @@ pub(crate) struct Config {
     auth: std::result::Result<HeaderValue, KeyProblem>,
     run_base: Url,
     queue_base: Url,
+    /// Storage initiate and CDN tokens (fal-protocol.md §1, §5).
+    pub(crate) rest_base: Url,
     pub(crate) poll_interval: Duration,
-    user_agent: HeaderValue,
+    pub(crate) user_agent: HeaderValue,
     retry: RetryPolicies,
     pub(crate) subscribe_mode: SubscribeMode,
     request_options: RequestOptions,
@@ -153,6 +160,7 @@ impl fmt::Debug for Config {
             .field("key", &key)
             .field("run_base_url", &self.run_base.as_str())
             .field("queue_base_url", &self.queue_base.as_str())
+            .field("rest_base_url", &self.rest_base.as_str())
             .field("poll_interval", &self.poll_interval)
             .field("user_agent", &self.user_agent)
             .field("retry", &self.retry)
@@ -193,7 +201,7 @@ fn user_agent_header(agent: &str) -> HeaderValue {
 }
 
 /// Whether `url`'s host is loopback: `localhost`, 127.0.0.0/8 or `::1`.
-fn is_loopback(url: &Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
         Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
@@ -280,7 +288,7 @@ pub(crate) struct Call<'a> {
 }
 
 impl<'a> Call<'a> {
-    fn new(kind: CallKind, endpoint: &'static str, request_id: Option<&'a str>) -> Self {
+    pub(crate) fn new(kind: CallKind, endpoint: &'static str, request_id: Option<&'a str>) -> Self {
         Self { kind, endpoint, request_id, retries: true }
     }
 
@@ -290,6 +298,7 @@ impl<'a> Call<'a> {
             CallKind::Submit => Cow::Owned(format!("queue submit response of {}", self.endpoint)),
             CallKind::Status => Cow::Borrowed("queue status"),
             CallKind::Cancel => Cow::Borrowed("cancel response"),
+            CallKind::Storage => Cow::Borrowed("storage upload response"),
         }
     }
 }
@@ -297,9 +306,9 @@ impl<'a> Call<'a> {
 /// A complete response: status, headers and the whole body.
 #[derive(Debug)]
 pub(crate) struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
 }
 
 impl Reply {
@@ -352,6 +361,7 @@ impl Client {
                 auth: auth_header(&key.into()),
                 run_base: parse_base_url(DEFAULT_RUN_BASE_URL).expect("valid default"),
                 queue_base: parse_base_url(DEFAULT_QUEUE_BASE_URL).expect("valid default"),
+                rest_base: parse_base_url(crate::storage::DEFAULT_REST_BASE_URL).expect("valid default"),
                 poll_interval: DEFAULT_POLL_INTERVAL,
                 user_agent: HeaderValue::from_static(DEFAULT_USER_AGENT),
                 retry: RetryPolicies::default(),
@@ -573,7 +583,7 @@ impl Client {
     /// except the status stream goes through here: this is where the
     /// retries of fal-protocol.md §4 happen (see [`retry`](crate::retry)),
     /// each attempt in its own `fal.request` span.
-    async fn send(&self, request: RequestBuilder, call: Call<'_>) -> Result<Reply> {
+    pub(crate) async fn send(&self, request: RequestBuilder, call: Call<'_>) -> Result<Reply> {
         let request = self.authorize(request, "application/json")?.build()?;
         let none = RetryPolicy::none();
         let policy = if call.retries { self.config.retry.get(call.kind) } else { &none };
@@ -604,7 +614,7 @@ impl Client {
     }
 
     /// One attempt: sends `request` and reads the whole body.
-    async fn attempt(&self, request: reqwest::Request, call: Call<'_>) -> reqwest::Result<Reply> {
+    pub(crate) async fn attempt(&self, request: reqwest::Request, call: Call<'_>) -> reqwest::Result<Reply> {
         let span = tracing::Span::current();
         let response = self.http.execute(request).await.inspect_err(|error| tracing::debug!(%error, "no response"))?;
         let status = response.status();
@@ -621,7 +631,7 @@ impl Client {
     }
 
     /// [`send`](Client::send), then decodes a 2xx JSON body or maps the error.
-    async fn send_json<T: DeserializeOwned>(&self, request: RequestBuilder, call: Call<'_>) -> Result<T> {
+    pub(crate) async fn send_json<T: DeserializeOwned>(&self, request: RequestBuilder, call: Call<'_>) -> Result<T> {
         let reply = self.send(request, call).await?;
         if !reply.status.is_success() {
             return Err(error_from_reply(&reply));
@@ -634,7 +644,7 @@ impl Client {
 /// `detail` list or string → [`Error::FalValidation`]; anything else →
 /// [`Error::Http`] with the body (bounded), `error_type` (body, else the
 /// `x-fal-error-type` header) and `x-fal-request-id`.
-fn error_from_reply(reply: &Reply) -> Error {
+pub(crate) fn error_from_reply(reply: &Reply) -> Error {
     let status = reply.status.as_u16();
     let request_id = reply.header("x-fal-request-id");
     let header_error_type = reply.header("x-fal-error-type");
@@ -665,7 +675,7 @@ fn validation_detail(body: &Value) -> Option<Vec<FalValidationDetail>> {
 }
 
 /// Decodes a JSON body; a mismatch is [`Error::Decode`] with the start of the body.
-fn decode_json<T: DeserializeOwned>(reply: &Reply, call: Call<'_>) -> Result<T> {
+pub(crate) fn decode_json<T: DeserializeOwned>(reply: &Reply, call: Call<'_>) -> Result<T> {
     let bytes = &reply.body;
     serde_json::from_slice(bytes).map_err(|source| {
         let head = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_DECODE_SNIPPET)]);
@@ -692,6 +702,7 @@ pub struct ClientBuilder {
     key: Option<String>,
     run_base_url: Option<String>,
     queue_base_url: Option<String>,
+    rest_base_url: Option<String>,
     poll_interval: Option<Duration>,
     http: Option<reqwest::Client>,
     user_agent: Option<String>,
@@ -706,6 +717,7 @@ impl fmt::Debug for ClientBuilder {
             .field("key", &self.key.as_ref().map(|_| "<redacted>"))
             .field("run_base_url", &self.run_base_url)
             .field("queue_base_url", &self.queue_base_url)
+            .field("rest_base_url", &self.rest_base_url)
             .field("poll_interval", &self.poll_interval)
             .field("http_client", &self.http.as_ref().map(|_| "<custom>"))
             .field("user_agent", &self.user_agent)
@@ -743,6 +755,19 @@ impl ClientBuilder {
     #[must_use]
     pub fn queue_base_url(mut self, url: impl Into<String>) -> Self {
         self.queue_base_url = Some(url.into());
+        self
+    }
+
+    /// Base URL of fal's REST API, where uploads start
+    /// (`POST {rest base}/storage/upload/initiate`, fal-protocol.md §5; see
+    /// [`Client::upload`]). Default
+    /// [`DEFAULT_REST_BASE_URL`](crate::storage::DEFAULT_REST_BASE_URL)
+    /// (`https://rest.fal.ai`). Same rules as
+    /// [`run_base_url`](ClientBuilder::run_base_url): the initiate request
+    /// carries the key.
+    #[must_use]
+    pub fn rest_base_url(mut self, url: impl Into<String>) -> Self {
+        self.rest_base_url = Some(url.into());
         self
     }
 
@@ -834,6 +859,7 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client> {
         let run_base = parse_base_url(self.run_base_url.as_deref().unwrap_or(DEFAULT_RUN_BASE_URL))?;
         let queue_base = parse_base_url(self.queue_base_url.as_deref().unwrap_or(DEFAULT_QUEUE_BASE_URL))?;
+        let rest_base = parse_base_url(self.rest_base_url.as_deref().unwrap_or(crate::storage::DEFAULT_REST_BASE_URL))?;
         let request_options = self.request_options.unwrap_or_default();
         request_options.validate()?;
         let key = match self.key {
@@ -851,6 +877,7 @@ impl ClientBuilder {
             auth,
             run_base,
             queue_base,
+            rest_base,
             poll_interval: self.poll_interval.unwrap_or(DEFAULT_POLL_INTERVAL),
             user_agent,
             retry: self.retry.unwrap_or_default(),

@@ -14,6 +14,8 @@
 //! | [`Error::Decode`] | a 2xx body that is not the JSON expected | report it; the API may have changed |
 //! | [`Error::Transport`] | no HTTP response (connect, TLS, timeout, body read) | check the network, retry |
 //! | [`Error::Timeout`] | the client-side deadline of a subscribe expired; a cancel was sent | raise the deadline |
+//! | [`Error::Io`] | a local file of an upload or download could not be read or written | see the path and the message |
+//! | [`Error::InvalidUrl`] | a download URL, or an upload URL fal returned, is not usable | check the URL |
 //!
 //! Retryable failures (fal-protocol.md §4, see [`retry`](crate::retry)) are
 //! retried before any of these is returned; the error is the last attempt's.
@@ -24,6 +26,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -133,7 +136,10 @@ pub enum Error {
 
     /// A [`RequestOptions`](crate::options::RequestOptions) value that fal
     /// or its official clients reject, such as a start timeout of 1 s or
-    /// less (fal-protocol.md §2). **Nothing was sent.**
+    /// less (fal-protocol.md §2), or an upload argument that cannot be sent
+    /// (a content type that is not a valid header value, an
+    /// [`UploadOptions`](crate::storage::UploadOptions) lifecycle of 0 s).
+    /// **Nothing was sent.**
     #[error("invalid request options, nothing was sent to fal: {reason}")]
     InvalidRequestOptions {
         /// What is wrong.
@@ -151,6 +157,35 @@ pub enum Error {
         request_id: String,
         /// The deadline that expired.
         after: Duration,
+    },
+
+    /// A local file could not be read (an upload,
+    /// [`Client::upload_file`](crate::Client::upload_file)) or written (a
+    /// download, [`Client::download`](crate::Client::download)). The message
+    /// names the path, what was being done and a hint (check that the path
+    /// exists, its permissions, the free disk space). A failed download
+    /// leaves no file behind.
+    #[error("{}", display_io(.action, .path, .source))]
+    Io {
+        /// What was being done, such as `read the file to upload`.
+        action: Cow<'static, str>,
+        /// The file (or the temporary file of a download).
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A URL that cannot be used: a download URL that is not `http(s)`, or
+    /// an upload URL returned by fal's storage that is not `https` (or
+    /// `http` to a loopback host) (fal-protocol.md §5). **Nothing was sent**
+    /// to it. Any user name or password is removed from `url`.
+    #[error("invalid URL {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL (without credentials).
+        url: String,
+        /// Why it was rejected.
+        reason: String,
     },
 }
 
@@ -254,6 +289,19 @@ impl fmt::Display for FalValidationDetail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.location(), self.msg)
     }
+}
+
+/// `could not <action> <path>: <error>; <hint>`.
+fn display_io(action: &str, path: &std::path::Path, source: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    let hint = match source.kind() {
+        ErrorKind::NotFound => "check that the path (and its directory) exists",
+        ErrorKind::PermissionDenied => "check the permissions of the file and its directory",
+        ErrorKind::StorageFull => "free some disk space",
+        ErrorKind::UnexpectedEof => "the file or the download ended early; try again",
+        _ => "check the path, its permissions and the disk",
+    };
+    format!("could not {action} {}: {source}; {hint}", path.display())
 }
 
 fn display_fal_validation(status: u16, detail: &[FalValidationDetail], request_id: Option<&str>) -> String {

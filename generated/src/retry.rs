@@ -10,6 +10,7 @@
 //! | [`CallKind::Submit`], [`CallKind::Result`] | 3 | 1 s | 60 s | 429 502 503 504 |
 //! | [`CallKind::Status`] | 5 | 1 s | 30 s | 429 500 502 503 504 |
 //! | [`CallKind::Cancel`] | 3 | 1 s | 30 s | 429 502 503 504 |
+//! | [`CallKind::Storage`] | 3 | 1 s | 30 s | 429 502 503 504 |
 //!
 //! The delay before retry `n` (0-based) is `min(base · 2ⁿ, max)` with ±25 %
 //! uniform jitter, capped at `max`. A `Retry-After` header (seconds or an
@@ -59,10 +60,16 @@ pub enum CallKind {
     Result,
     /// `PUT {cancel_url}` ([`RequestHandle::cancel`](crate::RequestHandle::cancel)).
     Cancel,
+    /// `POST {rest base}/storage/upload/initiate[-multipart]` of an upload
+    /// ([`Client::upload`](crate::Client::upload), fal-protocol.md §5). The
+    /// PUT to the signed URL it returns is never retried, and multipart part
+    /// PUTs always get [`PART_ATTEMPTS`](crate::storage::PART_ATTEMPTS)
+    /// tries, as fal's JS client.
+    Storage,
 }
 
 impl CallKind {
-    /// `run`, `submit`, `status`, `result` or `cancel` (as recorded in the `fal.request` span).
+    /// `run`, `submit`, `status`, `result`, `cancel` or `storage` (as recorded in the `fal.request` span).
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
@@ -71,6 +78,7 @@ impl CallKind {
             Self::Status => "status",
             Self::Result => "result",
             Self::Cancel => "cancel",
+            Self::Storage => "storage",
         }
     }
 }
@@ -187,6 +195,7 @@ pub struct RetryPolicies {
     status: RetryPolicy,
     result: RetryPolicy,
     cancel: RetryPolicy,
+    storage: RetryPolicy,
 }
 
 impl Default for RetryPolicies {
@@ -198,6 +207,7 @@ impl Default for RetryPolicies {
             status: RetryPolicy::new(5, secs(1), secs(30)).with_statuses(&[429, 500, 502, 503, 504]),
             result: RetryPolicy::new(3, secs(1), secs(60)),
             cancel: RetryPolicy::new(3, secs(1), secs(30)),
+            storage: RetryPolicy::new(3, secs(1), secs(30)),
         }
     }
 }
@@ -207,7 +217,7 @@ impl RetryPolicies {
     #[must_use]
     pub fn none() -> Self {
         let none = RetryPolicy::none;
-        Self { run: none(), submit: none(), status: none(), result: none(), cancel: none() }
+        Self { run: none(), submit: none(), status: none(), result: none(), cancel: none(), storage: none() }
     }
 
     /// The policy of `kind`.
@@ -219,6 +229,7 @@ impl RetryPolicies {
             CallKind::Status => &self.status,
             CallKind::Result => &self.result,
             CallKind::Cancel => &self.cancel,
+            CallKind::Storage => &self.storage,
         }
     }
 
@@ -231,6 +242,7 @@ impl RetryPolicies {
             CallKind::Status => &mut self.status,
             CallKind::Result => &mut self.result,
             CallKind::Cancel => &mut self.cancel,
+            CallKind::Storage => &mut self.storage,
         } = policy;
         self
     }
@@ -245,6 +257,7 @@ impl RetryPolicies {
             status: set(self.status),
             result: set(self.result),
             cancel: set(self.cancel),
+            storage: set(self.storage),
         }
     }
 }

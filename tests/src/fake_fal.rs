@@ -14,6 +14,14 @@
 //! the run server, so point a client's queue base URL at `base_url()` and its
 //! run base URL at `run_base_url()`.
 //!
+//! **Storage** (fal-protocol.md §5, logic in [`fake_storage`](crate::fake_storage)):
+//! the queue server also answers fal's REST storage routes
+//! ([`FakeFal::rest_base_url`]: upload initiate, initiate-multipart, the
+//! Python client's CDN token and `/files/upload`), and a third server,
+//! [`FakeFal::storage_url`], stands in for the signed upload URLs and the
+//! CDN: part `PUT`s, complete, and `GET` of every stored file
+//! ([`FakeFal::stored_files`]).
+//!
 //! Behaviour ([`FakeFalConfig`]): each submitted request answers its first
 //! `queued_polls` status requests `IN_QUEUE` (`queue_position` counting down to
 //! 0), the next `in_progress_polls` `IN_PROGRESS` (with one log line when
@@ -88,6 +96,8 @@ use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
+
+use crate::fake_storage::{self, StorageRequest, StorageState, StoredFile};
 
 /// What the fake answers. Build it with [`FakeFalConfig::new`] and the
 /// chained setters, or fill the public fields.
@@ -201,6 +211,22 @@ pub enum Route {
     Cancel,
     /// `POST` on the run server.
     Run,
+    /// `POST /storage/upload/initiate` (REST).
+    StorageInitiate,
+    /// `POST /storage/upload/initiate-multipart` (REST).
+    StorageInitiateMultipart,
+    /// `PUT` of a single upload to its signed URL (storage server).
+    StorageUpload,
+    /// `PUT` of one part of a multipart upload (storage server).
+    StoragePart,
+    /// `POST …/complete` of a multipart upload (storage server).
+    StorageComplete,
+    /// `GET` of a stored file (storage server).
+    StorageFile,
+    /// `POST /storage/auth/token` (REST, fal's Python client).
+    CdnToken,
+    /// `POST /files/upload` (CDN, fal's Python client).
+    CdnUpload,
 }
 
 /// A scripted failure of one request (see the [module docs](self)).
@@ -228,6 +254,10 @@ pub enum Fault {
     /// Process the request, then answer with its JSON truncated (or, on the
     /// stream, an event whose data is not JSON).
     MalformedJson,
+    /// Process the request, then send the status, the headers (with the
+    /// full `Content-Length`) and only this many bytes of the body before
+    /// cutting the connection: a download that breaks midway.
+    CutBody(usize),
 }
 
 impl Fault {
@@ -299,6 +329,8 @@ pub enum Listener {
     Run,
     /// The queue server ([`FakeFal::base_url`]).
     Queue,
+    /// The storage server ([`FakeFal::storage_url`]).
+    Storage,
 }
 
 /// One request the fake received.
@@ -370,6 +402,7 @@ fn decode(text: &str) -> String {
 pub struct FakeFal {
     queue_url: String,
     run_url: String,
+    storage_url: String,
     state: Shared,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -399,8 +432,10 @@ impl FakeFal {
     pub async fn start(config: FakeFalConfig) -> Self {
         let queue = TcpListener::bind("127.0.0.1:0").await.expect("bind the fake queue server");
         let run = TcpListener::bind("127.0.0.1:0").await.expect("bind the fake run server");
+        let storage = TcpListener::bind("127.0.0.1:0").await.expect("bind the fake storage server");
         let queue_url = format!("http://{}", queue.local_addr().expect("queue address"));
         let run_url = format!("http://{}", run.local_addr().expect("run address"));
+        let storage_url = format!("http://{}", storage.local_addr().expect("storage address"));
         let rng = config.chaos.as_ref().map_or(0, |chaos| chaos.seed);
         let state = Arc::new(Mutex::new(FakeState {
             config,
@@ -412,12 +447,15 @@ impl FakeFal {
             submissions: BTreeMap::new(),
             faults_served: 0,
             rng,
+            storage_url: storage_url.clone(),
+            storage: StorageState::default(),
         }));
         let tasks = vec![
             tokio::spawn(serve(queue, Arc::clone(&state), Listener::Queue)),
             tokio::spawn(serve(run, Arc::clone(&state), Listener::Run)),
+            tokio::spawn(serve(storage, Arc::clone(&state), Listener::Storage)),
         ];
-        Self { queue_url, run_url, state, tasks }
+        Self { queue_url, run_url, storage_url, state, tasks }
     }
 
     /// The queue server's URL, `http://127.0.0.1:PORT` (no trailing slash):
@@ -432,6 +470,26 @@ impl FakeFal {
     #[must_use]
     pub fn run_base_url(&self) -> String {
         self.run_url.clone()
+    }
+
+    /// The base URL of fal's REST API on the fake (the queue server,
+    /// standing in for `rest.fal.ai`): use it as the client's REST base URL.
+    #[must_use]
+    pub fn rest_base_url(&self) -> String {
+        self.queue_url.clone()
+    }
+
+    /// The storage server's URL, `http://127.0.0.1:PORT`: the origin of the
+    /// signed upload URLs and of the stored files' URLs.
+    #[must_use]
+    pub fn storage_url(&self) -> String {
+        self.storage_url.clone()
+    }
+
+    /// Every file stored so far, in order (see [`fake_storage`](crate::fake_storage)).
+    #[must_use]
+    pub fn stored_files(&self) -> Vec<StoredFile> {
+        self.lock().storage.files()
     }
 
     /// Every request received so far, in order.
@@ -510,6 +568,8 @@ struct FakeState {
     submissions: BTreeMap<String, u64>,
     faults_served: u64,
     rng: u64,
+    storage_url: String,
+    storage: StorageState,
 }
 
 #[derive(Debug)]
@@ -632,7 +692,8 @@ async fn handle(state: Shared, listener: Listener, request: Request<Incoming>) -
     let (method, uri) = (parts.method, parts.uri);
     let path = uri.path().trim_matches('/').to_owned();
     let query = uri.query().unwrap_or_default().to_owned();
-    let route = route_of(listener, &method, &path);
+    let route = fake_storage::route_of(listener, &method, &path).or_else(|| route_of(listener, &method, &path));
+    let headers = parts.headers.clone();
     let (answer, fault, interval) = {
         let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
         let path_and_query = uri.path_and_query().map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned());
@@ -649,6 +710,11 @@ async fn handle(state: Shared, listener: Listener, request: Request<Incoming>) -
             return Ok(fault_response(*status, headers, &id));
         }
         let answer = match (route, &method) {
+            (Some(route), _) if fake_storage::route_of(listener, &method, &path).is_some() => {
+                let request = StorageRequest { route, path: &path, query: &query, headers: &headers, body: &body };
+                let state = &mut *state;
+                Answer::Ready(fake_storage::answer(&mut state.storage, &state.storage_url, &request))
+            }
             (Some(Route::Stream), _) => stream_request(&mut state, &path, &query),
             (_, &Method::POST) => Answer::Ready(post(&mut state, listener, &path)),
             (_, &Method::GET | &Method::PUT) if listener == Listener::Queue => {
@@ -668,6 +734,7 @@ async fn handle(state: Shared, listener: Listener, request: Request<Incoming>) -
             Ok(finish(answer, &state, interval, None, false))
         }
         (Some(Fault::MalformedJson), Answer::Ready(response)) => Ok(truncated(response).await),
+        (Some(Fault::CutBody(keep)), Answer::Ready(response)) => Ok(cut_body(response, keep).await),
         (Some(Fault::MalformedJson), answer) => Ok(finish(answer, &state, interval, None, true)),
         (Some(Fault::DropAfterEvents(events)), answer) => Ok(finish(answer, &state, interval, Some(events), false)),
         (_, answer) => Ok(finish(answer, &state, interval, None, false)),
@@ -697,6 +764,22 @@ async fn truncated(response: Response) -> Response {
     let mut response = Response::from_parts(parts, Body::from(cut));
     response.headers_mut().remove("content-length");
     response
+}
+
+/// `response` with its full `Content-Length` but only `keep` bytes of its
+/// body, then a connection error.
+async fn cut_body(response: Response, keep: usize) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = body.collect().await.map(|collected| collected.to_bytes()).unwrap_or_default();
+    parts.headers.insert("content-length", HeaderValue::from(bytes.len()));
+    let head = bytes.slice(..keep.min(bytes.len()));
+    let head = futures_util::stream::once(async move { Ok::<_, std::io::Error>(head) });
+    let cut = futures_util::stream::once(async {
+        // Let hyper flush the headers and the head of the body before the connection is cut.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        Err(std::io::Error::other("fake-fal: body cut on purpose"))
+    });
+    Response::from_parts(parts, Body::from_stream(futures_util::StreamExt::chain(head, cut)))
 }
 
 /// The response of an answer: as is, or a status stream.

@@ -9,7 +9,10 @@
 //! Serves every endpoint of `schemas/endpoints.toml` with an output built
 //! from the schema's examples, two status polls in the queue and one in
 //! progress (with a log line). The endpoint id `fal-ai/conformance/invalid`
-//! answers every submit and run with fal's 422 `detail` list. Prints one JSON
+//! answers every submit and run with fal's 422 `detail` list. fal's storage
+//! routes (uploads, `fal-protocol.md` §5) are served too, on the queue URL
+//! (which stands in for `rest.fal.ai` and Python's `CDN_URL`) and on the
+//! storage server whose URLs the uploads return. Prints one JSON
 //! line, `{"queue_url": "http://127.0.0.1:P", "run_url": "http://127.0.0.1:Q",
 //! "outputs": {<endpoint id>: <output>}}`, then serves until its standard
 //! input closes.

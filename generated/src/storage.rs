@@ -1,0 +1,714 @@
+//! Uploads to fal's storage and downloads of output files
+//! (fal-protocol.md §5).
+//!
+//! Model inputs that take a file (`image_url`, `video_url`, `audio_url`, LoRA
+//! weights…) take a **URL** that fal can fetch without authentication.
+//! [`Client::upload`] and [`Client::upload_file`] put local bytes on fal's
+//! CDN and return that URL, following fal's JavaScript client:
+//!
+//! 1. `POST {rest base}/storage/upload/initiate?storage_type=fal-cdn-v3`
+//!    with `Authorization: Key …` and the JSON body
+//!    `{"content_type": "video/mp4", "file_name": "clip.mp4"}`, answered by
+//!    `{"upload_url": "<signed URL>", "file_url": "<public URL>"}`
+//!    (retried per the [`CallKind::Storage`] policy);
+//! 2. `PUT {upload_url}` with the raw bytes and `Content-Type`, **without**
+//!    `Authorization` (the URL is signed), answered by any 2xx; not retried
+//!    (fal-protocol.md §4);
+//! 3. the result is `file_url`.
+//!
+//! Above [`MULTIPART_THRESHOLD`] (90 MiB) the upload is multipart: step 1
+//! goes to `…/storage/upload/initiate-multipart`; the data is sent in
+//! [`MULTIPART_PART_SIZE`] (10 MiB) parts, one after the other,
+//! `PUT {upload_url path}/{part number}{upload_url query}` (numbered from 1,
+//! each tried up to [`PART_ATTEMPTS`] times), each answered by
+//! `{"partNumber": n, "etag": "…"}`; then
+//! `POST {upload_url path}/complete{upload_url query}` with
+//! `{"parts": [{"partNumber": 1, "etag": "…"}, …]}`. A file is read one part
+//! at a time, so a multipart upload holds at most one part in memory.
+//!
+//! [`UploadOptions::object_lifecycle`] sets how long fal keeps the file
+//! (header `X-Fal-Object-Lifecycle` on the initiate request).
+//!
+//! Some inputs also accept a `data:` URI instead of a URL (fal's docs: "some
+//! models accept data URIs directly"); [`data_uri`] builds one, which avoids
+//! the upload for small files at the price of a bigger request body.
+//!
+//! [`Client::download`] streams an output file (such as `output.video.url`)
+//! to disk, reporting [`DownloadProgress`]; it never sends the key.
+//!
+//! ```no_run
+//! use fal_ltx::Client;
+//! use fal_ltx::ltx_2_3::image_to_video::Ltx23ImageToVideoInput;
+//!
+//! # async fn example() -> Result<(), fal_ltx::Error> {
+//! let client = Client::from_env()?;
+//! // Content type from the extension (image/png), file name from the path.
+//! let image = client.upload_file("first-frame.png").await?;
+//! let input = Ltx23ImageToVideoInput::new(image.url, "The camera pulls back slowly");
+//! let output = client.subscribe(&input).await?;
+//! let bytes = client
+//!     .download(&output.video.url, "out.mp4", |progress| {
+//!         if let Some(total) = progress.total {
+//!             eprint!("\r{} / {total} bytes", progress.downloaded);
+//!         }
+//!     })
+//!     .await?;
+//! println!("saved {bytes} bytes to out.mp4");
+//! # Ok(())
+//! # }
+//! ```
+
+use std::borrow::Cow;
+use std::fmt;
+use std::io::SeekFrom;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use bytes::Bytes;
+use reqwest::RequestBuilder;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue, USER_AGENT};
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tracing::Instrument;
+use url::Url;
+
+use crate::client::{Call, Client, Reply, decode_json, error_from_reply, is_loopback, join, request_span};
+use crate::error::{Error, Result};
+use crate::options::ObjectLifecycle;
+use crate::retry::CallKind;
+
+/// Default base URL of fal's REST API, where uploads start
+/// (fal-protocol.md §1).
+pub const DEFAULT_REST_BASE_URL: &str = "https://rest.fal.ai";
+
+/// Uploads of more than this many bytes (90 MiB) are multipart, as in fal's
+/// JS client (fal-protocol.md §5).
+pub const MULTIPART_THRESHOLD: u64 = 90 * 1024 * 1024;
+
+/// The size of each part of a multipart upload (10 MiB); the last part is
+/// the rest.
+pub const MULTIPART_PART_SIZE: u64 = 10 * 1024 * 1024;
+
+/// Tries per part of a multipart upload (fal's JS client: 3, no delay). A
+/// part is tried again on a transport error, a non-2xx answer, or an answer
+/// that is not `{"partNumber", "etag"}`.
+pub const PART_ATTEMPTS: u32 = 3;
+
+/// The content type used when none is given: `application/octet-stream`.
+pub const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
+
+/// `storage_type` of the initiate requests (fal's JS client).
+const STORAGE_TYPE: &str = "fal-cdn-v3";
+
+/// The `endpoint` field of the `fal.request` spans of storage calls.
+const SPAN_ENDPOINT: &str = "fal-storage";
+
+/// Options of an upload ([`Client::upload_with`], [`Client::upload_file_with`]).
+///
+/// ```
+/// use std::time::Duration;
+/// use fal_ltx::options::ObjectLifecycle;
+/// use fal_ltx::storage::UploadOptions;
+///
+/// let options = UploadOptions::new().object_lifecycle(ObjectLifecycle::expire_after(Duration::from_secs(86_400)));
+/// assert_eq!(options.object_lifecycle.unwrap().expiration_duration_seconds, Some(86_400));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UploadOptions {
+    /// How long fal keeps the uploaded file, sent as the
+    /// `X-Fal-Object-Lifecycle` header of the initiate request, such as
+    /// `{"expiration_duration_seconds":86400}` (fal-protocol.md §5). `None`
+    /// (the default) sends nothing: fal's default retention applies. Must be
+    /// at least 1 s when set.
+    pub object_lifecycle: Option<ObjectLifecycle>,
+}
+
+impl UploadOptions {
+    /// No options set.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets [`object_lifecycle`](UploadOptions::object_lifecycle).
+    #[must_use]
+    pub fn object_lifecycle(mut self, lifecycle: ObjectLifecycle) -> Self {
+        self.object_lifecycle = Some(lifecycle);
+        self
+    }
+
+    fn validate(&self) -> Result<()> {
+        if let Some(ObjectLifecycle { expiration_duration_seconds: Some(0) }) = self.object_lifecycle {
+            return Err(Error::InvalidRequestOptions {
+                reason: "upload object_lifecycle expiration must be at least 1 second".to_owned(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A file uploaded to fal's storage. Displays as its [`url`](UploadedFile::url).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UploadedFile {
+    /// The public URL of the file (fal's `file_url`, such as
+    /// `https://v3.fal.media/files/…`): pass it as a model input.
+    pub url: String,
+    /// The file name sent to fal.
+    pub file_name: String,
+    /// The content type sent to fal.
+    pub content_type: String,
+    /// The size in bytes.
+    pub size: u64,
+    /// The number of parts of a multipart upload; `None` for a single `PUT`.
+    pub parts: Option<u32>,
+}
+
+impl fmt::Display for UploadedFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.url)
+    }
+}
+
+impl From<UploadedFile> for String {
+    fn from(file: UploadedFile) -> Self {
+        file.url
+    }
+}
+
+/// Progress of a [`Client::download`], passed to its callback once when the
+/// response headers arrive (`downloaded` 0) and after every chunk written.
+/// `downloaded` never decreases; after the last call it equals the size of
+/// the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DownloadProgress {
+    /// Bytes written to disk so far.
+    pub downloaded: u64,
+    /// The size announced by the server (`Content-Length`), if any.
+    pub total: Option<u64>,
+}
+
+/// `data:<content type>;base64,<data>`: the file inline, for the model
+/// inputs that accept data URIs instead of URLs (fal's docs say some do;
+/// URLs work everywhere). An empty `content_type` becomes
+/// [`DEFAULT_CONTENT_TYPE`]. The URI is a third bigger than the data and
+/// travels in every request body, so prefer [`Client::upload`] beyond a few
+/// hundred kilobytes.
+///
+/// ```
+/// assert_eq!(fal_ltx::storage::data_uri(b"hi", "text/plain"), "data:text/plain;base64,aGk=");
+/// ```
+#[must_use]
+pub fn data_uri(bytes: impl AsRef<[u8]>, content_type: &str) -> String {
+    let content_type = match content_type.trim() {
+        "" => DEFAULT_CONTENT_TYPE,
+        given => given,
+    };
+    format!("data:{content_type};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+/// The content type of a file name or path, from its extension
+/// (case-insensitive) in a small table of the media types fal's models take
+/// (video, image, audio) and a few others; [`DEFAULT_CONTENT_TYPE`] for
+/// anything else (such as `.safetensors` LoRA weights).
+///
+/// ```
+/// use fal_ltx::storage::content_type_for_path;
+/// assert_eq!(content_type_for_path("clips/Intro.MP4"), "video/mp4");
+/// assert_eq!(content_type_for_path("frame.jpeg"), "image/jpeg");
+/// assert_eq!(content_type_for_path("lora.safetensors"), "application/octet-stream");
+/// ```
+#[must_use]
+pub fn content_type_for_path(path: impl AsRef<Path>) -> &'static str {
+    let Some(extension) = path.as_ref().extension().and_then(|e| e.to_str()) else { return DEFAULT_CONTENT_TYPE };
+    match extension.to_ascii_lowercase().as_str() {
+        "mp4" | "m4v" => "video/mp4",
+        "mov" => "video/quicktime",
+        "webm" => "video/webm",
+        "mkv" => "video/x-matroska",
+        "avi" => "video/x-msvideo",
+        "mpeg" | "mpg" => "video/mpeg",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "webp" => "image/webp",
+        "gif" => "image/gif",
+        "bmp" => "image/bmp",
+        "tif" | "tiff" => "image/tiff",
+        "avif" => "image/avif",
+        "heic" => "image/heic",
+        "svg" => "image/svg+xml",
+        "mp3" => "audio/mpeg",
+        "wav" => "audio/wav",
+        "ogg" | "oga" => "audio/ogg",
+        "opus" => "audio/opus",
+        "flac" => "audio/flac",
+        "m4a" => "audio/mp4",
+        "aac" => "audio/aac",
+        "json" => "application/json",
+        "txt" => "text/plain",
+        "pdf" => "application/pdf",
+        "zip" => "application/zip",
+        _ => DEFAULT_CONTENT_TYPE,
+    }
+}
+
+/// The body of the initiate requests.
+#[derive(Debug, Serialize)]
+struct InitiateBody<'a> {
+    content_type: &'a str,
+    file_name: &'a str,
+}
+
+/// The answer of the initiate requests.
+#[derive(Debug, Deserialize)]
+struct Initiated {
+    upload_url: String,
+    file_url: String,
+}
+
+/// One part of a multipart upload, as answered by its `PUT` and sent back
+/// in the completion request.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Part {
+    #[serde(rename = "partNumber")]
+    part_number: u32,
+    etag: String,
+}
+
+/// Content type and file name of an upload, checked.
+#[derive(Debug)]
+struct Meta {
+    content_type: String,
+    header: HeaderValue,
+    file_name: String,
+}
+
+impl Meta {
+    /// Defaults as fal's JS client: `application/octet-stream`, and
+    /// `<epoch ms>.<subtype>` for an empty name.
+    fn new(content_type: &str, file_name: &str) -> Result<Self> {
+        let content_type = match content_type.trim() {
+            "" => DEFAULT_CONTENT_TYPE.to_owned(),
+            given => given.to_owned(),
+        };
+        let header = HeaderValue::from_str(&content_type).map_err(|_| Error::InvalidRequestOptions {
+            reason: format!("the content type {content_type:?} cannot be sent in an HTTP header"),
+        })?;
+        let file_name = match file_name.trim() {
+            "" => {
+                let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+                let subtype = content_type.split('/').nth(1).and_then(|s| s.split(['-', ';']).next());
+                format!("{millis}.{}", subtype.filter(|s| !s.is_empty()).unwrap_or("bin"))
+            }
+            given => given.to_owned(),
+        };
+        Ok(Self { content_type, header, file_name })
+    }
+}
+
+/// Where the bytes of an upload come from.
+enum Source<'a> {
+    Memory(Bytes),
+    File { file: tokio::fs::File, path: &'a Path },
+}
+
+impl Source<'_> {
+    /// `len` bytes at `offset`; a file is read now, only this part.
+    async fn part(&mut self, offset: u64, len: u64) -> Result<Bytes> {
+        match self {
+            // Offsets are below the length of the bytes, which fits in usize.
+            Self::Memory(bytes) => Ok(bytes.slice(offset as usize..(offset + len) as usize)),
+            Self::File { file, path } => {
+                let io = |source| io_error("read the file to upload", path, source);
+                file.seek(SeekFrom::Start(offset)).await.map_err(io)?;
+                let mut buffer = vec![0; len as usize];
+                file.read_exact(&mut buffer).await.map_err(io)?;
+                Ok(Bytes::from(buffer))
+            }
+        }
+    }
+}
+
+fn io_error(action: &'static str, path: &Path, source: std::io::Error) -> Error {
+    Error::Io { action: Cow::Borrowed(action), path: path.to_path_buf(), source }
+}
+
+/// `url` without user name and password, for error messages.
+fn redacted(url: &Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.into()
+}
+
+/// The `upload_url` of an initiate answer: `https`, or `http` to a loopback host.
+fn signed_url(given: &str) -> Result<Url> {
+    let invalid = |url: String, reason: &str| Error::InvalidUrl { url, reason: reason.to_owned() };
+    let url = Url::parse(given).map_err(|e| invalid("<unparsable>".to_owned(), &format!("fal's upload_url: {e}")))?;
+    let secure = url.scheme() == "https" || (url.scheme() == "http" && is_loopback(&url));
+    if !secure {
+        return Err(invalid(
+            redacted(&url),
+            "fal's upload_url must be https (plain http only to a loopback host); nothing was uploaded",
+        ));
+    }
+    Ok(url)
+}
+
+/// `{upload_url path}/{tail}{upload_url query}`, as fal's JS client builds
+/// part and completion URLs.
+fn under_upload_url(upload: &Url, tail: &str) -> Url {
+    let mut url = upload.clone();
+    url.set_path(&format!("{}/{tail}", upload.path()));
+    url
+}
+
+/// Deletes a download's temporary file unless the download succeeded
+/// (also when the download future is dropped).
+struct TempFile {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// `.<name>.<pid>-<n>.fal-download` beside `path`.
+fn temp_path_for(path: &Path) -> PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let name = path.file_name().map_or_else(|| "download".into(), |n| n.to_string_lossy());
+    let unique = COUNTER.fetch_add(1, Ordering::Relaxed);
+    path.with_file_name(format!(".{name}.{}-{unique}.fal-download", std::process::id()))
+}
+
+impl Client {
+    /// Uploads `bytes` to fal's storage and returns the file's public URL
+    /// (fal-protocol.md §5; see the [`storage`](crate::storage) module docs for the
+    /// exchange). `content_type` is a media type such as `video/mp4`
+    /// (empty: [`DEFAULT_CONTENT_TYPE`]); `file_name` is the name fal stores
+    /// (empty: `<epoch ms>.<subtype>`, as fal's JS client). Above
+    /// [`MULTIPART_THRESHOLD`] (90 MiB) the upload is multipart.
+    ///
+    /// ```no_run
+    /// # async fn example(client: fal_ltx::Client) -> Result<(), fal_ltx::Error> {
+    /// let png = std::fs::read("frame.png").expect("read");
+    /// let file = client.upload(png, "image/png", "frame.png").await?;
+    /// println!("{}", file.url);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequestOptions`] (nothing sent) for a content type that
+    /// is not a valid header value; from the initiate request (after its
+    /// retries): [`Error::Http`] (such as 401 for a bad key),
+    /// [`Error::Decode`] when the answer lacks `upload_url` or `file_url`,
+    /// [`Error::Transport`], [`Error::MissingCredentials`] /
+    /// [`Error::InvalidKey`]; [`Error::InvalidUrl`] when `upload_url` is not
+    /// `https`; from the upload `PUT`s: [`Error::Http`], [`Error::Transport`],
+    /// [`Error::Decode`] for a part answer that is not `{"partNumber", "etag"}`.
+    pub async fn upload(&self, bytes: impl Into<Bytes>, content_type: &str, file_name: &str) -> Result<UploadedFile> {
+        self.upload_with(bytes, content_type, file_name, &UploadOptions::default()).await
+    }
+
+    /// [`upload`](Client::upload) with [`UploadOptions`] (object lifecycle).
+    ///
+    /// # Errors
+    ///
+    /// As [`upload`](Client::upload); [`Error::InvalidRequestOptions`]
+    /// (nothing sent) for a lifecycle of 0 s.
+    pub async fn upload_with(
+        &self,
+        bytes: impl Into<Bytes>,
+        content_type: &str,
+        file_name: &str,
+        options: &UploadOptions,
+    ) -> Result<UploadedFile> {
+        let bytes = bytes.into();
+        options.validate()?;
+        let meta = Meta::new(content_type, file_name)?;
+        let size = bytes.len() as u64;
+        if size > MULTIPART_THRESHOLD {
+            self.upload_multipart(Source::Memory(bytes), size, meta, options).await
+        } else {
+            self.upload_single(bytes, meta, options).await
+        }
+    }
+
+    /// Uploads the file at `path` (fal-protocol.md §5): the content type comes
+    /// from the extension ([`content_type_for_path`]), the file name from the
+    /// path's last component. Up to [`MULTIPART_THRESHOLD`] (90 MiB) the file
+    /// is read whole and sent in one `PUT`; above, it is read and sent one
+    /// [`MULTIPART_PART_SIZE`] part at a time, so memory use stays at one
+    /// part (10 MiB).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] (naming the path) when the file cannot be opened or read,
+    /// is not a regular file, or shrinks while it is uploaded; otherwise as
+    /// [`upload`](Client::upload).
+    pub async fn upload_file(&self, path: impl AsRef<Path>) -> Result<UploadedFile> {
+        self.upload_file_with(path, &UploadOptions::default()).await
+    }
+
+    /// [`upload_file`](Client::upload_file) with [`UploadOptions`] (object lifecycle).
+    ///
+    /// # Errors
+    ///
+    /// As [`upload_file`](Client::upload_file) and [`upload_with`](Client::upload_with).
+    pub async fn upload_file_with(&self, path: impl AsRef<Path>, options: &UploadOptions) -> Result<UploadedFile> {
+        let path = path.as_ref();
+        options.validate()?;
+        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let meta = Meta::new(content_type_for_path(path), &file_name)?;
+        let mut file = tokio::fs::File::open(path).await.map_err(|e| io_error("open the file to upload", path, e))?;
+        let metadata = file.metadata().await.map_err(|e| io_error("read the file to upload", path, e))?;
+        if !metadata.is_file() {
+            let source = std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file");
+            return Err(io_error("upload", path, source));
+        }
+        let size = metadata.len();
+        if size > MULTIPART_THRESHOLD {
+            return self.upload_multipart(Source::File { file, path }, size, meta, options).await;
+        }
+        // At most 90 MiB: one buffer, one PUT.
+        let mut buffer = Vec::with_capacity(size as usize);
+        file.read_to_end(&mut buffer).await.map_err(|e| io_error("read the file to upload", path, e))?;
+        self.upload_single(Bytes::from(buffer), meta, options).await
+    }
+
+    /// `POST {rest base}/storage/upload/{initiate|initiate-multipart}?storage_type=fal-cdn-v3`.
+    async fn initiate(&self, multipart: bool, meta: &Meta, options: &UploadOptions) -> Result<Initiated> {
+        let action = if multipart { "initiate-multipart" } else { "initiate" };
+        let mut url = join(&self.config.rest_base, &["storage", "upload", action]);
+        url.query_pairs_mut().append_pair("storage_type", STORAGE_TYPE);
+        let body = InitiateBody { content_type: &meta.content_type, file_name: &meta.file_name };
+        let mut request = self.http.post(url).json(&body);
+        if let Some(lifecycle) = &options.object_lifecycle {
+            request = request.header("x-fal-object-lifecycle", lifecycle.header_value());
+        }
+        self.send_json(request, Call::new(CallKind::Storage, SPAN_ENDPOINT, None)).await
+    }
+
+    /// One attempt of a request to a signed storage URL: no `Authorization`
+    /// (the signature is in the URL), only the `User-Agent`.
+    async fn send_signed(&self, request: RequestBuilder, attempt: u32) -> Result<Reply> {
+        let request = request.header(USER_AGENT, self.config.user_agent.clone()).build()?;
+        let span = request_span(SPAN_ENDPOINT, None, request.method().as_str(), CallKind::Storage.name(), attempt);
+        Ok(self.attempt(request, Call::new(CallKind::Storage, SPAN_ENDPOINT, None)).instrument(span).await?)
+    }
+
+    async fn upload_single(&self, bytes: Bytes, meta: Meta, options: &UploadOptions) -> Result<UploadedFile> {
+        let initiated = self.initiate(false, &meta, options).await?;
+        let target = signed_url(&initiated.upload_url)?;
+        let size = bytes.len() as u64;
+        let request = self.http.put(target).header(CONTENT_TYPE, meta.header.clone()).body(bytes);
+        // Not retried (fal-protocol.md §4).
+        let reply = self.send_signed(request, 1).await?;
+        if !reply.status.is_success() {
+            return Err(error_from_reply(&reply));
+        }
+        Ok(UploadedFile {
+            url: initiated.file_url,
+            file_name: meta.file_name,
+            content_type: meta.content_type,
+            size,
+            parts: None,
+        })
+    }
+
+    async fn upload_multipart(
+        &self,
+        mut source: Source<'_>,
+        size: u64,
+        meta: Meta,
+        options: &UploadOptions,
+    ) -> Result<UploadedFile> {
+        let initiated = self.initiate(true, &meta, options).await?;
+        let upload = signed_url(&initiated.upload_url)?;
+        let count = size.div_ceil(MULTIPART_PART_SIZE);
+        let count = u32::try_from(count)
+            .map_err(|_| Error::InvalidRequestOptions { reason: format!("{size} bytes is too large to upload") })?;
+        let mut parts = Vec::with_capacity(count as usize);
+        for number in 1..=count {
+            let offset = u64::from(number - 1) * MULTIPART_PART_SIZE;
+            let chunk = source.part(offset, MULTIPART_PART_SIZE.min(size - offset)).await?;
+            parts.push(self.upload_part(&under_upload_url(&upload, &number.to_string()), chunk).await?);
+        }
+        let complete = under_upload_url(&upload, "complete");
+        let request = self.http.post(complete).header(ACCEPT, "application/json").json(&serde_json::json!({
+            "parts": parts,
+        }));
+        let reply = self.send_signed(request, 1).await?;
+        if !reply.status.is_success() {
+            return Err(error_from_reply(&reply));
+        }
+        Ok(UploadedFile {
+            url: initiated.file_url,
+            file_name: meta.file_name,
+            content_type: meta.content_type,
+            size,
+            parts: Some(count),
+        })
+    }
+
+    /// `PUT` of one part, up to [`PART_ATTEMPTS`] tries without delay (fal's JS client).
+    async fn upload_part(&self, url: &Url, chunk: Bytes) -> Result<Part> {
+        let mut attempt = 1;
+        loop {
+            let request = self.http.put(url.clone()).header(ACCEPT, "application/json").body(chunk.clone());
+            let outcome = match self.send_signed(request, attempt).await {
+                Ok(reply) if reply.status.is_success() => {
+                    decode_json::<Part>(&reply, Call::new(CallKind::Storage, SPAN_ENDPOINT, None))
+                }
+                Ok(reply) => Err(error_from_reply(&reply)),
+                Err(error) => Err(error),
+            };
+            match outcome {
+                Ok(part) => return Ok(part),
+                Err(error) if attempt >= PART_ATTEMPTS => return Err(error),
+                Err(error) => tracing::warn!(%error, attempt, "multipart part upload failed, retrying"),
+            }
+            attempt += 1;
+        }
+    }
+
+    /// Downloads `url` (an output file of a model, such as
+    /// `output.video.url`) to `path` and returns the number of bytes
+    /// written.
+    ///
+    /// The body is streamed to a temporary file in the same directory as
+    /// `path` (`.<name>.<pid>-<n>.fal-download`), which is renamed to `path`
+    /// once complete, replacing any existing file; on any error (or when the
+    /// future is dropped) the temporary file is deleted and `path` is left
+    /// untouched. `on_progress` is called when the headers arrive and after
+    /// every chunk written (see [`DownloadProgress`]).
+    ///
+    /// The request carries only the `User-Agent`: **no** `Authorization`,
+    /// since fal's output URLs are public CDN URLs and the key must never go
+    /// to another host. It is sent once (not retried); `http` and `https`
+    /// URLs are accepted (nothing secret is sent).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidUrl`] (nothing sent) when `url` is not an `http(s)`
+    /// URL; [`Error::Http`] on a non-2xx answer (such as 404 for an expired
+    /// file); [`Error::Transport`] when the connection fails or drops;
+    /// [`Error::Io`] (naming the path) when the temporary file cannot be
+    /// written or renamed, or the body is shorter than its `Content-Length`.
+    pub async fn download(
+        &self,
+        url: &str,
+        path: impl AsRef<Path>,
+        mut on_progress: impl FnMut(DownloadProgress) + Send,
+    ) -> Result<u64> {
+        let path = path.as_ref();
+        let parsed = Url::parse(url).map_err(|e| Error::InvalidUrl {
+            url: "<unparsable>".to_owned(),
+            reason: format!("not a download URL: {e}"),
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            let reason = "a download URL must be http or https".to_owned();
+            return Err(Error::InvalidUrl { url: redacted(&parsed), reason });
+        }
+        let request = self.http.get(parsed).header(USER_AGENT, self.config.user_agent.clone()).build()?;
+        let span = request_span(SPAN_ENDPOINT, None, "GET", "download", 1);
+        let mut response = self.http.execute(request).instrument(span.clone()).await?;
+        span.record("status", response.status().as_u16());
+        if !response.status().is_success() {
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = response.bytes().await?;
+            return Err(error_from_reply(&Reply { status, headers, body }));
+        }
+        let total = response.content_length();
+        let temp = TempFile { path: temp_path_for(path), keep: false };
+        let mut file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp.path)
+            .await
+            .map_err(|e| io_error("create the download's temporary file", &temp.path, e))?;
+        let write_error = |e| io_error("write the download to", &temp.path, e);
+        let mut downloaded = 0u64;
+        on_progress(DownloadProgress { downloaded, total });
+        while let Some(chunk) = response.chunk().instrument(span.clone()).await? {
+            file.write_all(&chunk).await.map_err(write_error)?;
+            downloaded += chunk.len() as u64;
+            on_progress(DownloadProgress { downloaded, total });
+        }
+        if let Some(total) = total
+            && downloaded != total
+        {
+            let message = format!("received {downloaded} bytes, the server announced {total}");
+            return Err(write_error(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, message)));
+        }
+        file.flush().await.map_err(write_error)?;
+        file.sync_all().await.map_err(write_error)?;
+        drop(file);
+        tokio::fs::rename(&temp.path, path).await.map_err(|e| io_error("move the finished download to", path, e))?;
+        let mut temp = temp;
+        temp.keep = true;
+        Ok(downloaded)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn part_urls_keep_the_signature_query() {
+        let upload = Url::parse("https://cdn.example/upload/abc?sig=x%2By&exp=1").unwrap();
+        assert_eq!(under_upload_url(&upload, "3").as_str(), "https://cdn.example/upload/abc/3?sig=x%2By&exp=1");
+        assert_eq!(
+            under_upload_url(&upload, "complete").as_str(),
+            "https://cdn.example/upload/abc/complete?sig=x%2By&exp=1"
+        );
+    }
+
+    #[test]
+    fn upload_urls_must_be_secure() {
+        assert!(signed_url("https://cdn.example/u?sig=1").is_ok());
+        assert!(signed_url("http://127.0.0.1:9/u").is_ok());
+        let Err(Error::InvalidUrl { url, reason }) = signed_url("http://user:pw@cdn.example/u") else { panic!() };
+        assert!(!url.contains("pw") && reason.contains("https"), "{url} {reason}");
+        assert!(matches!(signed_url("not a url"), Err(Error::InvalidUrl { .. })));
+    }
+
+    #[test]
+    fn defaults_follow_the_js_client() {
+        let meta = Meta::new("", "").unwrap();
+        assert_eq!(meta.content_type, DEFAULT_CONTENT_TYPE);
+        let (millis, ext) = meta.file_name.split_once('.').unwrap();
+        assert!(millis.bytes().all(|b| b.is_ascii_digit()) && ext == "octet", "{}", meta.file_name);
+        assert!(Meta::new("video/mp4", "").unwrap().file_name.ends_with(".mp4"));
+        assert!(Meta::new("image/svg+xml; charset=x", "").unwrap().file_name.ends_with(".svg+xml"));
+        assert_eq!(Meta::new("video/mp4\n", "a").unwrap().content_type, "video/mp4", "whitespace is trimmed");
+        assert!(matches!(Meta::new("video/\u{7f}mp4", "a"), Err(Error::InvalidRequestOptions { .. })));
+    }
+
+    #[test]
+    fn data_uris_are_standard_base64() {
+        assert_eq!(data_uri([0xfb, 0xff], "application/x"), "data:application/x;base64,+/8=");
+        assert_eq!(data_uri(b"", ""), "data:application/octet-stream;base64,");
+    }
+
+    #[test]
+    fn temporary_files_sit_beside_the_target() {
+        let temp = temp_path_for(Path::new("/tmp/out/video.mp4"));
+        assert_eq!(temp.parent(), Some(Path::new("/tmp/out")));
+        let name = temp.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.starts_with(".video.mp4.") && name.ends_with(".fal-download"), "{name}");
+        assert_ne!(temp_path_for(Path::new("a")), temp_path_for(Path::new("a")));
+    }
+}
