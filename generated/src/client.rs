@@ -34,7 +34,12 @@
 //!   [`tracing`](https://docs.rs/tracing) crate, with the fields `endpoint`,
 //!   `request_id` (when known), `method`, `call` and `attempt` (1-based).
 //!
-//! Not implemented yet: file uploads (§5) and webhook verification (§6).
+//! - **Webhooks** (§6): [`WebhookVerifier`](crate::webhook::WebhookVerifier)
+//!   checks fal's signature on a webhook delivery and decodes it into a
+//!   typed [`WebhookEvent`](crate::webhook::WebhookEvent); see
+//!   [`webhook`](crate::webhook).
+//!
+//! Not implemented yet: file uploads (§5).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -193,7 +198,7 @@ fn user_agent_header(agent: &str) -> HeaderValue {
 }
 
 /// Whether `url`'s host is loopback: `localhost`, 127.0.0.0/8 or `::1`.
-fn is_loopback(url: &Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
         Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
