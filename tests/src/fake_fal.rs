@@ -72,6 +72,13 @@
 //! # }
 //! ```
 //!
+//! **Input validation** ([`fake_validate`](crate::fake_validate)): the body of
+//! every submit and run of an endpoint vendored in `schemas/` is checked
+//! against its input schema; a rejected body gets fal's 422
+//! `{"detail":[{"loc":["body",…],"msg":…,"type":…}]}` (after the canned
+//! [`FakeFalConfig::post_error`] and the 404 of an unknown endpoint). Other
+//! endpoints are not validated.
+//!
 //! The servers stop when the [`FakeFal`] is dropped.
 
 use std::collections::{BTreeMap, VecDeque};
@@ -650,7 +657,7 @@ async fn handle(state: Shared, listener: Listener, request: Request<Incoming>) -
         }
         let answer = match (route, &method) {
             (Some(Route::Stream), _) => stream_request(&mut state, &path, &query),
-            (_, &Method::POST) => Answer::Ready(post(&mut state, listener, &path)),
+            (_, &Method::POST) => Answer::Ready(post(&mut state, listener, &path, &body)),
             (_, &Method::GET | &Method::PUT) if listener == Listener::Queue => {
                 Answer::Ready(queue_request(&mut state, &method, &path, &query))
             }
@@ -778,7 +785,7 @@ fn sse_response(
 }
 
 /// Submit (queue server) or run (run server).
-fn post(state: &mut FakeState, listener: Listener, endpoint_id: &str) -> Response {
+fn post(state: &mut FakeState, listener: Listener, endpoint_id: &str, input: &[u8]) -> Response {
     let id = state.new_id();
     if let Some(response) = state.config.post_errors.get(endpoint_id) {
         return canned(response, &id);
@@ -786,6 +793,9 @@ fn post(state: &mut FakeState, listener: Listener, endpoint_id: &str) -> Respons
     let Some(output) = state.config.outputs.get(endpoint_id) else {
         return respond(404, json!({"detail": format!("Application '{endpoint_id}' not found")}).to_string(), &id, &[]);
     };
+    if let Some(detail) = crate::fake_validate::check(endpoint_id, input) {
+        return respond(422, detail.to_string(), &id, &[]);
+    }
     if listener == Listener::Run {
         return respond(200, output.to_string(), &id, &[]);
     }
