@@ -79,6 +79,10 @@
 //! [`FakeFalConfig::post_error`] and the 404 of an unknown endpoint). Other
 //! endpoints are not validated.
 //!
+//! **Webhooks** ([`webhook`]): a submit with `?fal_webhook=<local url>`
+//! completes without polling and the fake `POST`s a signed webhook to that
+//! URL; its JWKS is served at [`FakeFal::jwks_url`].
+//!
 //! The servers stop when the [`FakeFal`] is dropped.
 
 use std::collections::{BTreeMap, VecDeque};
@@ -95,6 +99,9 @@ use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
+
+#[path = "fake_webhook.rs"]
+pub mod webhook;
 
 /// What the fake answers. Build it with [`FakeFalConfig::new`] and the
 /// chained setters, or fill the public fields.
@@ -119,6 +126,9 @@ pub struct FakeFalConfig {
     pub cumulative_logs: bool,
     /// Random faults, if any.
     pub chaos: Option<Chaos>,
+    /// Time a request with a webhook spends in each state when not polled
+    /// (`None`: [`webhook::DEFAULT_WEBHOOK_TICK`]); see [`webhook`].
+    pub webhook_tick: Option<Duration>,
 }
 
 /// Random faults: each request of a route listed in `faults` is faulted with
@@ -419,6 +429,7 @@ impl FakeFal {
             submissions: BTreeMap::new(),
             faults_served: 0,
             rng,
+            webhooks: Vec::new(),
         }));
         let tasks = vec![
             tokio::spawn(serve(queue, Arc::clone(&state), Listener::Queue)),
@@ -517,6 +528,7 @@ struct FakeState {
     submissions: BTreeMap<String, u64>,
     faults_served: u64,
     rng: u64,
+    webhooks: Vec<webhook::WebhookDelivery>,
 }
 
 #[derive(Debug)]
@@ -527,6 +539,7 @@ struct Queued {
     polls: u32,
     completed: bool,
     cancelled: bool,
+    webhook: Option<webhook::Pending>,
 }
 
 impl FakeState {
@@ -657,7 +670,11 @@ async fn handle(state: Shared, listener: Listener, request: Request<Incoming>) -
         }
         let answer = match (route, &method) {
             (Some(Route::Stream), _) => stream_request(&mut state, &path, &query),
-            (_, &Method::POST) => Answer::Ready(post(&mut state, listener, &path, &body)),
+            (_, &Method::POST) => Answer::Ready(post(&mut state, listener, &path, &query, &body)),
+            (_, &Method::GET) if listener == Listener::Queue && format!("/{path}") == webhook::JWKS_PATH => {
+                let id = state.new_id();
+                Answer::Ready(webhook::jwks_response(&id))
+            }
             (_, &Method::GET | &Method::PUT) if listener == Listener::Queue => {
                 Answer::Ready(queue_request(&mut state, &method, &path, &query))
             }
@@ -668,6 +685,7 @@ async fn handle(state: Shared, listener: Listener, request: Request<Incoming>) -
         };
         (answer, fault, state.config.stream_interval)
     };
+    webhook::dispatch(&state);
     match (fault, answer) {
         (Some(Fault::Drop), _) => Err(DropConnection),
         (Some(Fault::Slow(delay)), answer) => {
@@ -772,6 +790,7 @@ fn sse_response(
             let request = state.queued.get_mut(&sse.request_id)?;
             next_status(request, &queue_url, &sse.request_id, sse.logs, polls)
         };
+        webhook::dispatch(&sse.state);
         sse.sent += 1;
         sse.done = completed;
         let data = if sse.malformed { body.to_string()[..10].to_owned() } else { body.to_string() };
@@ -785,7 +804,7 @@ fn sse_response(
 }
 
 /// Submit (queue server) or run (run server).
-fn post(state: &mut FakeState, listener: Listener, endpoint_id: &str, input: &[u8]) -> Response {
+fn post(state: &mut FakeState, listener: Listener, endpoint_id: &str, query: &str, input: &[u8]) -> Response {
     let id = state.new_id();
     if let Some(response) = state.config.post_errors.get(endpoint_id) {
         return canned(response, &id);
@@ -811,7 +830,14 @@ fn post(state: &mut FakeState, listener: Listener, endpoint_id: &str, input: &[u
     });
     state.queued.insert(
         id.clone(),
-        Queued { endpoint_id: endpoint_id.to_owned(), app, polls: 0, completed: false, cancelled: false },
+        Queued {
+            endpoint_id: endpoint_id.to_owned(),
+            app,
+            polls: 0,
+            completed: false,
+            cancelled: false,
+            webhook: webhook::pending(query),
+        },
     );
     *state.submissions.entry(endpoint_id.to_owned()).or_default() += 1;
     respond(200, body.to_string(), &id, &[])

@@ -2,7 +2,8 @@
 //!
 //! - [`support`]: paths to the workspace and to `../shared`, JSON comparison.
 //! - [`seeds`]: the examples of fal's docs pages in `../shared/seeds/`.
-//! - [`fake_fal`]: a local fake of fal's queue API on 127.0.0.1.
+//! - [`fake_fal`]: a local fake of fal's queue API on 127.0.0.1 (with
+//!   [`fake_fal::webhook`], its signed webhook deliveries).
 //! - [`fake_validate`]: the fake's input validation (fal's 422 answers).
 
 pub mod fake_fal;
