@@ -39,7 +39,10 @@
 //!   URL; [`Client::download`] streams an output file to disk. See
 //!   [`storage`](crate::storage) and [`ClientBuilder::rest_base_url`].
 //!
-//! Not implemented yet: webhook verification (§6).
+//! - **Webhooks** (§6): [`WebhookVerifier`](crate::webhook::WebhookVerifier)
+//!   checks fal's signature on a webhook delivery and decodes it into a
+//!   typed [`WebhookEvent`](crate::webhook::WebhookEvent); see
+//!   [`webhook`](crate::webhook).
 
 use std::borrow::Cow;
 use std::fmt;

@@ -80,6 +80,17 @@
 //! # }
 //! ```
 //!
+//! **Input validation** ([`fake_validate`](crate::fake_validate)): the body of
+//! every submit and run of an endpoint vendored in `schemas/` is checked
+//! against its input schema; a rejected body gets fal's 422
+//! `{"detail":[{"loc":["body",…],"msg":…,"type":…}]}` (after the canned
+//! [`FakeFalConfig::post_error`] and the 404 of an unknown endpoint). Other
+//! endpoints are not validated.
+//!
+//! **Webhooks** ([`webhook`]): a submit with `?fal_webhook=<local url>`
+//! completes without polling and the fake `POST`s a signed webhook to that
+//! URL; its JWKS is served at [`FakeFal::jwks_url`].
+//!
 //! The servers stop when the [`FakeFal`] is dropped.
 
 use std::collections::{BTreeMap, VecDeque};
@@ -98,6 +109,8 @@ use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::fake_storage::{self, StorageRequest, StorageState, StoredFile};
+#[path = "fake_webhook.rs"]
+pub mod webhook;
 
 /// What the fake answers. Build it with [`FakeFalConfig::new`] and the
 /// chained setters, or fill the public fields.
@@ -122,6 +135,9 @@ pub struct FakeFalConfig {
     pub cumulative_logs: bool,
     /// Random faults, if any.
     pub chaos: Option<Chaos>,
+    /// Time a request with a webhook spends in each state when not polled
+    /// (`None`: [`webhook::DEFAULT_WEBHOOK_TICK`]); see [`webhook`].
+    pub webhook_tick: Option<Duration>,
 }
 
 /// Random faults: each request of a route listed in `faults` is faulted with
@@ -449,6 +465,7 @@ impl FakeFal {
             rng,
             storage_url: storage_url.clone(),
             storage: StorageState::default(),
+            webhooks: Vec::new(),
         }));
         let tasks = vec![
             tokio::spawn(serve(queue, Arc::clone(&state), Listener::Queue)),
@@ -570,6 +587,7 @@ struct FakeState {
     rng: u64,
     storage_url: String,
     storage: StorageState,
+    webhooks: Vec<webhook::WebhookDelivery>,
 }
 
 #[derive(Debug)]
@@ -580,6 +598,7 @@ struct Queued {
     polls: u32,
     completed: bool,
     cancelled: bool,
+    webhook: Option<webhook::Pending>,
 }
 
 impl FakeState {
@@ -716,7 +735,11 @@ async fn handle(state: Shared, listener: Listener, request: Request<Incoming>) -
                 Answer::Ready(fake_storage::answer(&mut state.storage, &state.storage_url, &request))
             }
             (Some(Route::Stream), _) => stream_request(&mut state, &path, &query),
-            (_, &Method::POST) => Answer::Ready(post(&mut state, listener, &path)),
+            (_, &Method::POST) => Answer::Ready(post(&mut state, listener, &path, &query, &body)),
+            (_, &Method::GET) if listener == Listener::Queue && format!("/{path}") == webhook::JWKS_PATH => {
+                let id = state.new_id();
+                Answer::Ready(webhook::jwks_response(&id))
+            }
             (_, &Method::GET | &Method::PUT) if listener == Listener::Queue => {
                 Answer::Ready(queue_request(&mut state, &method, &path, &query))
             }
@@ -727,6 +750,7 @@ async fn handle(state: Shared, listener: Listener, request: Request<Incoming>) -
         };
         (answer, fault, state.config.stream_interval)
     };
+    webhook::dispatch(&state);
     match (fault, answer) {
         (Some(Fault::Drop), _) => Err(DropConnection),
         (Some(Fault::Slow(delay)), answer) => {
@@ -848,6 +872,7 @@ fn sse_response(
             let request = state.queued.get_mut(&sse.request_id)?;
             next_status(request, &queue_url, &sse.request_id, sse.logs, polls)
         };
+        webhook::dispatch(&sse.state);
         sse.sent += 1;
         sse.done = completed;
         let data = if sse.malformed { body.to_string()[..10].to_owned() } else { body.to_string() };
@@ -861,7 +886,7 @@ fn sse_response(
 }
 
 /// Submit (queue server) or run (run server).
-fn post(state: &mut FakeState, listener: Listener, endpoint_id: &str) -> Response {
+fn post(state: &mut FakeState, listener: Listener, endpoint_id: &str, query: &str, input: &[u8]) -> Response {
     let id = state.new_id();
     if let Some(response) = state.config.post_errors.get(endpoint_id) {
         return canned(response, &id);
@@ -869,6 +894,9 @@ fn post(state: &mut FakeState, listener: Listener, endpoint_id: &str) -> Respons
     let Some(output) = state.config.outputs.get(endpoint_id) else {
         return respond(404, json!({"detail": format!("Application '{endpoint_id}' not found")}).to_string(), &id, &[]);
     };
+    if let Some(detail) = crate::fake_validate::check(endpoint_id, input) {
+        return respond(422, detail.to_string(), &id, &[]);
+    }
     if listener == Listener::Run {
         return respond(200, output.to_string(), &id, &[]);
     }
@@ -884,7 +912,14 @@ fn post(state: &mut FakeState, listener: Listener, endpoint_id: &str) -> Respons
     });
     state.queued.insert(
         id.clone(),
-        Queued { endpoint_id: endpoint_id.to_owned(), app, polls: 0, completed: false, cancelled: false },
+        Queued {
+            endpoint_id: endpoint_id.to_owned(),
+            app,
+            polls: 0,
+            completed: false,
+            cancelled: false,
+            webhook: webhook::pending(query),
+        },
     );
     *state.submissions.entry(endpoint_id.to_owned()).or_default() += 1;
     respond(200, body.to_string(), &id, &[])
