@@ -581,6 +581,15 @@ impl Step {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut command = Command::new(cargo);
         command.current_dir(root);
+        // `cargo xtask` is `cargo run`, which sets the package variables of xtask itself
+        // (CARGO_MANIFEST_DIR, CARGO_PKG_NAME, …) for this process. Build scripts that track
+        // them (ring's tracks CARGO_MANIFEST_DIR) would see them change between this step and
+        // any plain `cargo` build and rebuild every time; the child cargo gets them unset.
+        for (key, _) in std::env::vars_os() {
+            if key.to_str().is_some_and(is_package_variable) {
+                command.env_remove(&key);
+            }
+        }
         match self {
             Self::Drift => return None,
             Self::Publish => {
@@ -596,6 +605,14 @@ impl Step {
         }
         Some(command)
     }
+}
+
+/// The variables `cargo run` sets for the program it runs (those describing its package), which
+/// a child cargo must not inherit.
+pub fn is_package_variable(key: &str) -> bool {
+    key.starts_with("CARGO_PKG_")
+        || key.starts_with("CARGO_MANIFEST_")
+        || matches!(key, "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE" | "CARGO_RUSTC_CURRENT_DIR")
 }
 
 /// The outcome of one step.
@@ -669,5 +686,10 @@ mod tests {
         assert!(dirty.contains("--allow-dirty"), "{dirty}");
         let doc = Step::Doc.command(root, false).expect("a command");
         assert!(doc.get_envs().any(|(k, v)| k == "RUSTDOCFLAGS" && v == Some("-D warnings".as_ref())));
+        // Under `cargo test`, CARGO_MANIFEST_DIR is set, as under `cargo xtask`: the child does not inherit it.
+        assert!(std::env::var_os("CARGO_MANIFEST_DIR").is_some());
+        assert!(doc.get_envs().any(|(k, v)| k == "CARGO_MANIFEST_DIR" && v.is_none()), "{doc:?}");
+        assert!(is_package_variable("CARGO_PKG_NAME") && !is_package_variable("CARGO_HOME"));
+        assert!(!is_package_variable("CARGO_TARGET_DIR") && !is_package_variable("CARGO"));
     }
 }
