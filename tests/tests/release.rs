@@ -108,8 +108,7 @@ fn input(doc: &mut Value) -> &mut Value {
 
 #[test]
 fn synthetic_edits_classify_as_patch_minor_or_nothing() {
-    let patch = v("0.1.0").bumped(Level::Feature);
-    let minor = v("0.1.0").bumped(Level::Breaking);
+    let (patch, minor) = (v("0.1.1"), v("0.2.0"));
     let optional = edited(|d| input(d)["properties"]["negative_prompt"] = json!({"type": "string"}));
     assert_eq!(optional.map(|l| v("0.1.0").bumped(l)), Some(patch), "a new optional field is a patch");
     let required = edited(|d| {
@@ -457,15 +456,17 @@ fn a_version_set_before_any_schema_is_the_first_release() {
     write(root, &xtask::schema_path(TEXT), &fs::read_to_string(real.join(xtask::schema_path(TEXT))).expect("schema"));
     git(root, &["add", "."]);
     git(root, &["commit", "--quiet", "-m", "schemas"]);
+    let path = root.join(release::CHANGELOG);
+    let changelog = fs::read_to_string(&path).expect("changelog");
+    fs::write(&path, changelog.replace("## [Unreleased]\n", "## [Unreleased]\n\n- Webhooks.\n")).expect("write");
     let before = snapshot(root);
     let plan = release::bump(root, &last_release(), false).expect("plan");
-    assert!(matches!(plan, BumpPlan::FirstRelease { .. }), "{plan:?}");
+    let BumpPlan::FirstRelease { current: first, notes, .. } = &plan else { panic!("{plan:?}") };
+    assert_eq!((*first, notes.as_str()), (current(root), "- Webhooks."), "the notes are reported, not moved");
     assert_eq!(snapshot(root), before);
-    // An explicit baseline still works: against the schemas commit nothing changed.
-    assert!(matches!(
-        release::bump(root, &options(Since::Rev("HEAD".to_owned())), true).expect("plan"),
-        BumpPlan::Unchanged { .. }
-    ));
+    // An explicit baseline still works: against the schemas commit only the notes changed.
+    let plan = release::bump(root, &options(Since::Rev("HEAD".to_owned())), true).expect("plan");
+    assert!(matches!(plan, BumpPlan::Bump { level: Level::Fix, .. }), "{plan:?}");
 }
 
 #[test]

@@ -246,7 +246,13 @@ fn run_bump(root: &Path, dry_run: bool, since: Since, breaking: bool) -> ExitCod
         }
     };
     match &plan {
-        BumpPlan::FirstRelease { current, baseline } => {
+        BumpPlan::FirstRelease { current, baseline, notes } => {
+            if !notes.is_empty() {
+                println!(
+                    "bump: {} has notes under `## [Unreleased]`; before publishing {current}, move them into its section:\n{notes}",
+                    release::CHANGELOG
+                );
+            }
             println!(
                 "bump: {baseline}; {current} is the first release of {}: nothing to bump. After publishing it, tag it: \
                  `git tag {}`",

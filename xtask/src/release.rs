@@ -200,6 +200,8 @@ pub enum BumpPlan {
         current: Version,
         /// What was taken as the last release.
         baseline: String,
+        /// The notes under `## [Unreleased]`: they belong in the first release's section.
+        notes: String,
     },
     /// Nothing changed since the last release.
     Unchanged {
@@ -468,6 +470,7 @@ pub fn plan_bump(root: &Path, options: &BumpOptions) -> Result<BumpPlan, Error> 
                 Since::Rev(rev) => format!("git revision `{rev}`, which has no schemas/"),
                 _ => format!("no release before {current}: the version was set before schemas/ existed"),
             },
+            notes,
         });
     };
     let report = crate::diff::diff_workspace(root, &baseline)?;
