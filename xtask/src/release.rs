@@ -646,11 +646,17 @@ pub fn run_step(root: &Path, step: Step, allow_dirty: bool) -> StepOutcome {
             }
             Err(e) => Err(e.to_string()),
         },
-        Some(mut command) => match command.status() {
-            Ok(status) if status.success() => Ok(()),
-            Ok(status) => Err(format!("{command:?} exited with {status}")),
-            Err(e) => Err(format!("{command:?} could not start: {e}")),
-        },
+        Some(mut command) => {
+            let shown = std::iter::once("cargo".into())
+                .chain(command.get_args().map(|a| a.to_string_lossy()))
+                .collect::<Vec<_>>()
+                .join(" ");
+            match command.status() {
+                Ok(status) if status.success() => Ok(()),
+                Ok(status) => Err(format!("`{shown}` exited with {status}")),
+                Err(e) => Err(format!("`{shown}` could not start: {e}")),
+            }
+        }
     };
     StepOutcome { step, result, elapsed: started.elapsed() }
 }
