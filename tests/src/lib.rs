@@ -7,10 +7,12 @@
 //! - [`fake_storage`]: the fake's storage routes (uploads, stored files).
 //! - [`fake_validate`]: the fake's input validation (fal's 422 answers).
 //! - [`differential`]: generated validators against the `jsonschema` crate on random inputs.
+//! - `readme` (private): the READMEs' Rust code blocks as doctests.
 
 pub mod differential;
 pub mod fake_fal;
 pub mod fake_storage;
 pub mod fake_validate;
+mod readme;
 pub mod seeds;
 pub mod support;

@@ -96,6 +96,32 @@ pub fn output_from_schema_examples(endpoint_id: &str) -> Value {
     Value::Object(output)
 }
 
+/// `(endpoint id, path of the older copy, older copy, newer copy)` for every file in
+/// `fal-openapi/alt/` of the shared directory (read in place), sorted by path. The newer
+/// copy is the document of the same name in `fal-openapi/`.
+///
+/// # Panics
+///
+/// When the directory is missing, a file is not JSON, or there are fewer than 10 pairs.
+pub fn alt_pairs() -> Vec<(String, PathBuf, Value, Value)> {
+    let dir = shared_dir().join("fal-openapi");
+    let mut pairs = Vec::new();
+    for entry in std::fs::read_dir(dir.join("alt")).expect("alt/") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().expect("name").to_string_lossy().into_owned();
+        let Some((stem, _)) = name.split_once(".alt") else { continue };
+        let read =
+            |p: &Path| -> Value { serde_json::from_str(&std::fs::read_to_string(p).expect("read")).expect("JSON") };
+        let (old, new) = (read(&path), read(&dir.join(format!("{stem}.json"))));
+        let id = new["info"]["x-fal-metadata"]["endpointId"].as_str().expect("endpoint id").to_owned();
+        assert_eq!(id.replace('/', "__"), stem);
+        pairs.push((id, path, old, new));
+    }
+    pairs.sort_by(|a, b| a.1.cmp(&b.1));
+    assert!(pairs.len() >= 10, "expected the alt/ copies, found {}", pairs.len());
+    pairs
+}
+
 #[cfg(test)]
 mod tests {
     use super::json_eq;

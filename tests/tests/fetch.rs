@@ -18,7 +18,7 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use integration_tests::support::{shared_dir, workspace_root};
+use integration_tests::support::{alt_pairs, shared_dir, workspace_root};
 use serde_json::{Value, json};
 use xtask::Error;
 use xtask::diff::{Baseline, ChangeKind, Role, Severity, diff_documents, diff_workspace};
@@ -536,25 +536,6 @@ fn append_endpoint_handles_the_usual_layouts() {
 
 // ---------------------------------------------------------------------------
 // diff: fal's older and newer copies of the same documents.
-
-/// `(endpoint id, older copy, newer copy)` for every file in `fal-openapi/alt/`.
-fn alt_pairs() -> Vec<(String, PathBuf, Value, Value)> {
-    let dir = shared_dir().join("fal-openapi");
-    let mut pairs = Vec::new();
-    for entry in fs::read_dir(dir.join("alt")).expect("alt/") {
-        let path = entry.expect("entry").path();
-        let name = path.file_name().expect("name").to_string_lossy().into_owned();
-        let Some((stem, _)) = name.split_once(".alt") else { continue };
-        let read = |p: &Path| -> Value { serde_json::from_str(&fs::read_to_string(p).expect("read")).expect("JSON") };
-        let (old, new) = (read(&path), read(&dir.join(format!("{stem}.json"))));
-        let id = new["info"]["x-fal-metadata"]["endpointId"].as_str().expect("endpoint id").to_owned();
-        assert_eq!(id.replace('/', "__"), stem);
-        pairs.push((id, path, old, new));
-    }
-    pairs.sort_by(|a, b| a.1.cmp(&b.1));
-    assert!(pairs.len() >= 10, "expected the alt/ copies, found {}", pairs.len());
-    pairs
-}
 
 #[test]
 fn every_alt_pair_reports_exactly_when_the_schemas_differ() {

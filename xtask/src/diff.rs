@@ -948,6 +948,9 @@ impl<'a> Differ<'a> {
 pub enum Baseline {
     /// The committed documents: `git show HEAD:schemas/…`.
     Head,
+    /// The documents at a git revision (a tag, a commit): `git show <rev>:schemas/…`
+    /// (`cargo xtask bump` compares with the last release this way).
+    Rev(String),
     /// Another directory laid out like `schemas/` (`<dir>/<endpoint id>.json`, and
     /// optionally `<dir>/endpoints.toml`).
     Dir(PathBuf),
@@ -956,18 +959,24 @@ pub enum Baseline {
 /// One side of a comparison: endpoint ids and a way to read their documents.
 fn baseline_documents(root: &Path, baseline: &Baseline) -> Result<Vec<(String, Option<Value>)>, Error> {
     match baseline {
-        Baseline::Head => {
-            git(root, &["rev-parse", "--verify", "--quiet", "HEAD"]).map_err(|message| Error::Git {
-                message: format!(
-                    "{} has no HEAD commit ({message}); commit first or compare with a directory: `cargo xtask diff --against <dir>`",
-                    root.display()
-                ),
+        Baseline::Head | Baseline::Rev(_) => {
+            let rev = match baseline {
+                Baseline::Rev(rev) => rev.as_str(),
+                _ => "HEAD",
+            };
+            git(root, &["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")]).map_err(|message| {
+                Error::Git {
+                    message: format!(
+                        "{} has no commit `{rev}` ({message}); commit first or compare with a directory: `--against <dir>`",
+                        root.display()
+                    ),
+                }
             })?;
-            let ids = match git(root, &["show", "HEAD:./schemas/endpoints.toml"]) {
+            let ids = match git(root, &["show", &format!("{rev}:./schemas/endpoints.toml")]) {
                 Ok(text) => {
                     toml::from_str::<Manifest>(&text)
                         .map_err(|e| Error::Manifest {
-                            path: "HEAD:schemas/endpoints.toml".into(),
+                            path: format!("{rev}:schemas/endpoints.toml").into(),
                             message: e.to_string(),
                         })?
                         .endpoints
@@ -976,7 +985,7 @@ fn baseline_documents(root: &Path, baseline: &Baseline) -> Result<Vec<(String, O
             };
             let mut out = Vec::new();
             for id in ids {
-                let spec = format!("HEAD:./{}", schema_path(&id));
+                let spec = format!("{rev}:./{}", schema_path(&id));
                 let doc = match git(root, &["show", &spec]) {
                     Ok(text) => Some(parse(&spec, &text)?),
                     Err(_) => None,
@@ -1034,7 +1043,7 @@ fn json_files(dir: &Path, base: &Path, out: &mut Vec<String>) -> Result<(), Erro
 }
 
 /// Runs `git -C root <args>`; its stdout, or its stderr as the error.
-fn git(root: &Path, args: &[&str]) -> Result<String, String> {
+pub(crate) fn git(root: &Path, args: &[&str]) -> Result<String, String> {
     let output = Command::new("git")
         .arg("-C")
         .arg(root)

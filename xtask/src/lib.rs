@@ -8,12 +8,15 @@
 //!   `fetch --check`, `add`), all or nothing.
 //! - [`diff`]: the schema change report (`cargo xtask diff`): what changed in each
 //!   endpoint's input and output types, classified as breaking or not for the generated crate.
+//! - [`release`]: `cargo xtask bump` (the next version of `fal-ltx` from the change report
+//!   since the last release) and `cargo xtask release-check` (drift, package, docs).
 //!
 //! All take the workspace root, so tests run them on a temporary copy.
 
 pub mod corpus;
 pub mod diff;
 pub mod fetch;
+pub mod release;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -68,6 +71,12 @@ pub enum Error {
     #[error("git: {message}")]
     Git {
         /// What failed, with git's own message.
+        message: String,
+    },
+    /// `cargo xtask bump` cannot work out or write the next version.
+    #[error("{message}")]
+    Release {
+        /// What is wrong.
         message: String,
     },
     /// A schema document is not valid JSON.

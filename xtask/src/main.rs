@@ -1,5 +1,5 @@
 //! `cargo xtask`: regenerate the fal-ltx crate from `schemas/` and check it for drift;
-//! fetch, add and diff the OpenAPI documents in `schemas/`.
+//! fetch, add and diff the OpenAPI documents in `schemas/`; bump and check a release of fal-ltx.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use clap::{Args, Parser, Subcommand};
 use xtask::diff::{Baseline, ChangeReport};
 use xtask::fetch::{self, FetchOptions};
+use xtask::release::{self, BumpOptions, BumpPlan, Since, Step};
 
 /// Workspace tasks for the fal LTX code generator.
 #[derive(Debug, Parser)]
@@ -56,6 +57,30 @@ enum Command {
         /// Compare with this directory (laid out like schemas/) instead of the committed schemas/ (git HEAD).
         #[arg(long, value_name = "DIR")]
         against: Option<PathBuf>,
+    },
+    /// Propose and write the next version of fal-ltx from the schema changes since the last release
+    /// (the tag fal-ltx-v<version>, else the commit that last changed generated/Cargo.toml's version).
+    Bump {
+        /// Print the new version and the edits; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Compare with this directory (laid out like schemas/) instead of the last release.
+        #[arg(long, value_name = "DIR", conflicts_with = "since")]
+        against: Option<PathBuf>,
+        /// Compare with the schemas at this git revision instead of the last release.
+        #[arg(long, value_name = "REV")]
+        since: Option<String>,
+        /// The hand-written runtime changed incompatibly: bump as for a breaking change.
+        #[arg(long)]
+        breaking: bool,
+    },
+    /// Everything a release needs: the drift check, `cargo publish --dry-run -p fal-ltx`
+    /// (packages and builds the crate) and `cargo doc` with warnings denied.
+    ReleaseCheck {
+        /// Pass --allow-dirty to `cargo publish --dry-run` (to try uncommitted changes; a real
+        /// publish packages what is committed).
+        #[arg(long)]
+        allow_dirty: bool,
     },
 }
 
@@ -211,6 +236,88 @@ fn run_diff(root: &Path, against: Option<PathBuf>) -> ExitCode {
     }
 }
 
+fn run_bump(root: &Path, dry_run: bool, since: Since, breaking: bool) -> ExitCode {
+    let options = BumpOptions { since, breaking, date: release::today_utc() };
+    let plan = match release::bump(root, &options, dry_run) {
+        Ok(plan) => plan,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match &plan {
+        BumpPlan::FirstRelease { current, baseline, notes } => {
+            if !notes.is_empty() {
+                println!(
+                    "bump: {} has notes under `## [Unreleased]`; before publishing {current}, move them into its section:\n{notes}",
+                    release::CHANGELOG
+                );
+            }
+            println!(
+                "bump: {baseline}; {current} is the first release of {}: nothing to bump. After publishing it, tag it: \
+                 `git tag {}`",
+                release::PACKAGE,
+                release::tag(current)
+            );
+            return ExitCode::SUCCESS;
+        }
+        BumpPlan::Unchanged { current, baseline } => {
+            println!(
+                "bump: nothing changed since {baseline} (no schema change, no Unreleased notes): {} stays {current}; nothing written",
+                release::PACKAGE
+            );
+            return ExitCode::SUCCESS;
+        }
+        BumpPlan::Bump { current, next, level, baseline, report, edits } => {
+            print_report(report);
+            println!(
+                "bump: {} {current} → {next}: {level} changes since {baseline}{}",
+                release::PACKAGE,
+                if dry_run { " (dry run: nothing written)" } else { "" }
+            );
+            for edit in edits {
+                if dry_run {
+                    print!("{}", edit.diff());
+                } else {
+                    println!("wrote    {}", edit.path);
+                }
+            }
+            if !dry_run {
+                println!(
+                    "next: review {}, commit, `cargo xtask release-check`, `cargo publish -p {}`, `git tag {}`",
+                    release::CHANGELOG,
+                    release::PACKAGE,
+                    release::tag(next)
+                );
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn run_release_check(root: &Path, allow_dirty: bool) -> ExitCode {
+    let mut outcomes = Vec::new();
+    for step in Step::ALL {
+        println!("== release-check: {}", step.name());
+        outcomes.push(release::run_step(root, step, allow_dirty));
+    }
+    println!("== release-check summary");
+    for outcome in &outcomes {
+        match &outcome.result {
+            Ok(()) => println!("ok      {:<26} {:>8.1?}", outcome.step.name(), outcome.elapsed),
+            Err(why) => println!("FAILED  {:<26} {:>8.1?}  {why}", outcome.step.name(), outcome.elapsed),
+        }
+    }
+    let failed: Vec<&str> = outcomes.iter().filter(|o| o.result.is_err()).map(|o| o.step.name()).collect();
+    if failed.is_empty() {
+        println!("release-check: {} is ready to publish", release::PACKAGE);
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("release-check failed: {}", failed.join(", "));
+        ExitCode::FAILURE
+    }
+}
+
 fn run_corpus(root: &Path, out: &Path, corpus: Option<PathBuf>) -> ExitCode {
     let dir = corpus.unwrap_or_else(|| xtask::corpus::default_dir(root));
     let result = xtask::corpus::load(&dir).and_then(|sources| xtask::corpus::write_crate(root, &sources, out));
@@ -300,5 +407,14 @@ fn main() -> ExitCode {
         Command::Add { endpoint_id, http } => run_add(&root, &endpoint_id, http),
         Command::Diff { against } => run_diff(&root, against),
         Command::Corpus { out, corpus } => run_corpus(&root, &out, corpus),
+        Command::Bump { dry_run, against, since, breaking } => {
+            let since = match (against, since) {
+                (Some(dir), _) => Since::Dir(dir),
+                (None, Some(rev)) => Since::Rev(rev),
+                (None, None) => Since::LastRelease,
+            };
+            run_bump(&root, dry_run, since, breaking)
+        }
+        Command::ReleaseCheck { allow_dirty } => run_release_check(&root, allow_dirty),
     }
 }
