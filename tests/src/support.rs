@@ -122,6 +122,33 @@ pub fn alt_pairs() -> Vec<(String, PathBuf, Value, Value)> {
     pairs
 }
 
+/// Every file under `dir` (but `.git`), by its path relative to `dir`, with
+/// its bytes: a before/after picture of a directory for tests that check that
+/// a command wrote nothing.
+///
+/// # Panics
+///
+/// When the directory cannot be read.
+pub fn snapshot_dir(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    fn walk(dir: &Path, base: &Path, out: &mut std::collections::BTreeMap<PathBuf, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = entry.expect("directory entry").path();
+            if path.file_name().is_some_and(|n| n == ".git") {
+                continue;
+            }
+            if path.is_dir() {
+                walk(&path, base, out);
+            } else {
+                let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                out.insert(path.strip_prefix(base).expect("under the base").to_owned(), bytes);
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::json_eq;

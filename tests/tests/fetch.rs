@@ -7,9 +7,9 @@
 //! workspace listing three LTX-2 endpoints. Diff tests run `xtask::diff` on the
 //! older/newer pairs in `../shared/fal-openapi/alt/` and on edits of vendored documents.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -18,7 +18,7 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use integration_tests::support::{alt_pairs, shared_dir, workspace_root};
+use integration_tests::support::{alt_pairs, shared_dir, snapshot_dir, workspace_root};
 use serde_json::{Value, json};
 use xtask::Error;
 use xtask::diff::{Baseline, ChangeKind, Role, Severity, diff_documents, diff_workspace};
@@ -179,23 +179,6 @@ fn temp_workspace() -> tempfile::TempDir {
     dir
 }
 
-/// Every file under `dir`, by relative path.
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    fn walk(dir: &Path, base: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
-        for entry in fs::read_dir(dir).expect("read dir") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                walk(&path, base, out);
-            } else {
-                out.insert(path.strip_prefix(base).expect("prefix").to_owned(), fs::read(&path).expect("read"));
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
-}
-
 fn fetch_failures(result: Result<impl std::fmt::Debug, Error>) -> fetch::FetchFailures {
     match result {
         Err(Error::Fetch(failures)) => failures,
@@ -257,11 +240,11 @@ async fn fetch_writes_every_document_in_the_stable_form_and_reports_changes() {
     assert!(!report.changes.is_breaking(), "{}", report.changes);
 
     // A second fetch changes nothing, byte for byte.
-    let before = snapshot(root);
+    let before = snapshot_dir(root);
     let again = fetch::fetch(root, &server.options()).await.expect("second fetch");
     assert!(again.is_up_to_date(), "{:?}", again.changed);
     assert_eq!(again.unchanged.len(), 3);
-    assert_eq!(snapshot(root), before);
+    assert_eq!(snapshot_dir(root), before);
 }
 
 /// Fetches with one endpoint scripted to fail; asserts that nothing under
@@ -270,11 +253,11 @@ async fn failing_fetch(id: &str, script: Script, options: impl FnOnce(&mut Fetch
     let server = Server::start().await;
     server.script(id, script);
     let dir = temp_workspace();
-    let before = snapshot(dir.path());
+    let before = snapshot_dir(dir.path());
     let mut opts = server.options();
     options(&mut opts);
     let failures = fetch_failures(fetch::fetch(dir.path(), &opts).await);
-    assert_eq!(snapshot(dir.path()), before, "schemas/ changed although {id} failed");
+    assert_eq!(snapshot_dir(dir.path()), before, "schemas/ changed although {id} failed");
     assert_eq!(failures.failures.len(), 1, "{failures}");
     let failure = failures.for_endpoint(id).unwrap_or_else(|| panic!("{id} not named: {failures}"));
     let message = failures.to_string();
@@ -353,13 +336,13 @@ async fn every_failure_is_listed() {
     let server = Server::start().await;
     server.script(TEXT, Script::Status(404)).script(RETAKE, Script::Body("[]".to_owned()));
     let dir = temp_workspace();
-    let before = snapshot(dir.path());
+    let before = snapshot_dir(dir.path());
     let failures = fetch_failures(fetch::fetch(dir.path(), &server.options()).await);
     let ids: Vec<&str> = failures.failures.iter().map(|f| f.endpoint_id.as_str()).collect();
     assert_eq!(ids, [TEXT, RETAKE], "{failures}");
     assert_eq!(failures.requested, 3);
     assert!(failures.to_string().starts_with("could not fetch 2 of 3"), "{failures}");
-    assert_eq!(snapshot(dir.path()), before);
+    assert_eq!(snapshot_dir(dir.path()), before);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -434,12 +417,12 @@ async fn check_reports_differences_and_writes_nothing() {
     let root = dir.path();
 
     // The vendored documents differ from fal's for two endpoints.
-    let before = snapshot(root);
+    let before = snapshot_dir(root);
     let report = fetch::check(root, &server.options()).await.expect("check runs");
     assert_eq!(report.changed, [TEXT, IMAGE]);
     assert!(!report.is_up_to_date());
     assert_eq!(report.changes.endpoints.len(), 2);
-    assert_eq!(snapshot(root), before, "--check wrote something");
+    assert_eq!(snapshot_dir(root), before, "--check wrote something");
 
     // After a fetch, everything matches.
     fetch::fetch(root, &server.options()).await.expect("fetch");
@@ -453,18 +436,18 @@ async fn check_reports_differences_and_writes_nothing() {
     output["properties"].as_object_mut().expect("properties").remove("video");
     output["required"] = json!([]);
     server.script(RETAKE, Script::Body(changed.to_string()));
-    let before = snapshot(root);
+    let before = snapshot_dir(root);
     let report = fetch::check(root, &server.options()).await.expect("check runs");
     assert_eq!(report.changed, [RETAKE]);
     assert!(report.changes.is_breaking(), "{}", report.changes);
     let endpoint = report.changes.endpoint(RETAKE).expect("reported");
     assert!(endpoint.find("Ltx2RetakeVideoOutput.video", |k| *k == ChangeKind::FieldRemoved).is_some());
-    assert_eq!(snapshot(root), before);
+    assert_eq!(snapshot_dir(root), before);
 
     // And a failure is an error, not a difference.
     server.script(TEXT, Script::Status(500));
     fetch_failures(fetch::check(root, &server.options()).await);
-    assert_eq!(snapshot(root), before);
+    assert_eq!(snapshot_dir(root), before);
 }
 
 // ---------------------------------------------------------------------------
@@ -499,7 +482,7 @@ async fn add_refuses_duplicates_bad_ids_and_failed_fetches_without_writing() {
     server.script(ADDED, Script::Status(404));
     let dir = temp_workspace();
     let root = dir.path();
-    let before = snapshot(root);
+    let before = snapshot_dir(root);
 
     let duplicate = fetch::add(root, TEXT, &server.options()).await;
     assert!(matches!(duplicate, Err(Error::DuplicateEndpoint { ref id }) if id == TEXT), "{duplicate:?}");
@@ -512,7 +495,7 @@ async fn add_refuses_duplicates_bad_ids_and_failed_fetches_without_writing() {
     }
     let failed = fetch_failures(fetch::add(root, ADDED, &server.options()).await);
     assert!(failed.for_endpoint(ADDED).is_some_and(|f| f.reason.contains("404")), "{failed}");
-    assert_eq!(snapshot(root), before, "a refused add wrote something");
+    assert_eq!(snapshot_dir(root), before, "a refused add wrote something");
     assert_eq!(server.hits(TEXT), 0, "a duplicate is refused before fetching");
 }
 

@@ -6,11 +6,10 @@
 //! in a temporary git repository laid out like this workspace (tag, fallback commit, first
 //! release, `--dry-run`, a second bump before committing the first).
 
-use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use integration_tests::support::{alt_pairs, vendored_schema, workspace_root};
+use integration_tests::support::{alt_pairs, snapshot_dir, vendored_schema, workspace_root};
 use serde_json::{Value, json};
 use xtask::Error;
 use xtask::diff::{ChangeReport, diff_documents};
@@ -271,25 +270,6 @@ fn current(root: &Path) -> Version {
     release::manifest_version(&fs::read_to_string(root.join(release::MANIFEST)).expect("manifest")).expect("version")
 }
 
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    fn walk(dir: &Path, base: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
-        for entry in fs::read_dir(dir).expect("read_dir") {
-            let path = entry.expect("entry").path();
-            if path.file_name().is_some_and(|n| n == ".git") {
-                continue;
-            }
-            if path.is_dir() {
-                walk(&path, base, out);
-            } else {
-                out.insert(path.strip_prefix(base).expect("prefix").to_owned(), fs::read(&path).expect("read"));
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
-}
-
 fn edit_schema(root: &Path, id: &str, edit: impl FnOnce(&mut Value)) {
     let path = root.join(xtask::schema_path(id));
     let mut document: Value = serde_json::from_str(&fs::read_to_string(&path).expect("read")).expect("JSON");
@@ -308,11 +288,11 @@ fn last_release() -> BumpOptions {
 #[test]
 fn nothing_changed_since_the_tag_writes_nothing() {
     let dir = repo(true);
-    let before = snapshot(dir.path());
+    let before = snapshot_dir(dir.path());
     let plan = release::bump(dir.path(), &last_release(), false).expect("bump");
     let BumpPlan::Unchanged { baseline, .. } = plan else { panic!("{plan:?}") };
     assert!(baseline.contains("tag `fal-ltx-v"), "{baseline}");
-    assert_eq!(snapshot(dir.path()), before);
+    assert_eq!(snapshot_dir(dir.path()), before);
 }
 
 #[test]
@@ -377,11 +357,11 @@ fn dry_run_writes_nothing() {
     edit_schema(root, TEXT, |d| {
         input(d)["properties"].as_object_mut().expect("properties").shift_remove("generate_audio");
     });
-    let before = snapshot(root);
+    let before = snapshot_dir(root);
     let plan = release::bump(root, &last_release(), true).expect("dry run");
     let BumpPlan::Bump { edits, .. } = &plan else { panic!("{plan:?}") };
     assert!(edits.iter().all(|e| e.before != e.after && e.diff().contains("+++")), "it shows what it would write");
-    assert_eq!(snapshot(root), before, "--dry-run wrote something");
+    assert_eq!(snapshot_dir(root), before, "--dry-run wrote something");
 }
 
 #[test]
@@ -431,10 +411,10 @@ fn without_a_tag_the_commit_of_the_last_bump_is_the_release() {
     assert!(baseline.contains("the last change of generated/Cargo.toml's version"), "{baseline}");
 
     // A second bump before the first is committed would bump twice: refused.
-    let before = snapshot(root);
+    let before = snapshot_dir(root);
     let error = release::bump(root, &last_release(), false).expect_err("refused");
     assert!(matches!(&error, Error::Release { message } if message.contains("not committed")), "{error}");
-    assert_eq!(snapshot(root), before);
+    assert_eq!(snapshot_dir(root), before);
 
     // Committed (published, not tagged): the bump commit is the new baseline.
     git(root, &["commit", "--quiet", "-am", &format!("fal-ltx {next}")]);
@@ -459,11 +439,11 @@ fn a_version_set_before_any_schema_is_the_first_release() {
     let path = root.join(release::CHANGELOG);
     let changelog = fs::read_to_string(&path).expect("changelog");
     fs::write(&path, changelog.replace("## [Unreleased]\n", "## [Unreleased]\n\n- Webhooks.\n")).expect("write");
-    let before = snapshot(root);
+    let before = snapshot_dir(root);
     let plan = release::bump(root, &last_release(), false).expect("plan");
     let BumpPlan::FirstRelease { current: first, notes, .. } = &plan else { panic!("{plan:?}") };
     assert_eq!((*first, notes.as_str()), (current(root), "- Webhooks."), "the notes are reported, not moved");
-    assert_eq!(snapshot(root), before);
+    assert_eq!(snapshot_dir(root), before);
     // An explicit baseline still works: against the schemas commit only the notes changed.
     let plan = release::bump(root, &options(Since::Rev("HEAD".to_owned())), true).expect("plan");
     assert!(matches!(plan, BumpPlan::Bump { level: Level::Fix, .. }), "{plan:?}");
