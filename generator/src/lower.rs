@@ -529,7 +529,10 @@ impl<'a> DocLowerer<'a> {
                         &value_ctx,
                     )?))
                 }
-                _ => Kind::Json { reason: None },
+                // `{"type": "object"}` alone: an object with any keys and values, not any JSON
+                // value (in a union such as `anyOf [object, number]`, a catch-all would swallow
+                // the number and skip its bounds).
+                _ => Kind::Map(Box::new(Type::plain(Kind::Json { reason: None }))),
             },
             None if !f.enumeration.is_empty() => {
                 return Ok(self.untyped(pointer, "an `enum` without a `type`"));
@@ -1137,8 +1140,14 @@ impl Flat<'_> {
 
 impl Constraints {
     fn retain_numeric(&mut self) {
-        *self =
-            Self { min_length: None, max_length: None, min_items: None, max_items: None, unique_items: false, ..self.clone() };
+        *self = Self {
+            min_length: None,
+            max_length: None,
+            min_items: None,
+            max_items: None,
+            unique_items: false,
+            ..self.clone()
+        };
     }
     fn retain_string(&mut self) {
         *self = Self { min_length: self.min_length, max_length: self.max_length, ..Self::default() };
