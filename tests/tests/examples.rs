@@ -1,10 +1,13 @@
 //! `fal-ltx`'s examples (`generated/examples/`) against the fake fal server.
 //!
-//! The examples are built once (`cargo build -p fal-ltx --examples`, a no-op
-//! under `cargo test --workspace`, which has built them already) and each is
-//! run as a user would, with the fake's URLs as flags, a dummy key, a
-//! temporary output path and, where the example takes a file, a temporary
-//! local file. The fake serves its outputs' files itself
+//! The examples are built once, by `cargo test --workspace --no-run` (the
+//! units of the README's test command: under `cargo test --workspace` it
+//! finds them all built and compiles nothing; `cargo build -p fal-ltx
+//! --examples` would build them again with other features, 58 crates more;
+//! run alone on a fresh checkout, this test first builds the workspace's
+//! tests), and each is run as a user would, with the fake's URLs as flags, a dummy
+//! key, a temporary output path and, where the example takes a file, a
+//! temporary local file. The fake serves its outputs' files itself
 //! ([`FakeFalConfig::local_files`]), so each run must end with exactly the
 //! fake's bytes on disk; the upload of the local file and the submitted body
 //! are checked in the fake's records. An out-of-range flag must fail before
@@ -26,12 +29,12 @@ const EXTEND_VIDEO: &str = "fal-ai/ltx-2.3/extend-video";
 const RETAKE_VIDEO: &str = "fal-ai/ltx-2.3/retake-video";
 const LORA: &str = "fal-ai/ltx-2.3-22b/distilled/text-to-video/lora";
 
-/// Example name → executable, built once for every test of this file.
+/// Example name → executable, built once for every test of this file (see the module docs).
 fn examples() -> &'static BTreeMap<String, PathBuf> {
     static BUILT: OnceLock<BTreeMap<String, PathBuf>> = OnceLock::new();
     BUILT.get_or_init(|| {
         let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-        command.args(["build", "-p", "fal-ltx", "--examples", "--message-format=json"]);
+        command.args(["test", "--workspace", "--no-run", "--message-format=json"]);
         // Cargo gives this test the package variables of integration-tests (CARGO_PKG_VERSION=0.0.0…);
         // inherited, they would make the build see fal-ltx's `env!("CARGO_PKG_VERSION")` as changed and
         // recompile it on every run (and `cargo test` again after).
@@ -44,7 +47,7 @@ fn examples() -> &'static BTreeMap<String, PathBuf> {
             command.arg("--release");
         }
         let output = command.current_dir(workspace_root()).output().expect("run cargo build");
-        assert!(output.status.success(), "cargo build --examples:\n{}", String::from_utf8_lossy(&output.stderr));
+        assert!(output.status.success(), "cargo test --no-run:\n{}", String::from_utf8_lossy(&output.stderr));
         let built: BTreeMap<String, PathBuf> = String::from_utf8_lossy(&output.stdout)
             .lines()
             .filter_map(|line| serde_json::from_str::<Value>(line).ok())
