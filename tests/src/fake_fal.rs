@@ -20,7 +20,8 @@
 //! Python client's CDN token and `/files/upload`), and a third server,
 //! [`FakeFal::storage_url`], stands in for the signed upload URLs and the
 //! CDN: part `PUT`s, complete, and `GET` of every stored file
-//! ([`FakeFal::stored_files`]).
+//! ([`FakeFal::stored_files`]). With [`FakeFalConfig::local_files`] the
+//! fake stores an output file itself and points every output `url` at it.
 //!
 //! Behaviour ([`FakeFalConfig`]): each submitted request answers its first
 //! `queued_polls` status requests `IN_QUEUE` (`queue_position` counting down to
@@ -138,6 +139,9 @@ pub struct FakeFalConfig {
     /// Time a request with a webhook spends in each state when not polled
     /// (`None`: [`webhook::DEFAULT_WEBHOOK_TICK`]); see [`webhook`].
     pub webhook_tick: Option<Duration>,
+    /// Output files served by the fake itself (see [`FakeFalConfig::local_files`]):
+    /// the bytes stored at start; `None` (the default) leaves the outputs as given.
+    pub local_file: Option<Vec<u8>>,
 }
 
 /// Random faults: each request of a route listed in `faults` is faulted with
@@ -200,6 +204,19 @@ impl FakeFalConfig {
     #[must_use]
     pub fn cumulative_logs(mut self, cumulative: bool) -> Self {
         self.cumulative_logs = cumulative;
+        self
+    }
+
+    /// Serves the output files from the fake: at start, `bytes` are stored
+    /// as one file (`output.mp4`, `video/mp4`, listed by
+    /// [`FakeFal::stored_files`] as [`UploadKind::Preloaded`](crate::fake_storage::UploadKind::Preloaded))
+    /// and every `url` in every output (at any depth) is rewritten to that
+    /// file's URL on the storage server, so that clients can download the
+    /// outputs. [`FakeFal::outputs`] returns the rewritten outputs.
+    /// [`fake_storage::FAKE_MP4`] is a suitable payload.
+    #[must_use]
+    pub fn local_files(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.local_file = Some(bytes.into());
         self
     }
 
@@ -453,6 +470,13 @@ impl FakeFal {
         let run_url = format!("http://{}", run.local_addr().expect("run address"));
         let storage_url = format!("http://{}", storage.local_addr().expect("storage address"));
         let rng = config.chaos.as_ref().map_or(0, |chaos| chaos.seed);
+        let mut config = config;
+        let mut stored = StorageState::default();
+        if let Some(bytes) = config.local_file.take() {
+            let url = stored.preload(&storage_url, "output.mp4", "video/mp4", &bytes);
+            config.outputs.values_mut().for_each(|output| fake_storage::rewrite_urls(output, &url));
+            config.local_file = Some(bytes);
+        }
         let state = Arc::new(Mutex::new(FakeState {
             config,
             queue_url: queue_url.clone(),
@@ -464,7 +488,7 @@ impl FakeFal {
             faults_served: 0,
             rng,
             storage_url: storage_url.clone(),
-            storage: StorageState::default(),
+            storage: stored,
             webhooks: Vec::new(),
         }));
         let tasks = vec![
@@ -507,6 +531,13 @@ impl FakeFal {
     #[must_use]
     pub fn stored_files(&self) -> Vec<StoredFile> {
         self.lock().storage.files()
+    }
+
+    /// The output served for each endpoint id (after the rewrite of
+    /// [`FakeFalConfig::local_files`], if set).
+    #[must_use]
+    pub fn outputs(&self) -> BTreeMap<String, Value> {
+        self.lock().config.outputs.clone()
     }
 
     /// Every request received so far, in order.

@@ -35,6 +35,12 @@
 //! `storage_type=gcs` fallback, and that path works against fal); tests
 //! check its absence in the recorded requests instead.
 //!
+//! With [`FakeFalConfig::local_files`](crate::fake_fal::FakeFalConfig::local_files)
+//! the fake stores one file itself at start ([`UploadKind::Preloaded`],
+//! [`FAKE_MP4`] by default) and every `url` in its outputs points at it, so a
+//! client can download the outputs (the schema examples' `v3.fal.media` URLs
+//! are not reachable from tests).
+//!
 //! Every stored file is kept ([`FakeFal::stored_files`](crate::fake_fal::FakeFal::stored_files))
 //! with its bytes, content type, name and how it arrived. Faults are served
 //! per [`Route`] as for every other route of the fake.
@@ -57,6 +63,31 @@ pub enum UploadKind {
     Multipart(usize),
     /// CDN token, then `POST /files/upload` (fal's Python client).
     Cdn,
+    /// Stored by the fake itself, not uploaded: the output file of
+    /// [`FakeFalConfig::local_files`](crate::fake_fal::FakeFalConfig::local_files).
+    Preloaded,
+}
+
+/// A small MP4-ish payload (an `ftyp` box, then filler): the default
+/// output file of [`FakeFalConfig::local_files`](crate::fake_fal::FakeFalConfig::local_files).
+/// Not a playable video; clients only download it.
+pub const FAKE_MP4: &[u8] = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom\0\0\0\x10freefake-fal!\0\0\0\x08mdat";
+
+/// Rewrites the value of every `url` key in `value` (at any depth) to `url`.
+pub fn rewrite_urls(value: &mut Value, url: &str) {
+    match value {
+        Value::Object(map) => {
+            for (key, item) in map.iter_mut() {
+                if key == "url" && item.is_string() {
+                    *item = Value::String(url.to_owned());
+                } else {
+                    rewrite_urls(item, url);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| rewrite_urls(item, url)),
+        _ => {}
+    }
 }
 
 /// A file the fake stored.
@@ -99,6 +130,22 @@ impl StorageState {
     /// Every file stored so far, in order.
     pub(crate) fn files(&self) -> Vec<StoredFile> {
         self.files.clone()
+    }
+
+    /// Stores `bytes` as a file without an upload ([`UploadKind::Preloaded`])
+    /// and returns its URL on the storage server.
+    pub(crate) fn preload(&mut self, storage_url: &str, file_name: &str, content_type: &str, bytes: &[u8]) -> String {
+        let id = self.new_id();
+        let url = self.file_url(storage_url, &id, file_name);
+        self.files.push(StoredFile {
+            url: url.clone(),
+            file_name: file_name.to_owned(),
+            content_type: content_type.to_owned(),
+            lifecycle: None,
+            kind: UploadKind::Preloaded,
+            bytes: bytes.to_vec(),
+        });
+        url
     }
 
     fn new_id(&mut self) -> String {

@@ -1,0 +1,187 @@
+//! What the examples share (each includes it with `mod common;`): the
+//! connection flags and the client, local-or-URL file inputs, the progress
+//! display (queue position, log lines, download), flag parsers and error
+//! reporting.
+
+// Each example uses the part it needs.
+#![allow(dead_code)]
+
+use std::error::Error as _;
+use std::fmt::Display;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use fal_ltx::queue::QueueStatus;
+use fal_ltx::validation::Validate;
+use fal_ltx::{Client, Endpoint, EndpointInput, Error, OutputOf, SubscribeOptions};
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Where requests go: fal by default; a proxy, mirror or local fake when the
+/// base URLs are given. The key always comes from `FAL_KEY` (or `FAL_KEY_ID`
+/// and `FAL_KEY_SECRET`); any value does for a local fake.
+#[derive(Debug, clap::Args)]
+pub struct Connection {
+    /// Queue base URL, where requests are submitted and followed [default: https://queue.fal.run]
+    #[arg(long, env = "FAL_QUEUE_URL", value_name = "URL")]
+    pub queue_url: Option<String>,
+    /// Base URL of synchronous runs [default: https://fal.run]
+    #[arg(long, env = "FAL_RUN_URL", value_name = "URL")]
+    pub run_url: Option<String>,
+    /// REST base URL, where uploads of local files start [default: https://rest.fal.ai]
+    #[arg(long, env = "FAL_REST_URL", value_name = "URL")]
+    pub rest_url: Option<String>,
+}
+
+impl Connection {
+    /// The client: the key from the environment, the base URLs given.
+    pub fn client(&self) -> Result<Client, Error> {
+        let mut builder = Client::builder();
+        if let Some(url) = &self.queue_url {
+            builder = builder.queue_base_url(url);
+        }
+        if let Some(url) = &self.run_url {
+            builder = builder.run_base_url(url);
+        }
+        if let Some(url) = &self.rest_url {
+            builder = builder.rest_base_url(url);
+        }
+        builder.build()
+    }
+}
+
+/// A clap parser for one of a generated enum's values (its `ALL`), written as
+/// on the wire (`8`, `1080p`, `16:9`); `--help` lists them.
+pub fn one_of<T>(all: &'static [T]) -> impl TypedValueParser<Value = T>
+where
+    T: Copy + Display + Send + Sync + 'static,
+{
+    PossibleValuesParser::new(all.iter().map(|value| PossibleValue::new(value.to_string())))
+        .map(move |chosen| *all.iter().find(|value| value.to_string() == chosen).expect("a listed value"))
+}
+
+/// Checks `input` against the endpoint's schema before anything is sent or
+/// uploaded, so a bad flag costs nothing. `Client::subscribe` checks again.
+pub fn validate(input: &impl Validate) -> Result<(), Error> {
+    input.validate().map_err(Error::from)
+}
+
+/// Whether a file argument is already a URL fal can fetch (`http(s)://`
+/// or a `data:` URI) rather than a local path.
+pub fn is_url(arg: &str) -> bool {
+    ["http://", "https://", "data:"].iter().any(|prefix| arg.starts_with(prefix))
+}
+
+/// The URL to send for a file argument: a URL as is; a local file is
+/// uploaded to fal's storage first (`Client::upload_file`) and its public URL
+/// returned.
+pub async fn file_url(client: &Client, arg: &str) -> Result<String, Error> {
+    if is_url(arg) {
+        return Ok(arg.to_owned());
+    }
+    let progress = Progress::spinner(format!("uploading {arg}"));
+    let uploaded = client.upload_file(arg).await;
+    progress.bar.finish_and_clear();
+    let uploaded = uploaded?;
+    eprintln!("uploaded {arg} ({} bytes) to {}", uploaded.size, uploaded.url);
+    Ok(uploaded.url)
+}
+
+/// A spinner on standard error; when standard error is not a terminal (the
+/// bar is hidden) every message is printed as a line instead.
+pub struct Progress {
+    bar: ProgressBar,
+}
+
+impl Progress {
+    pub fn spinner(message: impl Into<String>) -> Self {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed}] {msg}").expect("a valid template"));
+        bar.enable_steady_tick(Duration::from_millis(100));
+        let progress = Self { bar };
+        progress.message(message.into());
+        progress
+    }
+
+    fn message(&self, text: String) {
+        if self.bar.is_hidden() {
+            eprintln!("{text}");
+        }
+        self.bar.set_message(text);
+    }
+
+    /// A line above the spinner (printed directly when the spinner is hidden).
+    fn line(&self, text: String) {
+        if self.bar.is_hidden() {
+            eprintln!("{text}");
+        } else {
+            self.bar.println(text);
+        }
+    }
+
+    /// Shows one status of the request: queue position, new log lines.
+    pub fn update(&self, status: &QueueStatus) {
+        for entry in status.logs() {
+            self.line(format!("  [{}] {}", entry.level, entry.message));
+        }
+        match status {
+            QueueStatus::InQueue { queue_position, .. } => self.message(format!("in queue, position {queue_position}")),
+            QueueStatus::InProgress { .. } => self.message("in progress".to_owned()),
+            QueueStatus::Completed { error: Some(error), .. } => self.message(format!("failed: {error}")),
+            QueueStatus::Completed { .. } => self.message("completed".to_owned()),
+            _ => {}
+        }
+    }
+}
+
+/// Submits `input`, shows its queue position and log lines while it runs,
+/// and returns the output.
+pub async fn subscribe<I: EndpointInput>(client: &Client, input: &I) -> Result<OutputOf<I>, Error> {
+    let progress = Progress::spinner(format!("submitting to {}", I::Endpoint::ID));
+    let options = SubscribeOptions::new().logs(true);
+    let output = client.subscribe_with(input, &options, |status| progress.update(status)).await;
+    progress.bar.finish_and_clear();
+    output
+}
+
+/// Downloads `url` to `path` with a progress bar, then says where it went.
+pub async fn download(client: &Client, url: &str, path: &Path) -> Result<(), Error> {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(ProgressStyle::with_template("{spinner} downloading {bytes}").expect("a valid template"));
+    let with_total = ProgressStyle::with_template("downloading [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec})")
+        .expect("a valid template")
+        .progress_chars("=> ");
+    let saved = client
+        .download(url, path, |progress| {
+            if let Some(total) = progress.total
+                && bar.length() != Some(total)
+            {
+                bar.set_style(with_total.clone());
+                bar.set_length(total);
+            }
+            bar.set_position(progress.downloaded);
+        })
+        .await;
+    bar.finish_and_clear();
+    println!("saved {} bytes to {} (from {url})", saved?, path.display());
+    Ok(())
+}
+
+/// The exit code of an example: 0 on success; otherwise the error (the
+/// crate's `Display`, which lists every violation of a validation error)
+/// and its causes on standard error, and 1.
+pub fn exit(result: Result<(), Error>) -> ExitCode {
+    let Err(error) = result else { return ExitCode::SUCCESS };
+    let message = error.to_string();
+    eprintln!("error: {message}");
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !message.contains(&cause_text) {
+            eprintln!("  caused by: {cause_text}");
+        }
+        source = cause.source();
+    }
+    ExitCode::FAILURE
+}
