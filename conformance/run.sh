@@ -30,7 +30,10 @@ coproc FAKE { "$target_dir/debug/fake-fal"; }
 fake_pid="$FAKE_PID"
 read -r line <&"${FAKE[0]}"
 
+# Each check prints "<client>: <scenario>: ok"; the first failure exits non-zero (set -e stops here).
 echo "== conformance: fal's Python client"
-"$work/venv/bin/python" conformance/python_client.py "$line"
+"$work/venv/bin/python" conformance/python_client.py "$line" | tee "$work/python.log"
 echo "== conformance: fal's JavaScript client"
-(cd "$work" && node js_client.mjs "$line")
+(cd "$work" && node js_client.mjs "$line") | tee "$work/js.log"
+passed="$(cat "$work/python.log" "$work/js.log" | grep -c ': ok$')"
+echo "conformance: $passed passed, 0 failed"
