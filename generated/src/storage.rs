@@ -270,6 +270,21 @@ struct Initiated {
     file_url: String,
 }
 
+/// The [`UploadedFile`] of a finished upload whose last call (the signed PUT,
+/// or the multipart `complete`) answered `reply`, else the error it gave.
+fn uploaded(reply: &Reply, initiated: Initiated, meta: Meta, size: u64, parts: Option<u32>) -> Result<UploadedFile> {
+    if !reply.status.is_success() {
+        return Err(error_from_reply(reply));
+    }
+    Ok(UploadedFile {
+        url: initiated.file_url,
+        file_name: meta.file_name,
+        content_type: meta.content_type,
+        size,
+        parts,
+    })
+}
+
 /// One part of a multipart upload, as answered by its `PUT` and sent back
 /// in the completion request.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -514,16 +529,7 @@ impl Client {
         let request = self.http.put(target).header(CONTENT_TYPE, meta.header.clone()).body(bytes);
         // Not retried (fal-protocol.md §4).
         let reply = self.send_signed(request, 1).await?;
-        if !reply.status.is_success() {
-            return Err(error_from_reply(&reply));
-        }
-        Ok(UploadedFile {
-            url: initiated.file_url,
-            file_name: meta.file_name,
-            content_type: meta.content_type,
-            size,
-            parts: None,
-        })
+        uploaded(&reply, initiated, meta, size, None)
     }
 
     async fn upload_multipart(
@@ -549,16 +555,7 @@ impl Client {
             "parts": parts,
         }));
         let reply = self.send_signed(request, 1).await?;
-        if !reply.status.is_success() {
-            return Err(error_from_reply(&reply));
-        }
-        Ok(UploadedFile {
-            url: initiated.file_url,
-            file_name: meta.file_name,
-            content_type: meta.content_type,
-            size,
-            parts: Some(count),
-        })
+        uploaded(&reply, initiated, meta, size, Some(count))
     }
 
     /// `PUT` of one part, up to [`PART_ATTEMPTS`] tries without delay (fal's JS client).

@@ -153,6 +153,19 @@ impl StorageState {
         format!("file{:04}", self.next_id)
     }
 
+    /// Keeps the finished upload `id` (its `pending` metadata and `bytes`) as a stored file.
+    fn store(&mut self, storage_url: &str, id: &str, pending: Pending, kind: UploadKind, bytes: Vec<u8>) {
+        let url = self.file_url(storage_url, id, &pending.file_name);
+        self.files.push(StoredFile {
+            url,
+            file_name: pending.file_name,
+            content_type: pending.content_type,
+            lifecycle: pending.lifecycle,
+            kind,
+            bytes,
+        });
+    }
+
     fn file_url(&self, storage_url: &str, id: &str, name: &str) -> String {
         let name: String = name
             .bytes()
@@ -311,15 +324,7 @@ fn signed(state: &mut StorageState, storage_url: &str, request: &StorageRequest<
                 );
             }
             let Some(pending) = state.pending.remove(&id) else { unreachable!("looked up above") };
-            let url = state.file_url(storage_url, &id, &pending.file_name);
-            state.files.push(StoredFile {
-                url,
-                file_name: pending.file_name,
-                content_type: pending.content_type,
-                lifecycle: pending.lifecycle,
-                kind: UploadKind::Signed,
-                bytes: request.body.to_vec(),
-            });
+            state.store(storage_url, &id, pending, UploadKind::Signed, request.body.to_vec());
             json_response(200, &json!({}))
         }
         (Route::StoragePart, Some(parts)) => {
@@ -352,17 +357,10 @@ fn signed(state: &mut StorageState, storage_url: &str, request: &StorageRequest<
                     format!("fake-storage: complete lists {listed:?}, the parts stored are {expected:?}"),
                 );
             }
-            let Some(pending) = state.pending.remove(&id) else { unreachable!("looked up above") };
-            let parts = pending.parts.unwrap_or_default();
-            let url = state.file_url(storage_url, &id, &pending.file_name);
-            state.files.push(StoredFile {
-                url,
-                file_name: pending.file_name,
-                content_type: pending.content_type,
-                lifecycle: pending.lifecycle,
-                kind: UploadKind::Multipart(parts.len()),
-                bytes: parts.into_values().collect::<Vec<_>>().concat(),
-            });
+            let Some(mut pending) = state.pending.remove(&id) else { unreachable!("looked up above") };
+            let parts = pending.parts.take().unwrap_or_default();
+            let kind = UploadKind::Multipart(parts.len());
+            state.store(storage_url, &id, pending, kind, parts.into_values().collect::<Vec<_>>().concat());
             json_response(200, &json!({}))
         }
         (route, _) => detail(400, format!("fake-storage: {route:?} does not match upload {id}")),
