@@ -389,9 +389,10 @@ struct Emitter<'a> {
     /// Structs of this module that only requests use (not reached from any
     /// output). Their `Deserialize` matches the JSON Schema of a request body:
     /// `null` only where the property is nullable, a present property for a
-    /// required one, and an object, never a JSON array of field values (see
-    /// `fal_ltx::serde_helpers`). Output types keep serde's leniency, so a
-    /// sloppy result from fal still decodes.
+    /// required one (see `fal_ltx::serde_helpers`). Output types read every
+    /// optional or nullable property as `Option<T>`, so a sloppy result from
+    /// fal (a `null` for an optional property) still decodes. Both accept only
+    /// a JSON object.
     strict: &'a BTreeSet<String>,
 }
 
@@ -512,10 +513,14 @@ impl Emitter<'_> {
         let mut new_inits = Vec::new();
         let mut new_doc_required = Vec::new();
         let strict = self.strict.contains(&def.name);
-        // The fields of the derived, field-by-field `Deserialize` of a strict struct.
-        let mut strict_fields = Vec::new();
+        // `Object::from_map`: one slot per field, the `match` arm reading it
+        // and the expression building the field from it.
+        let mut slots = Vec::new();
+        let mut reads = Vec::new();
+        let mut builds = Vec::new();
+        let mut wires = Vec::new();
 
-        for field in fields {
+        for (index, field) in fields.iter().enumerate() {
             let fid = ident(&field.ident);
             let base_ty = self.rust_type(&field.ty);
             let optional = !field.required || field.nullable;
@@ -528,24 +533,31 @@ impl Emitter<'_> {
                 serde_args.push(quote!(rename = #wire));
             }
             if !field.required {
-                serde_args.push(quote!(default, skip_serializing_if = "Option::is_none"));
+                serde_args.push(quote!(skip_serializing_if = "Option::is_none"));
             }
             let serde_attr = if serde_args.is_empty() { quote!() } else { quote!(#[serde(#(#serde_args),*)]) };
-            if strict {
-                let mut args = Vec::new();
-                if field.ident != field.wire {
-                    let wire = &field.wire;
-                    args.push(quote!(rename = #wire));
-                }
-                match (field.required, field.nullable) {
-                    (false, false) => args.push(quote!(default, deserialize_with = "crate::serde_helpers::some")),
-                    (false, true) => args.push(quote!(default)),
-                    (true, true) => args.push(quote!(deserialize_with = "crate::serde_helpers::nullable")),
-                    (true, false) => {}
-                }
-                let attr = if args.is_empty() { quote!() } else { quote!(#[serde(#(#args),*)]) };
-                strict_fields.push(quote!(#attr #fid: #ty,));
-            }
+
+            // How the field is decoded. Strictly (an input type): `null` only
+            // where the property is nullable, and a required property must be
+            // present even when nullable. Leniently (an output type): `null`
+            // is `None` for every optional property, and a missing nullable
+            // one is `None` too.
+            let read_option = field.nullable || (!strict && !field.required);
+            let read_ty = if read_option { quote!(Option<#base_ty>) } else { base_ty.clone() };
+            let slot = format_ident!("f{}", index);
+            let wire = &field.wire;
+            let index = Literal::usize_unsuffixed(index);
+            slots.push(quote!(let mut #slot: Option<#read_ty> = None;));
+            reads.push(quote!(#index => crate::serde_helpers::value(&mut map, &mut #slot, #wire)?,));
+            let build = if field.required && (strict || !field.nullable) {
+                quote!(crate::serde_helpers::required::<A::Error, _>(#slot, #wire)?)
+            } else if read_option {
+                quote!(#slot.flatten())
+            } else {
+                quote!(#slot)
+            };
+            builds.push(quote!(#fid: #build));
+            wires.push(wire.clone());
             let field_doc = doc_lines(&self.field_doc(def, field, &default));
             field_tokens.push(quote! {
                 #(#[doc = #field_doc])*
@@ -643,40 +655,51 @@ impl Emitter<'_> {
             if checks.is_empty() { (quote!(_path), quote!(_out)) } else { (quote!(path), quote!(out)) };
         let doc = doc_lines(doc);
         let derive_default = if new_params.is_empty() { quote!(Default,) } else { quote!() };
-        // A strict struct derives only `Serialize`. Its `Deserialize` runs a
-        // derived copy of its fields (`#[serde(remote)]` builds the struct
-        // itself; `rename` keeps its name in error messages) behind
-        // `ObjectOnly`, which lets only a JSON object through (serde's derive
-        // also accepts an array of field values). In the copy, an optional
-        // non-nullable field rejects `null` (`serde_helpers::some`) and a
-        // required nullable one must be present (`serde_helpers::nullable`).
-        let (derives, strict_impl) = if strict {
-            let rust_name = &def.name;
-            let impl_tokens = quote! {
-                impl<'de> Deserialize<'de> for #name {
-                    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                        #[derive(Deserialize)]
-                        #[serde(remote = #rust_name, rename = #rust_name)]
-                        struct Fields {
-                            #(#strict_fields)*
-                        }
-                        Fields::deserialize(crate::serde_helpers::ObjectOnly(deserializer))
-                    }
+        // `Deserialize` is not derived: `serde_helpers::object` decodes any
+        // generated struct from the `Object` impl (its keys and `from_map`),
+        // which is a few lines per field where the derive's expansion is
+        // dozens, and accepts only a JSON object.
+        let rust_name = &def.name;
+        let from_map = if fields.is_empty() {
+            quote! {
+                fn from_map<'de, A: serde::de::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+                    while crate::serde_helpers::next_field(&mut map, Self::FIELDS)?.is_some() {}
+                    Ok(Self {})
                 }
-            };
-            (quote!(Serialize), impl_tokens)
+            }
         } else {
-            (quote!(Serialize, Deserialize), quote!())
+            quote! {
+                fn from_map<'de, A: serde::de::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+                    #(#slots)*
+                    while let Some(index) = crate::serde_helpers::next_field(&mut map, Self::FIELDS)? {
+                        match index {
+                            #(#reads)*
+                            _ => {}
+                        }
+                    }
+                    Ok(Self { #(#builds),* })
+                }
+            }
         };
         quote! {
             #(#[doc = #doc])*
-            #[derive(Debug, Clone, #derive_default PartialEq, #derives)]
+            #[derive(Debug, Clone, #derive_default PartialEq, Serialize)]
             #[non_exhaustive]
             pub struct #name {
                 #(#field_tokens)*
             }
 
-            #strict_impl
+            impl<'de> Deserialize<'de> for #name {
+                fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                    crate::serde_helpers::object(deserializer)
+                }
+            }
+
+            impl crate::serde_helpers::Object for #name {
+                const NAME: &'static str = #rust_name;
+                const FIELDS: &'static [&'static str] = &[#(#wires),*];
+                #from_map
+            }
 
             impl #name {
                 #[doc = #new_doc]
@@ -885,8 +908,7 @@ impl Emitter<'_> {
                 #(#[doc = #doc])*
                 ///
                 /// An output enum: a value fal adds later decodes as the catch-all variant instead of failing.
-                #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-                #[serde(from = "String", into = "String")]
+                #[derive(Debug, Clone, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum #name {
                     #(
@@ -930,17 +952,28 @@ impl Emitter<'_> {
                         f.write_str(self.as_str())
                     }
                 }
+
+                impl Serialize for #name {
+                    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                        serializer.serialize_str(self.as_str())
+                    }
+                }
+
+                impl<'de> Deserialize<'de> for #name {
+                    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                        String::deserialize(deserializer).map(Self::from)
+                    }
+                }
             };
         }
         let doc = doc_lines(doc);
         quote! {
             #(#[doc = #doc])*
-            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum #name {
                 #(
                     #[doc = #variant_docs]
-                    #[serde(rename = #wires)]
                     #idents,
                 )*
             }
@@ -962,6 +995,18 @@ impl Emitter<'_> {
                     f.write_str(self.as_str())
                 }
             }
+
+            impl Serialize for #name {
+                fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                    serializer.serialize_str(self.as_str())
+                }
+            }
+
+            impl<'de> Deserialize<'de> for #name {
+                fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                    crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+                }
+            }
         }
     }
 
@@ -973,7 +1018,7 @@ impl Emitter<'_> {
         let doc = doc_lines(&format!("{doc}\n\nSent as a JSON integer."));
         quote! {
             #(#[doc = #doc])*
-            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde_repr::Serialize_repr, serde_repr::Deserialize_repr)]
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
             #[repr(i64)]
             #[non_exhaustive]
             pub enum #name {
@@ -998,6 +1043,18 @@ impl Emitter<'_> {
                     write!(f, "{}", self.value())
                 }
             }
+
+            impl Serialize for #name {
+                fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                    serializer.serialize_i64(self.value())
+                }
+            }
+
+            impl<'de> Deserialize<'de> for #name {
+                fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                    crate::serde_helpers::integer_enum(deserializer, Self::ALL, Self::value)
+                }
+            }
         }
     }
 
@@ -1007,6 +1064,9 @@ impl Emitter<'_> {
         let mut items = Vec::new();
         let mut arms = Vec::new();
         let mut froms = Vec::new();
+        // `Deserialize`: each variant in order on the buffered value, as
+        // serde's `untagged` derive does, without its per-type expansion.
+        let mut attempts = Vec::new();
         let mut seen_types = BTreeSet::new();
         let duplicate_types: BTreeSet<String> = {
             let mut all = BTreeSet::new();
@@ -1039,6 +1099,11 @@ impl Emitter<'_> {
                 #[doc = #vdoc]
                 #vid(#ty),
             });
+            attempts.push(quote! {
+                if let Ok(inner) = <#ty as Deserialize>::deserialize(&value) {
+                    return Ok(Self::#vid(inner));
+                }
+            });
             if self.is_validated(&v.ty) {
                 let stmt = self.check_stmt(&v.ty, quote!(value), quote!(path));
                 arms.push(quote!(Self::#vid(value) => { #stmt }));
@@ -1066,13 +1131,22 @@ impl Emitter<'_> {
             }
         };
         let doc = doc_lines(&doc);
+        let no_match = format!("data did not match any variant of untagged enum {}", def.name);
         quote! {
             #(#[doc = #doc])*
-            #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+            #[derive(Debug, Clone, PartialEq, Serialize)]
             #[serde(untagged)]
             #[non_exhaustive]
             pub enum #name {
                 #(#items)*
+            }
+
+            impl<'de> Deserialize<'de> for #name {
+                fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                    let value = serde_json::Value::deserialize(deserializer)?;
+                    #(#attempts)*
+                    Err(serde::de::Error::custom(#no_match))
+                }
             }
 
             #(#froms)*

@@ -31,14 +31,14 @@ pub struct ExtendVideoConditioningInput {
     /// - Default: `"rgb"` ([`Self::DEFAULT_CONDITIONING_TYPE`]).
     /// - Example: `"rgb"`.
     /// - Schema: `#/components/schemas/ExtendVideoConditioningInput/properties/conditioning_type`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub conditioning_type: Option<ExtendVideoConditioningInputConditioningType>,
     /// Whether to preprocess the video. If True, the video will be preprocessed to match the conditioning type. This is a no-op for RGB conditioning.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `false` ([`Self::DEFAULT_PREPROCESS`]).
     /// - Schema: `#/components/schemas/ExtendVideoConditioningInput/properties/preprocess`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub preprocess: Option<bool>,
     /// Frame number of the video from which the conditioning starts. Must be a multiple of 8.
     ///
@@ -47,7 +47,7 @@ pub struct ExtendVideoConditioningInput {
     /// - Range: `0 ..= 1440`.
     /// - Multiple of `8`.
     /// - Schema: `#/components/schemas/ExtendVideoConditioningInput/properties/start_frame_num`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_frame_num: Option<i64>,
     /// Strength of the conditioning. 0.0 means no conditioning, 1.0 means full conditioning.
     ///
@@ -55,14 +55,14 @@ pub struct ExtendVideoConditioningInput {
     /// - Default: `1` ([`Self::DEFAULT_STRENGTH`]).
     /// - Range: `0 ..= 1`.
     /// - Schema: `#/components/schemas/ExtendVideoConditioningInput/properties/strength`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub strength: Option<f64>,
     /// Whether to limit the number of frames used from the video. If True, the `max_num_frames` parameter will be used to limit the number of frames.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `false` ([`Self::DEFAULT_LIMIT_NUM_FRAMES`]).
     /// - Schema: `#/components/schemas/ExtendVideoConditioningInput/properties/limit_num_frames`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit_num_frames: Option<bool>,
     /// Maximum number of frames to use from the video. If None, all frames will be used.
     ///
@@ -71,14 +71,14 @@ pub struct ExtendVideoConditioningInput {
     /// - Range: `1 ..= 1441`.
     /// - Example: `1441`.
     /// - Schema: `#/components/schemas/ExtendVideoConditioningInput/properties/max_num_frames`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_num_frames: Option<i64>,
     /// Whether to resample the video to a specific FPS. If True, the `target_fps` parameter will be used to resample the video.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `false` ([`Self::DEFAULT_RESAMPLE_FPS`]).
     /// - Schema: `#/components/schemas/ExtendVideoConditioningInput/properties/resample_fps`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resample_fps: Option<bool>,
     /// Target FPS to resample the video to. Only relevant if `resample_fps` is True.
     ///
@@ -87,47 +87,80 @@ pub struct ExtendVideoConditioningInput {
     /// - Range: `1 ..= 60`.
     /// - Example: `24`.
     /// - Schema: `#/components/schemas/ExtendVideoConditioningInput/properties/target_fps`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub target_fps: Option<i64>,
     /// Whether to reverse the video. This is useful for tasks where the video conditioning should be applied in reverse order.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `false` ([`Self::DEFAULT_REVERSE_VIDEO`]).
     /// - Schema: `#/components/schemas/ExtendVideoConditioningInput/properties/reverse_video`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reverse_video: Option<bool>,
 }
 impl<'de> Deserialize<'de> for ExtendVideoConditioningInput {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(
-            remote = "ExtendVideoConditioningInput",
-            rename = "ExtendVideoConditioningInput"
-        )]
-        struct Fields {
-            video_url: String,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            conditioning_type: Option<ExtendVideoConditioningInputConditioningType>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            preprocess: Option<bool>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            start_frame_num: Option<i64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            strength: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            limit_num_frames: Option<bool>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            max_num_frames: Option<i64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            resample_fps: Option<bool>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            target_fps: Option<i64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            reverse_video: Option<bool>,
+        crate::serde_helpers::object(deserializer)
+    }
+}
+impl crate::serde_helpers::Object for ExtendVideoConditioningInput {
+    const NAME: &'static str = "ExtendVideoConditioningInput";
+    const FIELDS: &'static [&'static str] = &[
+        "video_url",
+        "conditioning_type",
+        "preprocess",
+        "start_frame_num",
+        "strength",
+        "limit_num_frames",
+        "max_num_frames",
+        "resample_fps",
+        "target_fps",
+        "reverse_video",
+    ];
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0: Option<String> = None;
+        let mut f1: Option<ExtendVideoConditioningInputConditioningType> = None;
+        let mut f2: Option<bool> = None;
+        let mut f3: Option<i64> = None;
+        let mut f4: Option<f64> = None;
+        let mut f5: Option<bool> = None;
+        let mut f6: Option<i64> = None;
+        let mut f7: Option<bool> = None;
+        let mut f8: Option<i64> = None;
+        let mut f9: Option<bool> = None;
+        while let Some(index) = crate::serde_helpers::next_field(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match index {
+                0 => crate::serde_helpers::value(&mut map, &mut f0, "video_url")?,
+                1 => crate::serde_helpers::value(&mut map, &mut f1, "conditioning_type")?,
+                2 => crate::serde_helpers::value(&mut map, &mut f2, "preprocess")?,
+                3 => crate::serde_helpers::value(&mut map, &mut f3, "start_frame_num")?,
+                4 => crate::serde_helpers::value(&mut map, &mut f4, "strength")?,
+                5 => crate::serde_helpers::value(&mut map, &mut f5, "limit_num_frames")?,
+                6 => crate::serde_helpers::value(&mut map, &mut f6, "max_num_frames")?,
+                7 => crate::serde_helpers::value(&mut map, &mut f7, "resample_fps")?,
+                8 => crate::serde_helpers::value(&mut map, &mut f8, "target_fps")?,
+                9 => crate::serde_helpers::value(&mut map, &mut f9, "reverse_video")?,
+                _ => {}
+            }
         }
-        Fields::deserialize(crate::serde_helpers::ObjectOnly(deserializer))
+        Ok(Self {
+            video_url: crate::serde_helpers::required::<A::Error, _>(f0, "video_url")?,
+            conditioning_type: f1,
+            preprocess: f2,
+            start_frame_num: f3,
+            strength: f4,
+            limit_num_frames: f5,
+            max_num_frames: f6,
+            resample_fps: f7,
+            target_fps: f8,
+            reverse_video: f9,
+        })
     }
 }
 impl ExtendVideoConditioningInput {
@@ -328,20 +361,16 @@ impl Validate for ExtendVideoConditioningInput {
 /// Type of conditioning this video provides. This is relevant to ensure in-context LoRA weights are applied correctly, as well as selecting the correct preprocessing pipeline, when enabled.
 ///
 /// Schema: `#/components/schemas/ExtendVideoConditioningInput/properties/conditioning_type` in the schemas that use it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ExtendVideoConditioningInputConditioningType {
     /// `rgb`
-    #[serde(rename = "rgb")]
     Rgb,
     /// `depth`
-    #[serde(rename = "depth")]
     Depth,
     /// `pose`
-    #[serde(rename = "pose")]
     Pose,
     /// `canny`
-    #[serde(rename = "canny")]
     Canny,
 }
 impl ExtendVideoConditioningInputConditioningType {
@@ -362,10 +391,22 @@ impl std::fmt::Display for ExtendVideoConditioningInputConditioningType {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for ExtendVideoConditioningInputConditioningType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for ExtendVideoConditioningInputConditioningType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// File
 ///
 /// Schema: `#/components/schemas/File` in the schemas that use it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct File {
     /// The URL where the file can be downloaded from.
@@ -378,28 +419,74 @@ pub struct File {
     /// - Optional: `None` is not sent.
     /// - Example: `"image/png"`.
     /// - Schema: `#/components/schemas/File/properties/content_type`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
     /// The name of the file. It will be auto-generated if not provided.
     ///
     /// - Optional: `None` is not sent.
     /// - Example: `"z9RV14K95DvU.png"`.
     /// - Schema: `#/components/schemas/File/properties/file_name`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_name: Option<String>,
     /// The size of the file in bytes.
     ///
     /// - Optional: `None` is not sent.
     /// - Example: `4404019`.
     /// - Schema: `#/components/schemas/File/properties/file_size`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_size: Option<i64>,
     /// File data
     ///
     /// - Optional: `None` is not sent.
     /// - Schema: `#/components/schemas/File/properties/file_data`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_data: Option<String>,
+}
+impl<'de> Deserialize<'de> for File {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::object(deserializer)
+    }
+}
+impl crate::serde_helpers::Object for File {
+    const NAME: &'static str = "File";
+    const FIELDS: &'static [&'static str] = &[
+        "url",
+        "content_type",
+        "file_name",
+        "file_size",
+        "file_data",
+    ];
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0: Option<String> = None;
+        let mut f1: Option<Option<String>> = None;
+        let mut f2: Option<Option<String>> = None;
+        let mut f3: Option<Option<i64>> = None;
+        let mut f4: Option<Option<String>> = None;
+        while let Some(index) = crate::serde_helpers::next_field(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match index {
+                0 => crate::serde_helpers::value(&mut map, &mut f0, "url")?,
+                1 => crate::serde_helpers::value(&mut map, &mut f1, "content_type")?,
+                2 => crate::serde_helpers::value(&mut map, &mut f2, "file_name")?,
+                3 => crate::serde_helpers::value(&mut map, &mut f3, "file_size")?,
+                4 => crate::serde_helpers::value(&mut map, &mut f4, "file_data")?,
+                _ => {}
+            }
+        }
+        Ok(Self {
+            url: crate::serde_helpers::required::<A::Error, _>(f0, "url")?,
+            content_type: f1.flatten(),
+            file_name: f2.flatten(),
+            file_size: f3.flatten(),
+            file_data: f4.flatten(),
+        })
+    }
 }
 impl File {
     /// Creates a value from the required field `url`; every optional field is unset, so fal applies its defaults to it.
@@ -453,7 +540,7 @@ pub struct ImageSize {
     /// - Default: `512` ([`Self::DEFAULT_WIDTH`]).
     /// - Range: `> 0` and `<= 14142`.
     /// - Schema: `#/components/schemas/ImageSize/properties/width`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<i64>,
     /// The height of the generated image.
     ///
@@ -461,22 +548,35 @@ pub struct ImageSize {
     /// - Default: `512` ([`Self::DEFAULT_HEIGHT`]).
     /// - Range: `> 0` and `<= 14142`.
     /// - Schema: `#/components/schemas/ImageSize/properties/height`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height: Option<i64>,
 }
 impl<'de> Deserialize<'de> for ImageSize {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(remote = "ImageSize", rename = "ImageSize")]
-        struct Fields {
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            width: Option<i64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            height: Option<i64>,
+        crate::serde_helpers::object(deserializer)
+    }
+}
+impl crate::serde_helpers::Object for ImageSize {
+    const NAME: &'static str = "ImageSize";
+    const FIELDS: &'static [&'static str] = &["width", "height"];
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0: Option<i64> = None;
+        let mut f1: Option<i64> = None;
+        while let Some(index) = crate::serde_helpers::next_field(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match index {
+                0 => crate::serde_helpers::value(&mut map, &mut f0, "width")?,
+                1 => crate::serde_helpers::value(&mut map, &mut f1, "height")?,
+                _ => {}
+            }
         }
-        Fields::deserialize(crate::serde_helpers::ObjectOnly(deserializer))
+        Ok(Self { width: f0, height: f1 })
     }
 }
 impl ImageSize {
@@ -559,7 +659,7 @@ pub struct LoRAInput {
     ///
     /// - Optional: `None` is not sent.
     /// - Schema: `#/components/schemas/LoRAInput/properties/weight_name`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub weight_name: Option<String>,
     /// Scale factor for LoRA application (0.0 to 4.0).
     ///
@@ -567,23 +667,41 @@ pub struct LoRAInput {
     /// - Default: `1` ([`Self::DEFAULT_SCALE`]).
     /// - Range: `0 ..= 4`.
     /// - Schema: `#/components/schemas/LoRAInput/properties/scale`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scale: Option<f64>,
 }
 impl<'de> Deserialize<'de> for LoRAInput {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(remote = "LoRAInput", rename = "LoRAInput")]
-        struct Fields {
-            path: String,
-            #[serde(default)]
-            weight_name: Option<String>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            scale: Option<f64>,
+        crate::serde_helpers::object(deserializer)
+    }
+}
+impl crate::serde_helpers::Object for LoRAInput {
+    const NAME: &'static str = "LoRAInput";
+    const FIELDS: &'static [&'static str] = &["path", "weight_name", "scale"];
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0: Option<String> = None;
+        let mut f1: Option<Option<String>> = None;
+        let mut f2: Option<f64> = None;
+        while let Some(index) = crate::serde_helpers::next_field(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match index {
+                0 => crate::serde_helpers::value(&mut map, &mut f0, "path")?,
+                1 => crate::serde_helpers::value(&mut map, &mut f1, "weight_name")?,
+                2 => crate::serde_helpers::value(&mut map, &mut f2, "scale")?,
+                _ => {}
+            }
         }
-        Fields::deserialize(crate::serde_helpers::ObjectOnly(deserializer))
+        Ok(Self {
+            path: crate::serde_helpers::required::<A::Error, _>(f0, "path")?,
+            weight_name: f1.flatten(),
+            scale: f2,
+        })
     }
 }
 impl LoRAInput {
@@ -649,7 +767,7 @@ pub struct LoRAWeight {
     ///
     /// - Optional: `None` is not sent.
     /// - Schema: `#/components/schemas/LoRAWeight/properties/weight_name`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub weight_name: Option<String>,
     /// Scale of the LoRA weight. This is a multiplier applied to the LoRA weight when loading it.
     ///
@@ -657,23 +775,41 @@ pub struct LoRAWeight {
     /// - Default: `1` ([`Self::DEFAULT_SCALE`]).
     /// - Range: `0 ..= 4`.
     /// - Schema: `#/components/schemas/LoRAWeight/properties/scale`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scale: Option<f64>,
 }
 impl<'de> Deserialize<'de> for LoRAWeight {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(remote = "LoRAWeight", rename = "LoRAWeight")]
-        struct Fields {
-            path: String,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            weight_name: Option<String>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            scale: Option<f64>,
+        crate::serde_helpers::object(deserializer)
+    }
+}
+impl crate::serde_helpers::Object for LoRAWeight {
+    const NAME: &'static str = "LoRAWeight";
+    const FIELDS: &'static [&'static str] = &["path", "weight_name", "scale"];
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0: Option<String> = None;
+        let mut f1: Option<String> = None;
+        let mut f2: Option<f64> = None;
+        while let Some(index) = crate::serde_helpers::next_field(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match index {
+                0 => crate::serde_helpers::value(&mut map, &mut f0, "path")?,
+                1 => crate::serde_helpers::value(&mut map, &mut f1, "weight_name")?,
+                2 => crate::serde_helpers::value(&mut map, &mut f2, "scale")?,
+                _ => {}
+            }
         }
-        Fields::deserialize(crate::serde_helpers::ObjectOnly(deserializer))
+        Ok(Self {
+            path: crate::serde_helpers::required::<A::Error, _>(f0, "path")?,
+            weight_name: f1,
+            scale: f2,
+        })
     }
 }
 impl LoRAWeight {
@@ -727,7 +863,7 @@ impl Validate for LoRAWeight {
 /// VideoFile
 ///
 /// Schema: `#/components/schemas/VideoFile` in the schemas that use it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct VideoFile {
     /// The URL where the file can be downloaded from.
@@ -740,58 +876,124 @@ pub struct VideoFile {
     /// - Optional: `None` is not sent.
     /// - Example: `"image/png"`.
     /// - Schema: `#/components/schemas/VideoFile/properties/content_type`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
     /// The name of the file. It will be auto-generated if not provided.
     ///
     /// - Optional: `None` is not sent.
     /// - Example: `"z9RV14K95DvU.png"`.
     /// - Schema: `#/components/schemas/VideoFile/properties/file_name`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_name: Option<String>,
     /// The size of the file in bytes.
     ///
     /// - Optional: `None` is not sent.
     /// - Example: `4404019`.
     /// - Schema: `#/components/schemas/VideoFile/properties/file_size`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_size: Option<i64>,
     /// File data
     ///
     /// - Optional: `None` is not sent.
     /// - Schema: `#/components/schemas/VideoFile/properties/file_data`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_data: Option<String>,
     /// The width of the video
     ///
     /// - Optional: `None` is not sent.
     /// - Schema: `#/components/schemas/VideoFile/properties/width`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<i64>,
     /// The height of the video
     ///
     /// - Optional: `None` is not sent.
     /// - Schema: `#/components/schemas/VideoFile/properties/height`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height: Option<i64>,
     /// The FPS of the video
     ///
     /// - Optional: `None` is not sent.
     /// - Schema: `#/components/schemas/VideoFile/properties/fps`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fps: Option<f64>,
     /// The duration of the video
     ///
     /// - Optional: `None` is not sent.
     /// - Schema: `#/components/schemas/VideoFile/properties/duration`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<f64>,
     /// The number of frames in the video
     ///
     /// - Optional: `None` is not sent.
     /// - Schema: `#/components/schemas/VideoFile/properties/num_frames`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub num_frames: Option<i64>,
+}
+impl<'de> Deserialize<'de> for VideoFile {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::object(deserializer)
+    }
+}
+impl crate::serde_helpers::Object for VideoFile {
+    const NAME: &'static str = "VideoFile";
+    const FIELDS: &'static [&'static str] = &[
+        "url",
+        "content_type",
+        "file_name",
+        "file_size",
+        "file_data",
+        "width",
+        "height",
+        "fps",
+        "duration",
+        "num_frames",
+    ];
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0: Option<String> = None;
+        let mut f1: Option<Option<String>> = None;
+        let mut f2: Option<Option<String>> = None;
+        let mut f3: Option<Option<i64>> = None;
+        let mut f4: Option<Option<String>> = None;
+        let mut f5: Option<Option<i64>> = None;
+        let mut f6: Option<Option<i64>> = None;
+        let mut f7: Option<Option<f64>> = None;
+        let mut f8: Option<Option<f64>> = None;
+        let mut f9: Option<Option<i64>> = None;
+        while let Some(index) = crate::serde_helpers::next_field(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match index {
+                0 => crate::serde_helpers::value(&mut map, &mut f0, "url")?,
+                1 => crate::serde_helpers::value(&mut map, &mut f1, "content_type")?,
+                2 => crate::serde_helpers::value(&mut map, &mut f2, "file_name")?,
+                3 => crate::serde_helpers::value(&mut map, &mut f3, "file_size")?,
+                4 => crate::serde_helpers::value(&mut map, &mut f4, "file_data")?,
+                5 => crate::serde_helpers::value(&mut map, &mut f5, "width")?,
+                6 => crate::serde_helpers::value(&mut map, &mut f6, "height")?,
+                7 => crate::serde_helpers::value(&mut map, &mut f7, "fps")?,
+                8 => crate::serde_helpers::value(&mut map, &mut f8, "duration")?,
+                9 => crate::serde_helpers::value(&mut map, &mut f9, "num_frames")?,
+                _ => {}
+            }
+        }
+        Ok(Self {
+            url: crate::serde_helpers::required::<A::Error, _>(f0, "url")?,
+            content_type: f1.flatten(),
+            file_name: f2.flatten(),
+            file_size: f3.flatten(),
+            file_data: f4.flatten(),
+            width: f5.flatten(),
+            height: f6.flatten(),
+            fps: f7.flatten(),
+            duration: f8.flatten(),
+            num_frames: f9.flatten(),
+        })
+    }
 }
 impl VideoFile {
     /// Creates a value from the required field `url`; every optional field is unset, so fal applies its defaults to it.

@@ -56,52 +56,78 @@ pub struct Ltx2ImageToVideoFastInput {
     /// - Optional: `None` is not sent.
     /// - Default: `6` ([`Self::DEFAULT_DURATION`]).
     /// - Schema: `#/components/schemas/Ltx2ImageToVideoFastInput/properties/duration`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<Duration>,
     /// The resolution of the generated video
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `"1080p"` ([`Self::DEFAULT_RESOLUTION`]).
     /// - Schema: `#/components/schemas/Ltx2ImageToVideoFastInput/properties/resolution`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resolution: Option<Resolution>,
     /// The frames per second of the generated video
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `25` ([`Self::DEFAULT_FPS`]).
     /// - Schema: `#/components/schemas/Ltx2ImageToVideoFastInput/properties/fps`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fps: Option<Fps>,
     /// Whether to generate audio for the generated video
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `true` ([`Self::DEFAULT_GENERATE_AUDIO`]).
     /// - Schema: `#/components/schemas/Ltx2ImageToVideoFastInput/properties/generate_audio`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub generate_audio: Option<bool>,
 }
 impl<'de> Deserialize<'de> for Ltx2ImageToVideoFastInput {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(
-            remote = "Ltx2ImageToVideoFastInput",
-            rename = "Ltx2ImageToVideoFastInput"
-        )]
-        struct Fields {
-            image_url: String,
-            prompt: String,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            duration: Option<Duration>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            resolution: Option<Resolution>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            fps: Option<Fps>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            generate_audio: Option<bool>,
+        crate::serde_helpers::object(deserializer)
+    }
+}
+impl crate::serde_helpers::Object for Ltx2ImageToVideoFastInput {
+    const NAME: &'static str = "Ltx2ImageToVideoFastInput";
+    const FIELDS: &'static [&'static str] = &[
+        "image_url",
+        "prompt",
+        "duration",
+        "resolution",
+        "fps",
+        "generate_audio",
+    ];
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0: Option<String> = None;
+        let mut f1: Option<String> = None;
+        let mut f2: Option<Duration> = None;
+        let mut f3: Option<Resolution> = None;
+        let mut f4: Option<Fps> = None;
+        let mut f5: Option<bool> = None;
+        while let Some(index) = crate::serde_helpers::next_field(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match index {
+                0 => crate::serde_helpers::value(&mut map, &mut f0, "image_url")?,
+                1 => crate::serde_helpers::value(&mut map, &mut f1, "prompt")?,
+                2 => crate::serde_helpers::value(&mut map, &mut f2, "duration")?,
+                3 => crate::serde_helpers::value(&mut map, &mut f3, "resolution")?,
+                4 => crate::serde_helpers::value(&mut map, &mut f4, "fps")?,
+                5 => crate::serde_helpers::value(&mut map, &mut f5, "generate_audio")?,
+                _ => {}
+            }
         }
-        Fields::deserialize(crate::serde_helpers::ObjectOnly(deserializer))
+        Ok(Self {
+            image_url: crate::serde_helpers::required::<A::Error, _>(f0, "image_url")?,
+            prompt: crate::serde_helpers::required::<A::Error, _>(f1, "prompt")?,
+            duration: f2,
+            resolution: f3,
+            fps: f4,
+            generate_audio: f5,
+        })
     }
 }
 impl Ltx2ImageToVideoFastInput {
@@ -180,16 +206,7 @@ impl Validate for Ltx2ImageToVideoFastInput {
 /// Schema: `#/components/schemas/Ltx2ImageToVideoFastInput/properties/duration` in `schemas/fal-ai/ltx-2/image-to-video/fast.json`.
 ///
 /// Sent as a JSON integer.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    serde_repr::Serialize_repr,
-    serde_repr::Deserialize_repr
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(i64)]
 #[non_exhaustive]
 pub enum Duration {
@@ -232,20 +249,29 @@ impl std::fmt::Display for Duration {
         write!(f, "{}", self.value())
     }
 }
+impl Serialize for Duration {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_i64(self.value())
+    }
+}
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::integer_enum(deserializer, Self::ALL, Self::value)
+    }
+}
 /// The resolution of the generated video
 ///
 /// Schema: `#/components/schemas/Ltx2ImageToVideoFastInput/properties/resolution` in `schemas/fal-ai/ltx-2/image-to-video/fast.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Resolution {
     /// `1080p`
-    #[serde(rename = "1080p")]
     P1080,
     /// `1440p`
-    #[serde(rename = "1440p")]
     P1440,
     /// `2160p`
-    #[serde(rename = "2160p")]
     P2160,
 }
 impl Resolution {
@@ -265,21 +291,24 @@ impl std::fmt::Display for Resolution {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for Resolution {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for Resolution {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// The frames per second of the generated video
 ///
 /// Schema: `#/components/schemas/Ltx2ImageToVideoFastInput/properties/fps` in `schemas/fal-ai/ltx-2/image-to-video/fast.json`.
 ///
 /// Sent as a JSON integer.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    serde_repr::Serialize_repr,
-    serde_repr::Deserialize_repr
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(i64)]
 #[non_exhaustive]
 pub enum Fps {
@@ -301,12 +330,24 @@ impl std::fmt::Display for Fps {
         write!(f, "{}", self.value())
     }
 }
+impl Serialize for Fps {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_i64(self.value())
+    }
+}
+impl<'de> Deserialize<'de> for Fps {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::integer_enum(deserializer, Self::ALL, Self::value)
+    }
+}
 /// The output (result) of `fal-ai/ltx-2/image-to-video/fast`.
 ///
 /// LTXVImageToVideoResponse
 ///
 /// Schema: `#/components/schemas/Ltx2ImageToVideoFastOutput` in `schemas/fal-ai/ltx-2/image-to-video/fast.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Ltx2ImageToVideoFastOutput {
     /// The generated video file
@@ -315,6 +356,34 @@ pub struct Ltx2ImageToVideoFastOutput {
     /// - Example: `{"file_name":"ltxv-2-i2v-output.mp4","content_type":"video/mp4","url":"https://storage.googleapis.com/falserverless/example_outputs/ltxv-2-i2v-output.mp4"}`.
     /// - Schema: `#/components/schemas/Ltx2ImageToVideoFastOutput/properties/video`.
     pub video: crate::types::VideoFile,
+}
+impl<'de> Deserialize<'de> for Ltx2ImageToVideoFastOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::object(deserializer)
+    }
+}
+impl crate::serde_helpers::Object for Ltx2ImageToVideoFastOutput {
+    const NAME: &'static str = "Ltx2ImageToVideoFastOutput";
+    const FIELDS: &'static [&'static str] = &["video"];
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0: Option<crate::types::VideoFile> = None;
+        while let Some(index) = crate::serde_helpers::next_field(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match index {
+                0 => crate::serde_helpers::value(&mut map, &mut f0, "video")?,
+                _ => {}
+            }
+        }
+        Ok(Self {
+            video: crate::serde_helpers::required::<A::Error, _>(f0, "video")?,
+        })
+    }
 }
 impl Ltx2ImageToVideoFastOutput {
     /// Creates a value from the required field `video`; every optional field is unset, so fal applies its defaults to it.

@@ -57,7 +57,7 @@ pub struct Ltx2RetakeVideoInput {
     /// - Default: `0` ([`Self::DEFAULT_START_TIME`]).
     /// - Range: `0 ..= 20`.
     /// - Schema: `#/components/schemas/Ltx2RetakeVideoInput/properties/start_time`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_time: Option<f64>,
     /// The duration of the video to retake in seconds
     ///
@@ -65,33 +65,60 @@ pub struct Ltx2RetakeVideoInput {
     /// - Default: `5` ([`Self::DEFAULT_DURATION`]).
     /// - Range: `2 ..= 20`.
     /// - Schema: `#/components/schemas/Ltx2RetakeVideoInput/properties/duration`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<f64>,
     /// The retake mode to use for the retake
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `"replace_audio_and_video"` ([`Self::DEFAULT_RETAKE_MODE`]).
     /// - Schema: `#/components/schemas/Ltx2RetakeVideoInput/properties/retake_mode`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub retake_mode: Option<RetakeMode>,
 }
 impl<'de> Deserialize<'de> for Ltx2RetakeVideoInput {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(remote = "Ltx2RetakeVideoInput", rename = "Ltx2RetakeVideoInput")]
-        struct Fields {
-            video_url: String,
-            prompt: String,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            start_time: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            duration: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            retake_mode: Option<RetakeMode>,
+        crate::serde_helpers::object(deserializer)
+    }
+}
+impl crate::serde_helpers::Object for Ltx2RetakeVideoInput {
+    const NAME: &'static str = "Ltx2RetakeVideoInput";
+    const FIELDS: &'static [&'static str] = &[
+        "video_url",
+        "prompt",
+        "start_time",
+        "duration",
+        "retake_mode",
+    ];
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0: Option<String> = None;
+        let mut f1: Option<String> = None;
+        let mut f2: Option<f64> = None;
+        let mut f3: Option<f64> = None;
+        let mut f4: Option<RetakeMode> = None;
+        while let Some(index) = crate::serde_helpers::next_field(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match index {
+                0 => crate::serde_helpers::value(&mut map, &mut f0, "video_url")?,
+                1 => crate::serde_helpers::value(&mut map, &mut f1, "prompt")?,
+                2 => crate::serde_helpers::value(&mut map, &mut f2, "start_time")?,
+                3 => crate::serde_helpers::value(&mut map, &mut f3, "duration")?,
+                4 => crate::serde_helpers::value(&mut map, &mut f4, "retake_mode")?,
+                _ => {}
+            }
         }
-        Fields::deserialize(crate::serde_helpers::ObjectOnly(deserializer))
+        Ok(Self {
+            video_url: crate::serde_helpers::required::<A::Error, _>(f0, "video_url")?,
+            prompt: crate::serde_helpers::required::<A::Error, _>(f1, "prompt")?,
+            start_time: f2,
+            duration: f3,
+            retake_mode: f4,
+        })
     }
 }
 impl Ltx2RetakeVideoInput {
@@ -185,17 +212,14 @@ impl Validate for Ltx2RetakeVideoInput {
 /// The retake mode to use for the retake
 ///
 /// Schema: `#/components/schemas/Ltx2RetakeVideoInput/properties/retake_mode` in `schemas/fal-ai/ltx-2/retake-video.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RetakeMode {
     /// `replace_audio`
-    #[serde(rename = "replace_audio")]
     ReplaceAudio,
     /// `replace_video`
-    #[serde(rename = "replace_video")]
     ReplaceVideo,
     /// `replace_audio_and_video`
-    #[serde(rename = "replace_audio_and_video")]
     ReplaceAudioAndVideo,
 }
 impl RetakeMode {
@@ -219,12 +243,24 @@ impl std::fmt::Display for RetakeMode {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for RetakeMode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for RetakeMode {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// The output (result) of `fal-ai/ltx-2/retake-video`.
 ///
 /// LTXRetakeVideoResponse
 ///
 /// Schema: `#/components/schemas/Ltx2RetakeVideoOutput` in `schemas/fal-ai/ltx-2/retake-video.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Ltx2RetakeVideoOutput {
     /// The generated video file
@@ -233,6 +269,34 @@ pub struct Ltx2RetakeVideoOutput {
     /// - Example: `{"file_name":"ltxv-2-retake-output.mp4","content_type":"video/mp4","url":"https://v3b.fal.media/files/b/zebra/qM8Ve4OM8BcYnX23hoxd8_zvgLuC4m.mp4"}`.
     /// - Schema: `#/components/schemas/Ltx2RetakeVideoOutput/properties/video`.
     pub video: crate::types::VideoFile,
+}
+impl<'de> Deserialize<'de> for Ltx2RetakeVideoOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::object(deserializer)
+    }
+}
+impl crate::serde_helpers::Object for Ltx2RetakeVideoOutput {
+    const NAME: &'static str = "Ltx2RetakeVideoOutput";
+    const FIELDS: &'static [&'static str] = &["video"];
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0: Option<crate::types::VideoFile> = None;
+        while let Some(index) = crate::serde_helpers::next_field(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match index {
+                0 => crate::serde_helpers::value(&mut map, &mut f0, "video")?,
+                _ => {}
+            }
+        }
+        Ok(Self {
+            video: crate::serde_helpers::required::<A::Error, _>(f0, "video")?,
+        })
+    }
 }
 impl Ltx2RetakeVideoOutput {
     /// Creates a value from the required field `video`; every optional field is unset, so fal applies its defaults to it.

@@ -49,7 +49,7 @@ pub struct Ltx23AudioToVideoInput {
     /// - Optional: `None` is not sent.
     /// - Example: `"https://v3b.fal.media/files/b/0a90dfd2/G1zBOgd-17yqZ-2S5TN4j_M3nzt3Sp.png"`.
     /// - Schema: `#/components/schemas/Ltx23AudioToVideoInput/properties/image_url`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_url: Option<String>,
     /// Text description of how the video should be generated. Required if image\_url is not provided. When image\_url is provided, this describes how the image should be animated.
     ///
@@ -57,32 +57,56 @@ pub struct Ltx23AudioToVideoInput {
     /// - Length: 1 to 5000 characters.
     /// - Example: `"A woman whispering to the microphone"`.
     /// - Schema: `#/components/schemas/Ltx23AudioToVideoInput/properties/prompt`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub prompt: Option<String>,
     /// Guidance scale for video generation. Higher values make the output more closely follow the prompt. Defaults to 5 for text-to-video, or 9 when providing an image.
     ///
     /// - Optional: `None` is not sent.
     /// - Range: `1 ..= 50`.
     /// - Schema: `#/components/schemas/Ltx23AudioToVideoInput/properties/guidance_scale`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub guidance_scale: Option<f64>,
 }
 impl<'de> Deserialize<'de> for Ltx23AudioToVideoInput {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(remote = "Ltx23AudioToVideoInput", rename = "Ltx23AudioToVideoInput")]
-        struct Fields {
-            audio_url: String,
-            #[serde(default)]
-            image_url: Option<String>,
-            #[serde(default)]
-            prompt: Option<String>,
-            #[serde(default)]
-            guidance_scale: Option<f64>,
+        crate::serde_helpers::object(deserializer)
+    }
+}
+impl crate::serde_helpers::Object for Ltx23AudioToVideoInput {
+    const NAME: &'static str = "Ltx23AudioToVideoInput";
+    const FIELDS: &'static [&'static str] = &[
+        "audio_url",
+        "image_url",
+        "prompt",
+        "guidance_scale",
+    ];
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0: Option<String> = None;
+        let mut f1: Option<Option<String>> = None;
+        let mut f2: Option<Option<String>> = None;
+        let mut f3: Option<Option<f64>> = None;
+        while let Some(index) = crate::serde_helpers::next_field(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match index {
+                0 => crate::serde_helpers::value(&mut map, &mut f0, "audio_url")?,
+                1 => crate::serde_helpers::value(&mut map, &mut f1, "image_url")?,
+                2 => crate::serde_helpers::value(&mut map, &mut f2, "prompt")?,
+                3 => crate::serde_helpers::value(&mut map, &mut f3, "guidance_scale")?,
+                _ => {}
+            }
         }
-        Fields::deserialize(crate::serde_helpers::ObjectOnly(deserializer))
+        Ok(Self {
+            audio_url: crate::serde_helpers::required::<A::Error, _>(f0, "audio_url")?,
+            image_url: f1.flatten(),
+            prompt: f2.flatten(),
+            guidance_scale: f3.flatten(),
+        })
     }
 }
 impl Ltx23AudioToVideoInput {
@@ -143,7 +167,7 @@ impl Validate for Ltx23AudioToVideoInput {
 /// LTXV23AudioToVideoResponse
 ///
 /// Schema: `#/components/schemas/Ltx23AudioToVideoOutput` in `schemas/fal-ai/ltx-2.3/audio-to-video.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Ltx23AudioToVideoOutput {
     /// The generated video file
@@ -152,6 +176,34 @@ pub struct Ltx23AudioToVideoOutput {
     /// - Example: `{"file_name":"qqP0ClY8E3d83X8y0zLse_shyIe9XU.mp4","content_type":"video/mp4","url":"https://v3b.fal.media/files/b/0a90dfec/qqP0ClY8E3d83X8y0zLse_shyIe9XU.mp4"}`.
     /// - Schema: `#/components/schemas/Ltx23AudioToVideoOutput/properties/video`.
     pub video: crate::types::VideoFile,
+}
+impl<'de> Deserialize<'de> for Ltx23AudioToVideoOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::object(deserializer)
+    }
+}
+impl crate::serde_helpers::Object for Ltx23AudioToVideoOutput {
+    const NAME: &'static str = "Ltx23AudioToVideoOutput";
+    const FIELDS: &'static [&'static str] = &["video"];
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0: Option<crate::types::VideoFile> = None;
+        while let Some(index) = crate::serde_helpers::next_field(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match index {
+                0 => crate::serde_helpers::value(&mut map, &mut f0, "video")?,
+                _ => {}
+            }
+        }
+        Ok(Self {
+            video: crate::serde_helpers::required::<A::Error, _>(f0, "video")?,
+        })
+    }
 }
 impl Ltx23AudioToVideoOutput {
     /// Creates a value from the required field `video`; every optional field is unset, so fal applies its defaults to it.

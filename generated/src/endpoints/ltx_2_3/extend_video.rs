@@ -50,7 +50,7 @@ pub struct Ltx23ExtendVideoInput {
     /// - Length: at most 5000 characters.
     /// - Example: `"Continue the motion smoothly"`.
     /// - Schema: `#/components/schemas/Ltx23ExtendVideoInput/properties/prompt`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub prompt: Option<String>,
     /// Duration in seconds to extend the video. Maximum 20 seconds.
     ///
@@ -58,41 +58,67 @@ pub struct Ltx23ExtendVideoInput {
     /// - Default: `5` ([`Self::DEFAULT_DURATION`]).
     /// - Range: `1 ..= 20`.
     /// - Schema: `#/components/schemas/Ltx23ExtendVideoInput/properties/duration`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<f64>,
     /// Where to extend the video: 'end' extends at the end, 'start' extends at the beginning.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `"end"` ([`Self::DEFAULT_MODE`]).
     /// - Schema: `#/components/schemas/Ltx23ExtendVideoInput/properties/mode`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<Mode>,
     /// Number of seconds from the input video to use as context for the extension (maximum 20 seconds). If not provided, defaults to maximize available context within the 505 frame limit.
     ///
     /// - Optional: `None` is not sent.
     /// - Range: `1 ..= 20`.
     /// - Schema: `#/components/schemas/Ltx23ExtendVideoInput/properties/context`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<f64>,
 }
 impl<'de> Deserialize<'de> for Ltx23ExtendVideoInput {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(remote = "Ltx23ExtendVideoInput", rename = "Ltx23ExtendVideoInput")]
-        struct Fields {
-            video_url: String,
-            #[serde(default)]
-            prompt: Option<String>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            duration: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            mode: Option<Mode>,
-            #[serde(default)]
-            context: Option<f64>,
+        crate::serde_helpers::object(deserializer)
+    }
+}
+impl crate::serde_helpers::Object for Ltx23ExtendVideoInput {
+    const NAME: &'static str = "Ltx23ExtendVideoInput";
+    const FIELDS: &'static [&'static str] = &[
+        "video_url",
+        "prompt",
+        "duration",
+        "mode",
+        "context",
+    ];
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0: Option<String> = None;
+        let mut f1: Option<Option<String>> = None;
+        let mut f2: Option<f64> = None;
+        let mut f3: Option<Mode> = None;
+        let mut f4: Option<Option<f64>> = None;
+        while let Some(index) = crate::serde_helpers::next_field(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match index {
+                0 => crate::serde_helpers::value(&mut map, &mut f0, "video_url")?,
+                1 => crate::serde_helpers::value(&mut map, &mut f1, "prompt")?,
+                2 => crate::serde_helpers::value(&mut map, &mut f2, "duration")?,
+                3 => crate::serde_helpers::value(&mut map, &mut f3, "mode")?,
+                4 => crate::serde_helpers::value(&mut map, &mut f4, "context")?,
+                _ => {}
+            }
         }
-        Fields::deserialize(crate::serde_helpers::ObjectOnly(deserializer))
+        Ok(Self {
+            video_url: crate::serde_helpers::required::<A::Error, _>(f0, "video_url")?,
+            prompt: f1.flatten(),
+            duration: f2,
+            mode: f3,
+            context: f4.flatten(),
+        })
     }
 }
 impl Ltx23ExtendVideoInput {
@@ -185,14 +211,12 @@ impl Validate for Ltx23ExtendVideoInput {
 /// Where to extend the video: 'end' extends at the end, 'start' extends at the beginning.
 ///
 /// Schema: `#/components/schemas/Ltx23ExtendVideoInput/properties/mode` in `schemas/fal-ai/ltx-2.3/extend-video.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Mode {
     /// `start`
-    #[serde(rename = "start")]
     Start,
     /// `end`
-    #[serde(rename = "end")]
     End,
 }
 impl Mode {
@@ -211,12 +235,24 @@ impl std::fmt::Display for Mode {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for Mode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for Mode {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// The output (result) of `fal-ai/ltx-2.3/extend-video`.
 ///
 /// LTXV23ExtendVideoResponse
 ///
 /// Schema: `#/components/schemas/Ltx23ExtendVideoOutput` in `schemas/fal-ai/ltx-2.3/extend-video.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Ltx23ExtendVideoOutput {
     /// The extended video file
@@ -225,6 +261,34 @@ pub struct Ltx23ExtendVideoOutput {
     /// - Example: `{"file_name":"sQT2ORTL4ISEeLv3mRdF0_rGO62gwz.mp4","content_type":"video/mp4","url":"https://v3b.fal.media/files/b/0a90e020/sQT2ORTL4ISEeLv3mRdF0_rGO62gwz.mp4"}`.
     /// - Schema: `#/components/schemas/Ltx23ExtendVideoOutput/properties/video`.
     pub video: crate::types::VideoFile,
+}
+impl<'de> Deserialize<'de> for Ltx23ExtendVideoOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::object(deserializer)
+    }
+}
+impl crate::serde_helpers::Object for Ltx23ExtendVideoOutput {
+    const NAME: &'static str = "Ltx23ExtendVideoOutput";
+    const FIELDS: &'static [&'static str] = &["video"];
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0: Option<crate::types::VideoFile> = None;
+        while let Some(index) = crate::serde_helpers::next_field(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match index {
+                0 => crate::serde_helpers::value(&mut map, &mut f0, "video")?,
+                _ => {}
+            }
+        }
+        Ok(Self {
+            video: crate::serde_helpers::required::<A::Error, _>(f0, "video")?,
+        })
+    }
 }
 impl Ltx23ExtendVideoOutput {
     /// Creates a value from the required field `video`; every optional field is unset, so fal applies its defaults to it.

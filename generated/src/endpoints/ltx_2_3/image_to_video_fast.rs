@@ -48,7 +48,7 @@ pub struct Ltx23ImageToVideoFastInput {
     ///
     /// - Optional: `None` is not sent.
     /// - Schema: `#/components/schemas/Ltx23ImageToVideoFastInput/properties/end_image_url`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_image_url: Option<String>,
     /// The prompt to generate the video from
     ///
@@ -61,63 +61,93 @@ pub struct Ltx23ImageToVideoFastInput {
     /// - Optional: `None` is not sent.
     /// - Default: `6` ([`Self::DEFAULT_DURATION`]).
     /// - Schema: `#/components/schemas/Ltx23ImageToVideoFastInput/properties/duration`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<Duration>,
     /// The resolution of the generated video
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `"1080p"` ([`Self::DEFAULT_RESOLUTION`]).
     /// - Schema: `#/components/schemas/Ltx23ImageToVideoFastInput/properties/resolution`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resolution: Option<Resolution>,
     /// The aspect ratio of the generated video
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `"auto"` ([`Self::DEFAULT_ASPECT_RATIO`]).
     /// - Schema: `#/components/schemas/Ltx23ImageToVideoFastInput/properties/aspect_ratio`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub aspect_ratio: Option<AspectRatio>,
     /// The frames per second of the generated video
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `25` ([`Self::DEFAULT_FPS`]).
     /// - Schema: `#/components/schemas/Ltx23ImageToVideoFastInput/properties/fps`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fps: Option<Fps>,
     /// Whether to generate audio for the generated video
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `true` ([`Self::DEFAULT_GENERATE_AUDIO`]).
     /// - Schema: `#/components/schemas/Ltx23ImageToVideoFastInput/properties/generate_audio`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub generate_audio: Option<bool>,
 }
 impl<'de> Deserialize<'de> for Ltx23ImageToVideoFastInput {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(
-            remote = "Ltx23ImageToVideoFastInput",
-            rename = "Ltx23ImageToVideoFastInput"
-        )]
-        struct Fields {
-            image_url: String,
-            #[serde(default)]
-            end_image_url: Option<String>,
-            prompt: String,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            duration: Option<Duration>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            resolution: Option<Resolution>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            aspect_ratio: Option<AspectRatio>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            fps: Option<Fps>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            generate_audio: Option<bool>,
+        crate::serde_helpers::object(deserializer)
+    }
+}
+impl crate::serde_helpers::Object for Ltx23ImageToVideoFastInput {
+    const NAME: &'static str = "Ltx23ImageToVideoFastInput";
+    const FIELDS: &'static [&'static str] = &[
+        "image_url",
+        "end_image_url",
+        "prompt",
+        "duration",
+        "resolution",
+        "aspect_ratio",
+        "fps",
+        "generate_audio",
+    ];
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0: Option<String> = None;
+        let mut f1: Option<Option<String>> = None;
+        let mut f2: Option<String> = None;
+        let mut f3: Option<Duration> = None;
+        let mut f4: Option<Resolution> = None;
+        let mut f5: Option<AspectRatio> = None;
+        let mut f6: Option<Fps> = None;
+        let mut f7: Option<bool> = None;
+        while let Some(index) = crate::serde_helpers::next_field(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match index {
+                0 => crate::serde_helpers::value(&mut map, &mut f0, "image_url")?,
+                1 => crate::serde_helpers::value(&mut map, &mut f1, "end_image_url")?,
+                2 => crate::serde_helpers::value(&mut map, &mut f2, "prompt")?,
+                3 => crate::serde_helpers::value(&mut map, &mut f3, "duration")?,
+                4 => crate::serde_helpers::value(&mut map, &mut f4, "resolution")?,
+                5 => crate::serde_helpers::value(&mut map, &mut f5, "aspect_ratio")?,
+                6 => crate::serde_helpers::value(&mut map, &mut f6, "fps")?,
+                7 => crate::serde_helpers::value(&mut map, &mut f7, "generate_audio")?,
+                _ => {}
+            }
         }
-        Fields::deserialize(crate::serde_helpers::ObjectOnly(deserializer))
+        Ok(Self {
+            image_url: crate::serde_helpers::required::<A::Error, _>(f0, "image_url")?,
+            end_image_url: f1.flatten(),
+            prompt: crate::serde_helpers::required::<A::Error, _>(f2, "prompt")?,
+            duration: f3,
+            resolution: f4,
+            aspect_ratio: f5,
+            fps: f6,
+            generate_audio: f7,
+        })
     }
 }
 impl Ltx23ImageToVideoFastInput {
@@ -216,16 +246,7 @@ impl Validate for Ltx23ImageToVideoFastInput {
 /// Schema: `#/components/schemas/Ltx23ImageToVideoFastInput/properties/duration` in `schemas/fal-ai/ltx-2.3/image-to-video/fast.json`.
 ///
 /// Sent as a JSON integer.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    serde_repr::Serialize_repr,
-    serde_repr::Deserialize_repr
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(i64)]
 #[non_exhaustive]
 pub enum Duration {
@@ -268,20 +289,29 @@ impl std::fmt::Display for Duration {
         write!(f, "{}", self.value())
     }
 }
+impl Serialize for Duration {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_i64(self.value())
+    }
+}
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::integer_enum(deserializer, Self::ALL, Self::value)
+    }
+}
 /// The resolution of the generated video
 ///
 /// Schema: `#/components/schemas/Ltx23ImageToVideoFastInput/properties/resolution` in `schemas/fal-ai/ltx-2.3/image-to-video/fast.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Resolution {
     /// `1080p`
-    #[serde(rename = "1080p")]
     P1080,
     /// `1440p`
-    #[serde(rename = "1440p")]
     P1440,
     /// `2160p`
-    #[serde(rename = "2160p")]
     P2160,
 }
 impl Resolution {
@@ -301,20 +331,29 @@ impl std::fmt::Display for Resolution {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for Resolution {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for Resolution {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// The aspect ratio of the generated video
 ///
 /// Schema: `#/components/schemas/Ltx23ImageToVideoFastInput/properties/aspect_ratio` in `schemas/fal-ai/ltx-2.3/image-to-video/fast.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AspectRatio {
     /// `auto`
-    #[serde(rename = "auto")]
     Auto,
     /// `16:9`
-    #[serde(rename = "16:9")]
     Ratio16x9,
     /// `9:16`
-    #[serde(rename = "9:16")]
     Ratio9x16,
 }
 impl AspectRatio {
@@ -334,21 +373,24 @@ impl std::fmt::Display for AspectRatio {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for AspectRatio {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for AspectRatio {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// The frames per second of the generated video
 ///
 /// Schema: `#/components/schemas/Ltx23ImageToVideoFastInput/properties/fps` in `schemas/fal-ai/ltx-2.3/image-to-video/fast.json`.
 ///
 /// Sent as a JSON integer.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    serde_repr::Serialize_repr,
-    serde_repr::Deserialize_repr
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(i64)]
 #[non_exhaustive]
 pub enum Fps {
@@ -379,12 +421,24 @@ impl std::fmt::Display for Fps {
         write!(f, "{}", self.value())
     }
 }
+impl Serialize for Fps {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_i64(self.value())
+    }
+}
+impl<'de> Deserialize<'de> for Fps {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::integer_enum(deserializer, Self::ALL, Self::value)
+    }
+}
 /// The output (result) of `fal-ai/ltx-2.3/image-to-video/fast`.
 ///
 /// LTXV23ImageToVideoFastResponse
 ///
 /// Schema: `#/components/schemas/Ltx23ImageToVideoFastOutput` in `schemas/fal-ai/ltx-2.3/image-to-video/fast.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Ltx23ImageToVideoFastOutput {
     /// The generated video file
@@ -393,6 +447,34 @@ pub struct Ltx23ImageToVideoFastOutput {
     /// - Example: `{"file_name":"JCP0MJDH3ioOFzRd7GsGi_aB0OxLmA.mp4","content_type":"video/mp4","url":"https://v3b.fal.media/files/b/0a90dd0b/JCP0MJDH3ioOFzRd7GsGi_aB0OxLmA.mp4"}`.
     /// - Schema: `#/components/schemas/Ltx23ImageToVideoFastOutput/properties/video`.
     pub video: crate::types::VideoFile,
+}
+impl<'de> Deserialize<'de> for Ltx23ImageToVideoFastOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::object(deserializer)
+    }
+}
+impl crate::serde_helpers::Object for Ltx23ImageToVideoFastOutput {
+    const NAME: &'static str = "Ltx23ImageToVideoFastOutput";
+    const FIELDS: &'static [&'static str] = &["video"];
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0: Option<crate::types::VideoFile> = None;
+        while let Some(index) = crate::serde_helpers::next_field(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match index {
+                0 => crate::serde_helpers::value(&mut map, &mut f0, "video")?,
+                _ => {}
+            }
+        }
+        Ok(Self {
+            video: crate::serde_helpers::required::<A::Error, _>(f0, "video")?,
+        })
+    }
 }
 impl Ltx23ImageToVideoFastOutput {
     /// Creates a value from the required field `video`; every optional field is unset, so fal applies its defaults to it.

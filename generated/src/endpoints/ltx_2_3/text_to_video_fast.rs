@@ -49,60 +49,85 @@ pub struct Ltx23TextToVideoFastInput {
     /// - Optional: `None` is not sent.
     /// - Default: `6` ([`Self::DEFAULT_DURATION`]).
     /// - Schema: `#/components/schemas/Ltx23TextToVideoFastInput/properties/duration`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<Duration>,
     /// The resolution of the generated video
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `"1080p"` ([`Self::DEFAULT_RESOLUTION`]).
     /// - Schema: `#/components/schemas/Ltx23TextToVideoFastInput/properties/resolution`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resolution: Option<Resolution>,
     /// The aspect ratio of the generated video
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `"16:9"` ([`Self::DEFAULT_ASPECT_RATIO`]).
     /// - Schema: `#/components/schemas/Ltx23TextToVideoFastInput/properties/aspect_ratio`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub aspect_ratio: Option<AspectRatio>,
     /// The frames per second of the generated video
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `25` ([`Self::DEFAULT_FPS`]).
     /// - Schema: `#/components/schemas/Ltx23TextToVideoFastInput/properties/fps`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fps: Option<Fps>,
     /// Whether to generate audio for the generated video
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `true` ([`Self::DEFAULT_GENERATE_AUDIO`]).
     /// - Schema: `#/components/schemas/Ltx23TextToVideoFastInput/properties/generate_audio`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub generate_audio: Option<bool>,
 }
 impl<'de> Deserialize<'de> for Ltx23TextToVideoFastInput {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(
-            remote = "Ltx23TextToVideoFastInput",
-            rename = "Ltx23TextToVideoFastInput"
-        )]
-        struct Fields {
-            prompt: String,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            duration: Option<Duration>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            resolution: Option<Resolution>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            aspect_ratio: Option<AspectRatio>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            fps: Option<Fps>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            generate_audio: Option<bool>,
+        crate::serde_helpers::object(deserializer)
+    }
+}
+impl crate::serde_helpers::Object for Ltx23TextToVideoFastInput {
+    const NAME: &'static str = "Ltx23TextToVideoFastInput";
+    const FIELDS: &'static [&'static str] = &[
+        "prompt",
+        "duration",
+        "resolution",
+        "aspect_ratio",
+        "fps",
+        "generate_audio",
+    ];
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0: Option<String> = None;
+        let mut f1: Option<Duration> = None;
+        let mut f2: Option<Resolution> = None;
+        let mut f3: Option<AspectRatio> = None;
+        let mut f4: Option<Fps> = None;
+        let mut f5: Option<bool> = None;
+        while let Some(index) = crate::serde_helpers::next_field(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match index {
+                0 => crate::serde_helpers::value(&mut map, &mut f0, "prompt")?,
+                1 => crate::serde_helpers::value(&mut map, &mut f1, "duration")?,
+                2 => crate::serde_helpers::value(&mut map, &mut f2, "resolution")?,
+                3 => crate::serde_helpers::value(&mut map, &mut f3, "aspect_ratio")?,
+                4 => crate::serde_helpers::value(&mut map, &mut f4, "fps")?,
+                5 => crate::serde_helpers::value(&mut map, &mut f5, "generate_audio")?,
+                _ => {}
+            }
         }
-        Fields::deserialize(crate::serde_helpers::ObjectOnly(deserializer))
+        Ok(Self {
+            prompt: crate::serde_helpers::required::<A::Error, _>(f0, "prompt")?,
+            duration: f1,
+            resolution: f2,
+            aspect_ratio: f3,
+            fps: f4,
+            generate_audio: f5,
+        })
     }
 }
 impl Ltx23TextToVideoFastInput {
@@ -193,16 +218,7 @@ impl Validate for Ltx23TextToVideoFastInput {
 /// Schema: `#/components/schemas/Ltx23TextToVideoFastInput/properties/duration` in `schemas/fal-ai/ltx-2.3/text-to-video/fast.json`.
 ///
 /// Sent as a JSON integer.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    serde_repr::Serialize_repr,
-    serde_repr::Deserialize_repr
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(i64)]
 #[non_exhaustive]
 pub enum Duration {
@@ -245,20 +261,29 @@ impl std::fmt::Display for Duration {
         write!(f, "{}", self.value())
     }
 }
+impl Serialize for Duration {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_i64(self.value())
+    }
+}
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::integer_enum(deserializer, Self::ALL, Self::value)
+    }
+}
 /// The resolution of the generated video
 ///
 /// Schema: `#/components/schemas/Ltx23TextToVideoFastInput/properties/resolution` in `schemas/fal-ai/ltx-2.3/text-to-video/fast.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Resolution {
     /// `1080p`
-    #[serde(rename = "1080p")]
     P1080,
     /// `1440p`
-    #[serde(rename = "1440p")]
     P1440,
     /// `2160p`
-    #[serde(rename = "2160p")]
     P2160,
 }
 impl Resolution {
@@ -278,17 +303,27 @@ impl std::fmt::Display for Resolution {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for Resolution {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for Resolution {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// The aspect ratio of the generated video
 ///
 /// Schema: `#/components/schemas/Ltx23TextToVideoFastInput/properties/aspect_ratio` in `schemas/fal-ai/ltx-2.3/text-to-video/fast.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AspectRatio {
     /// `16:9`
-    #[serde(rename = "16:9")]
     Ratio16x9,
     /// `9:16`
-    #[serde(rename = "9:16")]
     Ratio9x16,
 }
 impl AspectRatio {
@@ -307,21 +342,24 @@ impl std::fmt::Display for AspectRatio {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for AspectRatio {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for AspectRatio {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// The frames per second of the generated video
 ///
 /// Schema: `#/components/schemas/Ltx23TextToVideoFastInput/properties/fps` in `schemas/fal-ai/ltx-2.3/text-to-video/fast.json`.
 ///
 /// Sent as a JSON integer.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    serde_repr::Serialize_repr,
-    serde_repr::Deserialize_repr
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(i64)]
 #[non_exhaustive]
 pub enum Fps {
@@ -352,12 +390,24 @@ impl std::fmt::Display for Fps {
         write!(f, "{}", self.value())
     }
 }
+impl Serialize for Fps {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_i64(self.value())
+    }
+}
+impl<'de> Deserialize<'de> for Fps {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::integer_enum(deserializer, Self::ALL, Self::value)
+    }
+}
 /// The output (result) of `fal-ai/ltx-2.3/text-to-video/fast`.
 ///
 /// LTXV23TextToVideoFastResponse
 ///
 /// Schema: `#/components/schemas/Ltx23TextToVideoFastOutput` in `schemas/fal-ai/ltx-2.3/text-to-video/fast.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Ltx23TextToVideoFastOutput {
     /// The generated video file
@@ -366,6 +416,34 @@ pub struct Ltx23TextToVideoFastOutput {
     /// - Example: `{"file_name":"7ufClzCcdMD-up1rau1jF_6xx4WLgg.mp4","content_type":"video/mp4","url":"https://v3b.fal.media/files/b/0a90dde7/7ufClzCcdMD-up1rau1jF_6xx4WLgg.mp4"}`.
     /// - Schema: `#/components/schemas/Ltx23TextToVideoFastOutput/properties/video`.
     pub video: crate::types::VideoFile,
+}
+impl<'de> Deserialize<'de> for Ltx23TextToVideoFastOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::object(deserializer)
+    }
+}
+impl crate::serde_helpers::Object for Ltx23TextToVideoFastOutput {
+    const NAME: &'static str = "Ltx23TextToVideoFastOutput";
+    const FIELDS: &'static [&'static str] = &["video"];
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0: Option<crate::types::VideoFile> = None;
+        while let Some(index) = crate::serde_helpers::next_field(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match index {
+                0 => crate::serde_helpers::value(&mut map, &mut f0, "video")?,
+                _ => {}
+            }
+        }
+        Ok(Self {
+            video: crate::serde_helpers::required::<A::Error, _>(f0, "video")?,
+        })
+    }
 }
 impl Ltx23TextToVideoFastOutput {
     /// Creates a value from the required field `video`; every optional field is unset, so fal applies its defaults to it.

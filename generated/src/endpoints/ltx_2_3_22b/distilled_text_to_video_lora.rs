@@ -50,28 +50,28 @@ pub struct Ltx2322bDistilledTextToVideoLoraInput {
     /// - Default: `121` ([`Self::DEFAULT_NUM_FRAMES`]).
     /// - Range: `9 ..= 481`.
     /// - Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraInput/properties/num_frames`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub num_frames: Option<i64>,
     /// The size of the generated video.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `"landscape_16_9"` ([`Self::DEFAULT_VIDEO_SIZE`]).
     /// - Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraInput/properties/video_size`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub video_size: Option<VideoSize>,
     /// Whether to generate audio for the video.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `true` ([`Self::DEFAULT_GENERATE_AUDIO`]).
     /// - Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraInput/properties/generate_audio`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub generate_audio: Option<bool>,
     /// Whether to use multi-scale generation. If True, the model will generate the video at a smaller scale first, then use the smaller video to guide the generation of a video at or above your requested size. This results in better coherence and details.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `true` ([`Self::DEFAULT_USE_MULTISCALE`]).
     /// - Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraInput/properties/use_multiscale`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_multiscale: Option<bool>,
     /// The frames per second of the generated video.
     ///
@@ -79,7 +79,7 @@ pub struct Ltx2322bDistilledTextToVideoLoraInput {
     /// - Default: `24` ([`Self::DEFAULT_FPS`]).
     /// - Range: `1 ..= 60`.
     /// - Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraInput/properties/fps`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fps: Option<f64>,
     /// The scheduler to use.
     ///
@@ -87,7 +87,7 @@ pub struct Ltx2322bDistilledTextToVideoLoraInput {
     /// - Default: `"beta"` ([`Self::DEFAULT_SCHEDULER`]).
     /// - Example: `"beta"`.
     /// - Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraInput/properties/scheduler`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scheduler: Option<Scheduler>,
     /// The acceleration level to use.
     ///
@@ -95,7 +95,7 @@ pub struct Ltx2322bDistilledTextToVideoLoraInput {
     /// - Default: `"none"` ([`Self::DEFAULT_ACCELERATION`]).
     /// - Example: `"none"`.
     /// - Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraInput/properties/acceleration`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub acceleration: Option<Acceleration>,
     /// The camera LoRA to use. This allows you to control the camera movement of the generated video more accurately than just prompting the model to move the camera.
     ///
@@ -103,7 +103,7 @@ pub struct Ltx2322bDistilledTextToVideoLoraInput {
     /// - Default: `"none"` ([`Self::DEFAULT_CAMERA_LORA`]).
     /// - Example: `"none"`.
     /// - Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraInput/properties/camera_lora`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub camera_lora: Option<CameraLora>,
     /// The scale of the camera LoRA to use. This allows you to control the camera movement of the generated video more accurately than just prompting the model to move the camera.
     ///
@@ -111,62 +111,62 @@ pub struct Ltx2322bDistilledTextToVideoLoraInput {
     /// - Default: `1` ([`Self::DEFAULT_CAMERA_LORA_SCALE`]).
     /// - Range: `0 ..= 1`.
     /// - Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraInput/properties/camera_lora_scale`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub camera_lora_scale: Option<f64>,
     /// The negative prompt to generate the video from.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `"news broadcast, 3d animation, computer graphics, pc game, console game, video game, cartoon, childish, watermark, logo, text, on screen text, subtitles, titles, signature, slowmo, static"` ([`Self::DEFAULT_NEGATIVE_PROMPT`]).
     /// - Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraInput/properties/negative_prompt`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub negative_prompt: Option<String>,
     /// The seed for the random number generator.
     ///
     /// - Optional: `None` is not sent.
     /// - Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraInput/properties/seed`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<i64>,
     /// Whether to enable prompt expansion.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `true` ([`Self::DEFAULT_ENABLE_PROMPT_EXPANSION`]).
     /// - Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraInput/properties/enable_prompt_expansion`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_prompt_expansion: Option<bool>,
     /// Whether to enable the safety checker.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `true` ([`Self::DEFAULT_ENABLE_SAFETY_CHECKER`]).
     /// - Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraInput/properties/enable_safety_checker`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_safety_checker: Option<bool>,
     /// The output type of the generated video.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `"X264 (.mp4)"` ([`Self::DEFAULT_VIDEO_OUTPUT_TYPE`]).
     /// - Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraInput/properties/video_output_type`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub video_output_type: Option<VideoOutputType>,
     /// The quality of the generated video.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `"high"` ([`Self::DEFAULT_VIDEO_QUALITY`]).
     /// - Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraInput/properties/video_quality`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub video_quality: Option<VideoQuality>,
     /// The write mode of the generated video.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `"balanced"` ([`Self::DEFAULT_VIDEO_WRITE_MODE`]).
     /// - Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraInput/properties/video_write_mode`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub video_write_mode: Option<VideoWriteMode>,
     /// If `True`, the media will be returned as a data URI and the output data won't be available in the request history.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `false` ([`Self::DEFAULT_SYNC_MODE`]).
     /// - Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraInput/properties/sync_mode`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sync_mode: Option<bool>,
     /// The LoRAs to use for the generation.
     ///
@@ -179,59 +179,135 @@ pub struct Ltx2322bDistilledTextToVideoLoraInput {
     /// - Default: `0.5` ([`Self::DEFAULT_DISTILL_LORA_SECOND_PASS_SCALE`]).
     /// - Range: `0 ..= 1`.
     /// - Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraInput/properties/distill_lora_second_pass_scale`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub distill_lora_second_pass_scale: Option<f64>,
 }
 impl<'de> Deserialize<'de> for Ltx2322bDistilledTextToVideoLoraInput {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(
-            remote = "Ltx2322bDistilledTextToVideoLoraInput",
-            rename = "Ltx2322bDistilledTextToVideoLoraInput"
-        )]
-        struct Fields {
-            prompt: String,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            num_frames: Option<i64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            video_size: Option<VideoSize>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            generate_audio: Option<bool>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            use_multiscale: Option<bool>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            fps: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            scheduler: Option<Scheduler>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            acceleration: Option<Acceleration>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            camera_lora: Option<CameraLora>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            camera_lora_scale: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            negative_prompt: Option<String>,
-            #[serde(default)]
-            seed: Option<i64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            enable_prompt_expansion: Option<bool>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            enable_safety_checker: Option<bool>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            video_output_type: Option<VideoOutputType>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            video_quality: Option<VideoQuality>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            video_write_mode: Option<VideoWriteMode>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            sync_mode: Option<bool>,
-            loras: Vec<crate::types::LoRAInput>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            distill_lora_second_pass_scale: Option<f64>,
+        crate::serde_helpers::object(deserializer)
+    }
+}
+impl crate::serde_helpers::Object for Ltx2322bDistilledTextToVideoLoraInput {
+    const NAME: &'static str = "Ltx2322bDistilledTextToVideoLoraInput";
+    const FIELDS: &'static [&'static str] = &[
+        "prompt",
+        "num_frames",
+        "video_size",
+        "generate_audio",
+        "use_multiscale",
+        "fps",
+        "scheduler",
+        "acceleration",
+        "camera_lora",
+        "camera_lora_scale",
+        "negative_prompt",
+        "seed",
+        "enable_prompt_expansion",
+        "enable_safety_checker",
+        "video_output_type",
+        "video_quality",
+        "video_write_mode",
+        "sync_mode",
+        "loras",
+        "distill_lora_second_pass_scale",
+    ];
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0: Option<String> = None;
+        let mut f1: Option<i64> = None;
+        let mut f2: Option<VideoSize> = None;
+        let mut f3: Option<bool> = None;
+        let mut f4: Option<bool> = None;
+        let mut f5: Option<f64> = None;
+        let mut f6: Option<Scheduler> = None;
+        let mut f7: Option<Acceleration> = None;
+        let mut f8: Option<CameraLora> = None;
+        let mut f9: Option<f64> = None;
+        let mut f10: Option<String> = None;
+        let mut f11: Option<Option<i64>> = None;
+        let mut f12: Option<bool> = None;
+        let mut f13: Option<bool> = None;
+        let mut f14: Option<VideoOutputType> = None;
+        let mut f15: Option<VideoQuality> = None;
+        let mut f16: Option<VideoWriteMode> = None;
+        let mut f17: Option<bool> = None;
+        let mut f18: Option<Vec<crate::types::LoRAInput>> = None;
+        let mut f19: Option<f64> = None;
+        while let Some(index) = crate::serde_helpers::next_field(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match index {
+                0 => crate::serde_helpers::value(&mut map, &mut f0, "prompt")?,
+                1 => crate::serde_helpers::value(&mut map, &mut f1, "num_frames")?,
+                2 => crate::serde_helpers::value(&mut map, &mut f2, "video_size")?,
+                3 => crate::serde_helpers::value(&mut map, &mut f3, "generate_audio")?,
+                4 => crate::serde_helpers::value(&mut map, &mut f4, "use_multiscale")?,
+                5 => crate::serde_helpers::value(&mut map, &mut f5, "fps")?,
+                6 => crate::serde_helpers::value(&mut map, &mut f6, "scheduler")?,
+                7 => crate::serde_helpers::value(&mut map, &mut f7, "acceleration")?,
+                8 => crate::serde_helpers::value(&mut map, &mut f8, "camera_lora")?,
+                9 => crate::serde_helpers::value(&mut map, &mut f9, "camera_lora_scale")?,
+                10 => crate::serde_helpers::value(&mut map, &mut f10, "negative_prompt")?,
+                11 => crate::serde_helpers::value(&mut map, &mut f11, "seed")?,
+                12 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f12,
+                        "enable_prompt_expansion",
+                    )?
+                }
+                13 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f13,
+                        "enable_safety_checker",
+                    )?
+                }
+                14 => {
+                    crate::serde_helpers::value(&mut map, &mut f14, "video_output_type")?
+                }
+                15 => crate::serde_helpers::value(&mut map, &mut f15, "video_quality")?,
+                16 => {
+                    crate::serde_helpers::value(&mut map, &mut f16, "video_write_mode")?
+                }
+                17 => crate::serde_helpers::value(&mut map, &mut f17, "sync_mode")?,
+                18 => crate::serde_helpers::value(&mut map, &mut f18, "loras")?,
+                19 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f19,
+                        "distill_lora_second_pass_scale",
+                    )?
+                }
+                _ => {}
+            }
         }
-        Fields::deserialize(crate::serde_helpers::ObjectOnly(deserializer))
+        Ok(Self {
+            prompt: crate::serde_helpers::required::<A::Error, _>(f0, "prompt")?,
+            num_frames: f1,
+            video_size: f2,
+            generate_audio: f3,
+            use_multiscale: f4,
+            fps: f5,
+            scheduler: f6,
+            acceleration: f7,
+            camera_lora: f8,
+            camera_lora_scale: f9,
+            negative_prompt: f10,
+            seed: f11.flatten(),
+            enable_prompt_expansion: f12,
+            enable_safety_checker: f13,
+            video_output_type: f14,
+            video_quality: f15,
+            video_write_mode: f16,
+            sync_mode: f17,
+            loras: crate::serde_helpers::required::<A::Error, _>(f18, "loras")?,
+            distill_lora_second_pass_scale: f19,
+        })
     }
 }
 impl Ltx2322bDistilledTextToVideoLoraInput {
@@ -556,7 +632,7 @@ impl Validate for Ltx2322bDistilledTextToVideoLoraInput {
 /// Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraInput/properties/video_size/anyOf` in `schemas/fal-ai/ltx-2.3-22b/distilled/text-to-video/lora.json`.
 ///
 /// One of several shapes (JSON Schema `anyOf`), sent as the inner value itself.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 #[non_exhaustive]
 pub enum VideoSize {
@@ -564,6 +640,26 @@ pub enum VideoSize {
     Custom(crate::types::ImageSize),
     /// A named preset ([`VideoSizePreset`]).
     Preset(VideoSizePreset),
+}
+impl<'de> Deserialize<'de> for VideoSize {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        if let Ok(inner) = <crate::types::ImageSize as Deserialize>::deserialize(
+            &value,
+        ) {
+            return Ok(Self::Custom(inner));
+        }
+        if let Ok(inner) = <VideoSizePreset as Deserialize>::deserialize(&value) {
+            return Ok(Self::Preset(inner));
+        }
+        Err(
+            serde::de::Error::custom(
+                "data did not match any variant of untagged enum VideoSize",
+            ),
+        )
+    }
 }
 impl From<crate::types::ImageSize> for VideoSize {
     fn from(value: crate::types::ImageSize) -> Self {
@@ -589,26 +685,20 @@ impl Validate for VideoSize {
 /// `VideoSizePreset`.
 ///
 /// Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraInput/properties/video_size/anyOf/1` in `schemas/fal-ai/ltx-2.3-22b/distilled/text-to-video/lora.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum VideoSizePreset {
     /// `square_hd`
-    #[serde(rename = "square_hd")]
     SquareHd,
     /// `square`
-    #[serde(rename = "square")]
     Square,
     /// `portrait_4_3`
-    #[serde(rename = "portrait_4_3")]
     Portrait4x3,
     /// `portrait_16_9`
-    #[serde(rename = "portrait_16_9")]
     Portrait16x9,
     /// `landscape_4_3`
-    #[serde(rename = "landscape_4_3")]
     Landscape4x3,
     /// `landscape_16_9`
-    #[serde(rename = "landscape_16_9")]
     Landscape16x9,
 }
 impl VideoSizePreset {
@@ -638,20 +728,29 @@ impl std::fmt::Display for VideoSizePreset {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for VideoSizePreset {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for VideoSizePreset {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// The scheduler to use.
 ///
 /// Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraInput/properties/scheduler` in `schemas/fal-ai/ltx-2.3-22b/distilled/text-to-video/lora.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Scheduler {
     /// `ltx2`
-    #[serde(rename = "ltx2")]
     Ltx2,
     /// `linear_quadratic`
-    #[serde(rename = "linear_quadratic")]
     LinearQuadratic,
     /// `beta`
-    #[serde(rename = "beta")]
     Beta,
 }
 impl Scheduler {
@@ -671,23 +770,31 @@ impl std::fmt::Display for Scheduler {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for Scheduler {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for Scheduler {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// The acceleration level to use.
 ///
 /// Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraInput/properties/acceleration` in `schemas/fal-ai/ltx-2.3-22b/distilled/text-to-video/lora.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Acceleration {
     /// `none`
-    #[serde(rename = "none")]
     None,
     /// `regular`
-    #[serde(rename = "regular")]
     Regular,
     /// `high`
-    #[serde(rename = "high")]
     High,
     /// `full`
-    #[serde(rename = "full")]
     Full,
 }
 impl Acceleration {
@@ -713,35 +820,39 @@ impl std::fmt::Display for Acceleration {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for Acceleration {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for Acceleration {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// The camera LoRA to use. This allows you to control the camera movement of the generated video more accurately than just prompting the model to move the camera.
 ///
 /// Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraInput/properties/camera_lora` in `schemas/fal-ai/ltx-2.3-22b/distilled/text-to-video/lora.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CameraLora {
     /// `dolly_in`
-    #[serde(rename = "dolly_in")]
     DollyIn,
     /// `dolly_out`
-    #[serde(rename = "dolly_out")]
     DollyOut,
     /// `dolly_left`
-    #[serde(rename = "dolly_left")]
     DollyLeft,
     /// `dolly_right`
-    #[serde(rename = "dolly_right")]
     DollyRight,
     /// `jib_up`
-    #[serde(rename = "jib_up")]
     JibUp,
     /// `jib_down`
-    #[serde(rename = "jib_down")]
     JibDown,
     /// `static`
-    #[serde(rename = "static")]
     Static,
     /// `none`
-    #[serde(rename = "none")]
     None,
 }
 impl CameraLora {
@@ -775,23 +886,31 @@ impl std::fmt::Display for CameraLora {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for CameraLora {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for CameraLora {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// The output type of the generated video.
 ///
 /// Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraInput/properties/video_output_type` in `schemas/fal-ai/ltx-2.3-22b/distilled/text-to-video/lora.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum VideoOutputType {
     /// `X264 (.mp4)`
-    #[serde(rename = "X264 (.mp4)")]
     X264Mp4,
     /// `VP9 (.webm)`
-    #[serde(rename = "VP9 (.webm)")]
     Vp9Webm,
     /// `PRORES4444 (.mov)`
-    #[serde(rename = "PRORES4444 (.mov)")]
     Prores4444Mov,
     /// `GIF (.gif)`
-    #[serde(rename = "GIF (.gif)")]
     Gif,
 }
 impl VideoOutputType {
@@ -817,23 +936,31 @@ impl std::fmt::Display for VideoOutputType {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for VideoOutputType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for VideoOutputType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// The quality of the generated video.
 ///
 /// Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraInput/properties/video_quality` in `schemas/fal-ai/ltx-2.3-22b/distilled/text-to-video/lora.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum VideoQuality {
     /// `low`
-    #[serde(rename = "low")]
     Low,
     /// `medium`
-    #[serde(rename = "medium")]
     Medium,
     /// `high`
-    #[serde(rename = "high")]
     High,
     /// `maximum`
-    #[serde(rename = "maximum")]
     Maximum,
 }
 impl VideoQuality {
@@ -859,20 +986,29 @@ impl std::fmt::Display for VideoQuality {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for VideoQuality {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for VideoQuality {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// The write mode of the generated video.
 ///
 /// Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraInput/properties/video_write_mode` in `schemas/fal-ai/ltx-2.3-22b/distilled/text-to-video/lora.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum VideoWriteMode {
     /// `fast`
-    #[serde(rename = "fast")]
     Fast,
     /// `balanced`
-    #[serde(rename = "balanced")]
     Balanced,
     /// `small`
-    #[serde(rename = "small")]
     Small,
 }
 impl VideoWriteMode {
@@ -892,12 +1028,24 @@ impl std::fmt::Display for VideoWriteMode {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for VideoWriteMode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for VideoWriteMode {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// The output (result) of `fal-ai/ltx-2.3-22b/distilled/text-to-video/lora`.
 ///
 /// LTX23TextToVideoOutput
 ///
 /// Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraOutput` in `schemas/fal-ai/ltx-2.3-22b/distilled/text-to-video/lora.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Ltx2322bDistilledTextToVideoLoraOutput {
     /// The generated video.
@@ -918,6 +1066,40 @@ pub struct Ltx2322bDistilledTextToVideoLoraOutput {
     /// - Example: `"A cowboy walking through a dusty town at high noon, camera following from behind, cinematic depth, realistic lighting, western mood, 4K film grain."`.
     /// - Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraOutput/properties/prompt`.
     pub prompt: String,
+}
+impl<'de> Deserialize<'de> for Ltx2322bDistilledTextToVideoLoraOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::object(deserializer)
+    }
+}
+impl crate::serde_helpers::Object for Ltx2322bDistilledTextToVideoLoraOutput {
+    const NAME: &'static str = "Ltx2322bDistilledTextToVideoLoraOutput";
+    const FIELDS: &'static [&'static str] = &["video", "seed", "prompt"];
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0: Option<crate::types::VideoFile> = None;
+        let mut f1: Option<i64> = None;
+        let mut f2: Option<String> = None;
+        while let Some(index) = crate::serde_helpers::next_field(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match index {
+                0 => crate::serde_helpers::value(&mut map, &mut f0, "video")?,
+                1 => crate::serde_helpers::value(&mut map, &mut f1, "seed")?,
+                2 => crate::serde_helpers::value(&mut map, &mut f2, "prompt")?,
+                _ => {}
+            }
+        }
+        Ok(Self {
+            video: crate::serde_helpers::required::<A::Error, _>(f0, "video")?,
+            seed: crate::serde_helpers::required::<A::Error, _>(f1, "seed")?,
+            prompt: crate::serde_helpers::required::<A::Error, _>(f2, "prompt")?,
+        })
+    }
 }
 impl Ltx2322bDistilledTextToVideoLoraOutput {
     /// Creates a value from the required fields `video`, `seed`, `prompt`; every optional field is unset, so fal applies its defaults to it.

@@ -54,7 +54,7 @@ pub struct Ltx2322bExtendVideoLoraInput {
     ///
     /// - Optional: `None` is not sent.
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/end_image_url`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_image_url: Option<String>,
     /// The number of frames to generate.
     ///
@@ -62,35 +62,35 @@ pub struct Ltx2322bExtendVideoLoraInput {
     /// - Default: `121` ([`Self::DEFAULT_NUM_FRAMES`]).
     /// - Range: `9 ..= 481`.
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/num_frames`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub num_frames: Option<i64>,
     /// The size of the generated video.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `"auto"` ([`Self::DEFAULT_VIDEO_SIZE`]).
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/video_size`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub video_size: Option<VideoSize>,
     /// Whether to generate audio for the video.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `true` ([`Self::DEFAULT_GENERATE_AUDIO`]).
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/generate_audio`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub generate_audio: Option<bool>,
     /// Whether to use multi-scale generation. If True, the model will generate the video at a smaller scale first, then use the smaller video to guide the generation of a video at or above your requested size. This results in better coherence and details.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `true` ([`Self::DEFAULT_USE_MULTISCALE`]).
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/use_multiscale`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_multiscale: Option<bool>,
     /// When true, match the output FPS to the input video's FPS instead of using the default target FPS.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `true` ([`Self::DEFAULT_MATCH_INPUT_FPS`]).
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/match_input_fps`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub match_input_fps: Option<bool>,
     /// The frames per second of the generated video.
     ///
@@ -98,7 +98,7 @@ pub struct Ltx2322bExtendVideoLoraInput {
     /// - Default: `24` ([`Self::DEFAULT_FPS`]).
     /// - Range: `1 ..= 60`.
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/fps`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fps: Option<f64>,
     /// The number of inference steps to use.
     ///
@@ -106,7 +106,7 @@ pub struct Ltx2322bExtendVideoLoraInput {
     /// - Default: `15` ([`Self::DEFAULT_NUM_INFERENCE_STEPS`]).
     /// - Range: `8 ..= 50`.
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/num_inference_steps`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub num_inference_steps: Option<i64>,
     /// The Classifier-Free Guidance (CFG) scale for the video. Higher values result in more consistent and focused video content.
     ///
@@ -114,7 +114,7 @@ pub struct Ltx2322bExtendVideoLoraInput {
     /// - Default: `3` ([`Self::DEFAULT_VIDEO_CFG_SCALE`]).
     /// - Range: `1 ..= 20`.
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/video_cfg_scale`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub video_cfg_scale: Option<f64>,
     /// The Spatiotemporal Guidance (STG) scale for the video. Higher values result in more consistent and focused video content.
     ///
@@ -122,7 +122,7 @@ pub struct Ltx2322bExtendVideoLoraInput {
     /// - Default: `1` ([`Self::DEFAULT_VIDEO_STG_SCALE`]).
     /// - Range: `0 ..= 20`.
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/video_stg_scale`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub video_stg_scale: Option<f64>,
     /// The rescaling scale for the video. Controls the ratio between classifier-free guidance and spatiotemporal guidance.
     ///
@@ -130,7 +130,7 @@ pub struct Ltx2322bExtendVideoLoraInput {
     /// - Default: `0.85` ([`Self::DEFAULT_VIDEO_RESCALING_SCALE`]).
     /// - Range: `0 ..= 1`.
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/video_rescaling_scale`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub video_rescaling_scale: Option<f64>,
     /// The modality scale for the video. Controls the ratio between video and audio modalities.
     ///
@@ -138,7 +138,7 @@ pub struct Ltx2322bExtendVideoLoraInput {
     /// - Default: `3` ([`Self::DEFAULT_VIDEO_MODALITY_SCALE`]).
     /// - Range: `0 ..= 10`.
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/video_modality_scale`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub video_modality_scale: Option<f64>,
     /// The Classifier-Free Guidance (CFG) scale for the audio. Higher values result in more consistent and focused audio content.
     ///
@@ -146,7 +146,7 @@ pub struct Ltx2322bExtendVideoLoraInput {
     /// - Default: `7` ([`Self::DEFAULT_AUDIO_CFG_SCALE`]).
     /// - Range: `1 ..= 20`.
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/audio_cfg_scale`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub audio_cfg_scale: Option<f64>,
     /// The Spatiotemporal Guidance (STG) scale for the audio. Higher values result in more consistent and focused audio content.
     ///
@@ -154,7 +154,7 @@ pub struct Ltx2322bExtendVideoLoraInput {
     /// - Default: `0` ([`Self::DEFAULT_AUDIO_STG_SCALE`]).
     /// - Range: `0 ..= 20`.
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/audio_stg_scale`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub audio_stg_scale: Option<f64>,
     /// The rescaling scale for the audio. Controls the ratio between classifier-free guidance and spatiotemporal guidance.
     ///
@@ -162,7 +162,7 @@ pub struct Ltx2322bExtendVideoLoraInput {
     /// - Default: `0.7` ([`Self::DEFAULT_AUDIO_RESCALING_SCALE`]).
     /// - Range: `0 ..= 1`.
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/audio_rescaling_scale`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub audio_rescaling_scale: Option<f64>,
     /// The modality scale for the audio. Controls the ratio between video and audio modalities.
     ///
@@ -170,7 +170,7 @@ pub struct Ltx2322bExtendVideoLoraInput {
     /// - Default: `3` ([`Self::DEFAULT_AUDIO_MODALITY_SCALE`]).
     /// - Range: `0 ..= 10`.
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/audio_modality_scale`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub audio_modality_scale: Option<f64>,
     /// The gamma of gradient estimation during denoising. Set to 0 to disable.
     ///
@@ -178,14 +178,14 @@ pub struct Ltx2322bExtendVideoLoraInput {
     /// - Default: `0` ([`Self::DEFAULT_GRADIENT_ESTIMATION_GAMMA`]).
     /// - Range: `0 ..= 10`.
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/gradient_estimation_gamma`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gradient_estimation_gamma: Option<f64>,
     /// Whether to use restart sampling. This will inject a small amount of noise during each denoising step, which can help improve the quality of the generated video.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `true` ([`Self::DEFAULT_USE_RESTART_SAMPLING`]).
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/use_restart_sampling`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_restart_sampling: Option<bool>,
     /// The scheduler to use.
     ///
@@ -193,7 +193,7 @@ pub struct Ltx2322bExtendVideoLoraInput {
     /// - Default: `"beta"` ([`Self::DEFAULT_SCHEDULER`]).
     /// - Example: `"beta"`.
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/scheduler`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scheduler: Option<Scheduler>,
     /// The acceleration level to use.
     ///
@@ -201,7 +201,7 @@ pub struct Ltx2322bExtendVideoLoraInput {
     /// - Default: `"none"` ([`Self::DEFAULT_ACCELERATION`]).
     /// - Example: `"none"`.
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/acceleration`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub acceleration: Option<Acceleration>,
     /// The camera LoRA to use. This allows you to control the camera movement of the generated video more accurately than just prompting the model to move the camera.
     ///
@@ -209,7 +209,7 @@ pub struct Ltx2322bExtendVideoLoraInput {
     /// - Default: `"none"` ([`Self::DEFAULT_CAMERA_LORA`]).
     /// - Example: `"none"`.
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/camera_lora`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub camera_lora: Option<CameraLora>,
     /// The scale of the camera LoRA to use. This allows you to control the camera movement of the generated video more accurately than just prompting the model to move the camera.
     ///
@@ -217,62 +217,62 @@ pub struct Ltx2322bExtendVideoLoraInput {
     /// - Default: `1` ([`Self::DEFAULT_CAMERA_LORA_SCALE`]).
     /// - Range: `0 ..= 1`.
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/camera_lora_scale`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub camera_lora_scale: Option<f64>,
     /// The negative prompt to generate the video from.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `"news broadcast, 3d animation, computer graphics, pc game, console game, video game, cartoon, childish, watermark, logo, text, on screen text, subtitles, titles, signature, slowmo, static"` ([`Self::DEFAULT_NEGATIVE_PROMPT`]).
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/negative_prompt`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub negative_prompt: Option<String>,
     /// The seed for the random number generator.
     ///
     /// - Optional: `None` is not sent.
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/seed`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<i64>,
     /// Whether to enable prompt expansion.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `true` ([`Self::DEFAULT_ENABLE_PROMPT_EXPANSION`]).
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/enable_prompt_expansion`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_prompt_expansion: Option<bool>,
     /// Whether to enable the safety checker.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `true` ([`Self::DEFAULT_ENABLE_SAFETY_CHECKER`]).
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/enable_safety_checker`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_safety_checker: Option<bool>,
     /// The output type of the generated video.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `"X264 (.mp4)"` ([`Self::DEFAULT_VIDEO_OUTPUT_TYPE`]).
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/video_output_type`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub video_output_type: Option<VideoOutputType>,
     /// The quality of the generated video.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `"high"` ([`Self::DEFAULT_VIDEO_QUALITY`]).
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/video_quality`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub video_quality: Option<VideoQuality>,
     /// The write mode of the generated video.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `"balanced"` ([`Self::DEFAULT_VIDEO_WRITE_MODE`]).
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/video_write_mode`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub video_write_mode: Option<VideoWriteMode>,
     /// If `True`, the media will be returned as a data URI and the output data won't be available in the request history.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `false` ([`Self::DEFAULT_SYNC_MODE`]).
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/sync_mode`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sync_mode: Option<bool>,
     /// The LoRAs to use for the generation.
     ///
@@ -285,7 +285,7 @@ pub struct Ltx2322bExtendVideoLoraInput {
     /// - Default: `0.2` ([`Self::DEFAULT_DISTILL_LORA_FIRST_PASS_SCALE`]).
     /// - Range: `0 ..= 1`.
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/distill_lora_first_pass_scale`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub distill_lora_first_pass_scale: Option<f64>,
     /// The scale of the distill LoRA to use for the second and subsequent passes.
     ///
@@ -293,14 +293,14 @@ pub struct Ltx2322bExtendVideoLoraInput {
     /// - Default: `0.5` ([`Self::DEFAULT_DISTILL_LORA_SECOND_PASS_SCALE`]).
     /// - Range: `0 ..= 1`.
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/distill_lora_second_pass_scale`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub distill_lora_second_pass_scale: Option<f64>,
     /// Direction to extend the video. 'forward' extends from the end of the video, 'backward' extends from the beginning.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `"forward"` ([`Self::DEFAULT_EXTEND_DIRECTION`]).
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/extend_direction`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub extend_direction: Option<ExtendDirection>,
     /// The number of frames to use as context for the extension.
     ///
@@ -308,7 +308,7 @@ pub struct Ltx2322bExtendVideoLoraInput {
     /// - Default: `25` ([`Self::DEFAULT_NUM_CONTEXT_FRAMES`]).
     /// - Range: `0 ..= 121`.
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/num_context_frames`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub num_context_frames: Option<i64>,
     /// Video conditioning strength. Lower values represent more freedom given to the model to change the video content.
     ///
@@ -316,7 +316,7 @@ pub struct Ltx2322bExtendVideoLoraInput {
     /// - Default: `1` ([`Self::DEFAULT_VIDEO_STRENGTH`]).
     /// - Range: `0 ..= 1`.
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/video_strength`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub video_strength: Option<f64>,
     /// Audio conditioning strength. Lower values represent more freedom given to the model to change the audio content.
     ///
@@ -324,7 +324,7 @@ pub struct Ltx2322bExtendVideoLoraInput {
     /// - Default: `1` ([`Self::DEFAULT_AUDIO_STRENGTH`]).
     /// - Range: `0 ..= 1`.
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/audio_strength`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub audio_strength: Option<f64>,
     /// The strength of the end image to use for the video generation.
     ///
@@ -332,98 +332,279 @@ pub struct Ltx2322bExtendVideoLoraInput {
     /// - Default: `1` ([`Self::DEFAULT_END_IMAGE_STRENGTH`]).
     /// - Range: `0 ..= 1`.
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/end_image_strength`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_image_strength: Option<f64>,
 }
 impl<'de> Deserialize<'de> for Ltx2322bExtendVideoLoraInput {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(
-            remote = "Ltx2322bExtendVideoLoraInput",
-            rename = "Ltx2322bExtendVideoLoraInput"
-        )]
-        struct Fields {
-            prompt: String,
-            video_url: String,
-            #[serde(default)]
-            end_image_url: Option<String>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            num_frames: Option<i64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            video_size: Option<VideoSize>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            generate_audio: Option<bool>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            use_multiscale: Option<bool>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            match_input_fps: Option<bool>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            fps: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            num_inference_steps: Option<i64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            video_cfg_scale: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            video_stg_scale: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            video_rescaling_scale: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            video_modality_scale: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            audio_cfg_scale: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            audio_stg_scale: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            audio_rescaling_scale: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            audio_modality_scale: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            gradient_estimation_gamma: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            use_restart_sampling: Option<bool>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            scheduler: Option<Scheduler>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            acceleration: Option<Acceleration>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            camera_lora: Option<CameraLora>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            camera_lora_scale: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            negative_prompt: Option<String>,
-            #[serde(default)]
-            seed: Option<i64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            enable_prompt_expansion: Option<bool>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            enable_safety_checker: Option<bool>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            video_output_type: Option<VideoOutputType>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            video_quality: Option<VideoQuality>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            video_write_mode: Option<VideoWriteMode>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            sync_mode: Option<bool>,
-            loras: Vec<crate::types::LoRAInput>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            distill_lora_first_pass_scale: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            distill_lora_second_pass_scale: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            extend_direction: Option<ExtendDirection>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            num_context_frames: Option<i64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            video_strength: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            audio_strength: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            end_image_strength: Option<f64>,
+        crate::serde_helpers::object(deserializer)
+    }
+}
+impl crate::serde_helpers::Object for Ltx2322bExtendVideoLoraInput {
+    const NAME: &'static str = "Ltx2322bExtendVideoLoraInput";
+    const FIELDS: &'static [&'static str] = &[
+        "prompt",
+        "video_url",
+        "end_image_url",
+        "num_frames",
+        "video_size",
+        "generate_audio",
+        "use_multiscale",
+        "match_input_fps",
+        "fps",
+        "num_inference_steps",
+        "video_cfg_scale",
+        "video_stg_scale",
+        "video_rescaling_scale",
+        "video_modality_scale",
+        "audio_cfg_scale",
+        "audio_stg_scale",
+        "audio_rescaling_scale",
+        "audio_modality_scale",
+        "gradient_estimation_gamma",
+        "use_restart_sampling",
+        "scheduler",
+        "acceleration",
+        "camera_lora",
+        "camera_lora_scale",
+        "negative_prompt",
+        "seed",
+        "enable_prompt_expansion",
+        "enable_safety_checker",
+        "video_output_type",
+        "video_quality",
+        "video_write_mode",
+        "sync_mode",
+        "loras",
+        "distill_lora_first_pass_scale",
+        "distill_lora_second_pass_scale",
+        "extend_direction",
+        "num_context_frames",
+        "video_strength",
+        "audio_strength",
+        "end_image_strength",
+    ];
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0: Option<String> = None;
+        let mut f1: Option<String> = None;
+        let mut f2: Option<Option<String>> = None;
+        let mut f3: Option<i64> = None;
+        let mut f4: Option<VideoSize> = None;
+        let mut f5: Option<bool> = None;
+        let mut f6: Option<bool> = None;
+        let mut f7: Option<bool> = None;
+        let mut f8: Option<f64> = None;
+        let mut f9: Option<i64> = None;
+        let mut f10: Option<f64> = None;
+        let mut f11: Option<f64> = None;
+        let mut f12: Option<f64> = None;
+        let mut f13: Option<f64> = None;
+        let mut f14: Option<f64> = None;
+        let mut f15: Option<f64> = None;
+        let mut f16: Option<f64> = None;
+        let mut f17: Option<f64> = None;
+        let mut f18: Option<f64> = None;
+        let mut f19: Option<bool> = None;
+        let mut f20: Option<Scheduler> = None;
+        let mut f21: Option<Acceleration> = None;
+        let mut f22: Option<CameraLora> = None;
+        let mut f23: Option<f64> = None;
+        let mut f24: Option<String> = None;
+        let mut f25: Option<Option<i64>> = None;
+        let mut f26: Option<bool> = None;
+        let mut f27: Option<bool> = None;
+        let mut f28: Option<VideoOutputType> = None;
+        let mut f29: Option<VideoQuality> = None;
+        let mut f30: Option<VideoWriteMode> = None;
+        let mut f31: Option<bool> = None;
+        let mut f32: Option<Vec<crate::types::LoRAInput>> = None;
+        let mut f33: Option<f64> = None;
+        let mut f34: Option<f64> = None;
+        let mut f35: Option<ExtendDirection> = None;
+        let mut f36: Option<i64> = None;
+        let mut f37: Option<f64> = None;
+        let mut f38: Option<f64> = None;
+        let mut f39: Option<f64> = None;
+        while let Some(index) = crate::serde_helpers::next_field(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match index {
+                0 => crate::serde_helpers::value(&mut map, &mut f0, "prompt")?,
+                1 => crate::serde_helpers::value(&mut map, &mut f1, "video_url")?,
+                2 => crate::serde_helpers::value(&mut map, &mut f2, "end_image_url")?,
+                3 => crate::serde_helpers::value(&mut map, &mut f3, "num_frames")?,
+                4 => crate::serde_helpers::value(&mut map, &mut f4, "video_size")?,
+                5 => crate::serde_helpers::value(&mut map, &mut f5, "generate_audio")?,
+                6 => crate::serde_helpers::value(&mut map, &mut f6, "use_multiscale")?,
+                7 => crate::serde_helpers::value(&mut map, &mut f7, "match_input_fps")?,
+                8 => crate::serde_helpers::value(&mut map, &mut f8, "fps")?,
+                9 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f9,
+                        "num_inference_steps",
+                    )?
+                }
+                10 => crate::serde_helpers::value(&mut map, &mut f10, "video_cfg_scale")?,
+                11 => crate::serde_helpers::value(&mut map, &mut f11, "video_stg_scale")?,
+                12 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f12,
+                        "video_rescaling_scale",
+                    )?
+                }
+                13 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f13,
+                        "video_modality_scale",
+                    )?
+                }
+                14 => crate::serde_helpers::value(&mut map, &mut f14, "audio_cfg_scale")?,
+                15 => crate::serde_helpers::value(&mut map, &mut f15, "audio_stg_scale")?,
+                16 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f16,
+                        "audio_rescaling_scale",
+                    )?
+                }
+                17 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f17,
+                        "audio_modality_scale",
+                    )?
+                }
+                18 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f18,
+                        "gradient_estimation_gamma",
+                    )?
+                }
+                19 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f19,
+                        "use_restart_sampling",
+                    )?
+                }
+                20 => crate::serde_helpers::value(&mut map, &mut f20, "scheduler")?,
+                21 => crate::serde_helpers::value(&mut map, &mut f21, "acceleration")?,
+                22 => crate::serde_helpers::value(&mut map, &mut f22, "camera_lora")?,
+                23 => {
+                    crate::serde_helpers::value(&mut map, &mut f23, "camera_lora_scale")?
+                }
+                24 => crate::serde_helpers::value(&mut map, &mut f24, "negative_prompt")?,
+                25 => crate::serde_helpers::value(&mut map, &mut f25, "seed")?,
+                26 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f26,
+                        "enable_prompt_expansion",
+                    )?
+                }
+                27 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f27,
+                        "enable_safety_checker",
+                    )?
+                }
+                28 => {
+                    crate::serde_helpers::value(&mut map, &mut f28, "video_output_type")?
+                }
+                29 => crate::serde_helpers::value(&mut map, &mut f29, "video_quality")?,
+                30 => {
+                    crate::serde_helpers::value(&mut map, &mut f30, "video_write_mode")?
+                }
+                31 => crate::serde_helpers::value(&mut map, &mut f31, "sync_mode")?,
+                32 => crate::serde_helpers::value(&mut map, &mut f32, "loras")?,
+                33 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f33,
+                        "distill_lora_first_pass_scale",
+                    )?
+                }
+                34 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f34,
+                        "distill_lora_second_pass_scale",
+                    )?
+                }
+                35 => {
+                    crate::serde_helpers::value(&mut map, &mut f35, "extend_direction")?
+                }
+                36 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f36,
+                        "num_context_frames",
+                    )?
+                }
+                37 => crate::serde_helpers::value(&mut map, &mut f37, "video_strength")?,
+                38 => crate::serde_helpers::value(&mut map, &mut f38, "audio_strength")?,
+                39 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f39,
+                        "end_image_strength",
+                    )?
+                }
+                _ => {}
+            }
         }
-        Fields::deserialize(crate::serde_helpers::ObjectOnly(deserializer))
+        Ok(Self {
+            prompt: crate::serde_helpers::required::<A::Error, _>(f0, "prompt")?,
+            video_url: crate::serde_helpers::required::<A::Error, _>(f1, "video_url")?,
+            end_image_url: f2.flatten(),
+            num_frames: f3,
+            video_size: f4,
+            generate_audio: f5,
+            use_multiscale: f6,
+            match_input_fps: f7,
+            fps: f8,
+            num_inference_steps: f9,
+            video_cfg_scale: f10,
+            video_stg_scale: f11,
+            video_rescaling_scale: f12,
+            video_modality_scale: f13,
+            audio_cfg_scale: f14,
+            audio_stg_scale: f15,
+            audio_rescaling_scale: f16,
+            audio_modality_scale: f17,
+            gradient_estimation_gamma: f18,
+            use_restart_sampling: f19,
+            scheduler: f20,
+            acceleration: f21,
+            camera_lora: f22,
+            camera_lora_scale: f23,
+            negative_prompt: f24,
+            seed: f25.flatten(),
+            enable_prompt_expansion: f26,
+            enable_safety_checker: f27,
+            video_output_type: f28,
+            video_quality: f29,
+            video_write_mode: f30,
+            sync_mode: f31,
+            loras: crate::serde_helpers::required::<A::Error, _>(f32, "loras")?,
+            distill_lora_first_pass_scale: f33,
+            distill_lora_second_pass_scale: f34,
+            extend_direction: f35,
+            num_context_frames: f36,
+            video_strength: f37,
+            audio_strength: f38,
+            end_image_strength: f39,
+        })
     }
 }
 impl Ltx2322bExtendVideoLoraInput {
@@ -1218,7 +1399,7 @@ impl Validate for Ltx2322bExtendVideoLoraInput {
 /// Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/video_size/anyOf` in `schemas/fal-ai/ltx-2.3-22b/extend-video/lora.json`.
 ///
 /// One of several shapes (JSON Schema `anyOf`), sent as the inner value itself.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 #[non_exhaustive]
 pub enum VideoSize {
@@ -1226,6 +1407,26 @@ pub enum VideoSize {
     Custom(crate::types::ImageSize),
     /// A named preset ([`VideoSizePreset`]).
     Preset(VideoSizePreset),
+}
+impl<'de> Deserialize<'de> for VideoSize {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        if let Ok(inner) = <crate::types::ImageSize as Deserialize>::deserialize(
+            &value,
+        ) {
+            return Ok(Self::Custom(inner));
+        }
+        if let Ok(inner) = <VideoSizePreset as Deserialize>::deserialize(&value) {
+            return Ok(Self::Preset(inner));
+        }
+        Err(
+            serde::de::Error::custom(
+                "data did not match any variant of untagged enum VideoSize",
+            ),
+        )
+    }
 }
 impl From<crate::types::ImageSize> for VideoSize {
     fn from(value: crate::types::ImageSize) -> Self {
@@ -1251,29 +1452,22 @@ impl Validate for VideoSize {
 /// `VideoSizePreset`.
 ///
 /// Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/video_size/anyOf/1` in `schemas/fal-ai/ltx-2.3-22b/extend-video/lora.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum VideoSizePreset {
     /// `auto`
-    #[serde(rename = "auto")]
     Auto,
     /// `square_hd`
-    #[serde(rename = "square_hd")]
     SquareHd,
     /// `square`
-    #[serde(rename = "square")]
     Square,
     /// `portrait_4_3`
-    #[serde(rename = "portrait_4_3")]
     Portrait4x3,
     /// `portrait_16_9`
-    #[serde(rename = "portrait_16_9")]
     Portrait16x9,
     /// `landscape_4_3`
-    #[serde(rename = "landscape_4_3")]
     Landscape4x3,
     /// `landscape_16_9`
-    #[serde(rename = "landscape_16_9")]
     Landscape16x9,
 }
 impl VideoSizePreset {
@@ -1305,20 +1499,29 @@ impl std::fmt::Display for VideoSizePreset {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for VideoSizePreset {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for VideoSizePreset {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// The scheduler to use.
 ///
 /// Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/scheduler` in `schemas/fal-ai/ltx-2.3-22b/extend-video/lora.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Scheduler {
     /// `ltx2`
-    #[serde(rename = "ltx2")]
     Ltx2,
     /// `linear_quadratic`
-    #[serde(rename = "linear_quadratic")]
     LinearQuadratic,
     /// `beta`
-    #[serde(rename = "beta")]
     Beta,
 }
 impl Scheduler {
@@ -1338,23 +1541,31 @@ impl std::fmt::Display for Scheduler {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for Scheduler {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for Scheduler {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// The acceleration level to use.
 ///
 /// Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/acceleration` in `schemas/fal-ai/ltx-2.3-22b/extend-video/lora.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Acceleration {
     /// `none`
-    #[serde(rename = "none")]
     None,
     /// `regular`
-    #[serde(rename = "regular")]
     Regular,
     /// `high`
-    #[serde(rename = "high")]
     High,
     /// `full`
-    #[serde(rename = "full")]
     Full,
 }
 impl Acceleration {
@@ -1380,35 +1591,39 @@ impl std::fmt::Display for Acceleration {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for Acceleration {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for Acceleration {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// The camera LoRA to use. This allows you to control the camera movement of the generated video more accurately than just prompting the model to move the camera.
 ///
 /// Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/camera_lora` in `schemas/fal-ai/ltx-2.3-22b/extend-video/lora.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CameraLora {
     /// `dolly_in`
-    #[serde(rename = "dolly_in")]
     DollyIn,
     /// `dolly_out`
-    #[serde(rename = "dolly_out")]
     DollyOut,
     /// `dolly_left`
-    #[serde(rename = "dolly_left")]
     DollyLeft,
     /// `dolly_right`
-    #[serde(rename = "dolly_right")]
     DollyRight,
     /// `jib_up`
-    #[serde(rename = "jib_up")]
     JibUp,
     /// `jib_down`
-    #[serde(rename = "jib_down")]
     JibDown,
     /// `static`
-    #[serde(rename = "static")]
     Static,
     /// `none`
-    #[serde(rename = "none")]
     None,
 }
 impl CameraLora {
@@ -1442,23 +1657,31 @@ impl std::fmt::Display for CameraLora {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for CameraLora {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for CameraLora {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// The output type of the generated video.
 ///
 /// Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/video_output_type` in `schemas/fal-ai/ltx-2.3-22b/extend-video/lora.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum VideoOutputType {
     /// `X264 (.mp4)`
-    #[serde(rename = "X264 (.mp4)")]
     X264Mp4,
     /// `VP9 (.webm)`
-    #[serde(rename = "VP9 (.webm)")]
     Vp9Webm,
     /// `PRORES4444 (.mov)`
-    #[serde(rename = "PRORES4444 (.mov)")]
     Prores4444Mov,
     /// `GIF (.gif)`
-    #[serde(rename = "GIF (.gif)")]
     Gif,
 }
 impl VideoOutputType {
@@ -1484,23 +1707,31 @@ impl std::fmt::Display for VideoOutputType {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for VideoOutputType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for VideoOutputType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// The quality of the generated video.
 ///
 /// Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/video_quality` in `schemas/fal-ai/ltx-2.3-22b/extend-video/lora.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum VideoQuality {
     /// `low`
-    #[serde(rename = "low")]
     Low,
     /// `medium`
-    #[serde(rename = "medium")]
     Medium,
     /// `high`
-    #[serde(rename = "high")]
     High,
     /// `maximum`
-    #[serde(rename = "maximum")]
     Maximum,
 }
 impl VideoQuality {
@@ -1526,20 +1757,29 @@ impl std::fmt::Display for VideoQuality {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for VideoQuality {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for VideoQuality {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// The write mode of the generated video.
 ///
 /// Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/video_write_mode` in `schemas/fal-ai/ltx-2.3-22b/extend-video/lora.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum VideoWriteMode {
     /// `fast`
-    #[serde(rename = "fast")]
     Fast,
     /// `balanced`
-    #[serde(rename = "balanced")]
     Balanced,
     /// `small`
-    #[serde(rename = "small")]
     Small,
 }
 impl VideoWriteMode {
@@ -1559,17 +1799,27 @@ impl std::fmt::Display for VideoWriteMode {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for VideoWriteMode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for VideoWriteMode {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// Direction to extend the video. 'forward' extends from the end of the video, 'backward' extends from the beginning.
 ///
 /// Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/extend_direction` in `schemas/fal-ai/ltx-2.3-22b/extend-video/lora.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ExtendDirection {
     /// `forward`
-    #[serde(rename = "forward")]
     Forward,
     /// `backward`
-    #[serde(rename = "backward")]
     Backward,
 }
 impl ExtendDirection {
@@ -1588,12 +1838,24 @@ impl std::fmt::Display for ExtendDirection {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for ExtendDirection {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for ExtendDirection {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// The output (result) of `fal-ai/ltx-2.3-22b/extend-video/lora`.
 ///
 /// LTX23ExtendVideoOutput
 ///
 /// Schema: `#/components/schemas/Ltx2322bExtendVideoLoraOutput` in `schemas/fal-ai/ltx-2.3-22b/extend-video/lora.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Ltx2322bExtendVideoLoraOutput {
     /// The generated video.
@@ -1614,6 +1876,40 @@ pub struct Ltx2322bExtendVideoLoraOutput {
     /// - Example: `"A woman stands still amid a busy neon-lit street at night. The camera slowly dollies in toward her face as people blur past, their motion emphasizing her calm presence. City lights flicker and reflections shift across her denim jacket."`.
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraOutput/properties/prompt`.
     pub prompt: String,
+}
+impl<'de> Deserialize<'de> for Ltx2322bExtendVideoLoraOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::object(deserializer)
+    }
+}
+impl crate::serde_helpers::Object for Ltx2322bExtendVideoLoraOutput {
+    const NAME: &'static str = "Ltx2322bExtendVideoLoraOutput";
+    const FIELDS: &'static [&'static str] = &["video", "seed", "prompt"];
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0: Option<crate::types::VideoFile> = None;
+        let mut f1: Option<i64> = None;
+        let mut f2: Option<String> = None;
+        while let Some(index) = crate::serde_helpers::next_field(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match index {
+                0 => crate::serde_helpers::value(&mut map, &mut f0, "video")?,
+                1 => crate::serde_helpers::value(&mut map, &mut f1, "seed")?,
+                2 => crate::serde_helpers::value(&mut map, &mut f2, "prompt")?,
+                _ => {}
+            }
+        }
+        Ok(Self {
+            video: crate::serde_helpers::required::<A::Error, _>(f0, "video")?,
+            seed: crate::serde_helpers::required::<A::Error, _>(f1, "seed")?,
+            prompt: crate::serde_helpers::required::<A::Error, _>(f2, "prompt")?,
+        })
+    }
 }
 impl Ltx2322bExtendVideoLoraOutput {
     /// Creates a value from the required fields `video`, `seed`, `prompt`; every optional field is unset, so fal applies its defaults to it.

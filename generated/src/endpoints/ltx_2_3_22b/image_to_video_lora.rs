@@ -54,7 +54,7 @@ pub struct Ltx2322bImageToVideoLoraInput {
     ///
     /// - Optional: `None` is not sent.
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/end_image_url`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_image_url: Option<String>,
     /// The number of frames to generate.
     ///
@@ -62,28 +62,28 @@ pub struct Ltx2322bImageToVideoLoraInput {
     /// - Default: `121` ([`Self::DEFAULT_NUM_FRAMES`]).
     /// - Range: `9 ..= 481`.
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/num_frames`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub num_frames: Option<i64>,
     /// The size of the generated video.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `"auto"` ([`Self::DEFAULT_VIDEO_SIZE`]).
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/video_size`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub video_size: Option<VideoSize>,
     /// Whether to generate audio for the video.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `true` ([`Self::DEFAULT_GENERATE_AUDIO`]).
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/generate_audio`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub generate_audio: Option<bool>,
     /// Whether to use multi-scale generation. If True, the model will generate the video at a smaller scale first, then use the smaller video to guide the generation of a video at or above your requested size. This results in better coherence and details.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `true` ([`Self::DEFAULT_USE_MULTISCALE`]).
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/use_multiscale`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_multiscale: Option<bool>,
     /// The frames per second of the generated video.
     ///
@@ -91,7 +91,7 @@ pub struct Ltx2322bImageToVideoLoraInput {
     /// - Default: `24` ([`Self::DEFAULT_FPS`]).
     /// - Range: `1 ..= 60`.
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/fps`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fps: Option<f64>,
     /// The number of inference steps to use.
     ///
@@ -99,7 +99,7 @@ pub struct Ltx2322bImageToVideoLoraInput {
     /// - Default: `15` ([`Self::DEFAULT_NUM_INFERENCE_STEPS`]).
     /// - Range: `8 ..= 50`.
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/num_inference_steps`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub num_inference_steps: Option<i64>,
     /// The Classifier-Free Guidance (CFG) scale for the video. Higher values result in more consistent and focused video content.
     ///
@@ -107,7 +107,7 @@ pub struct Ltx2322bImageToVideoLoraInput {
     /// - Default: `3` ([`Self::DEFAULT_VIDEO_CFG_SCALE`]).
     /// - Range: `1 ..= 20`.
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/video_cfg_scale`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub video_cfg_scale: Option<f64>,
     /// The Spatiotemporal Guidance (STG) scale for the video. Higher values result in more consistent and focused video content.
     ///
@@ -115,7 +115,7 @@ pub struct Ltx2322bImageToVideoLoraInput {
     /// - Default: `1` ([`Self::DEFAULT_VIDEO_STG_SCALE`]).
     /// - Range: `0 ..= 20`.
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/video_stg_scale`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub video_stg_scale: Option<f64>,
     /// The rescaling scale for the video. Controls the ratio between classifier-free guidance and spatiotemporal guidance.
     ///
@@ -123,7 +123,7 @@ pub struct Ltx2322bImageToVideoLoraInput {
     /// - Default: `0.85` ([`Self::DEFAULT_VIDEO_RESCALING_SCALE`]).
     /// - Range: `0 ..= 1`.
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/video_rescaling_scale`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub video_rescaling_scale: Option<f64>,
     /// The modality scale for the video. Controls the ratio between video and audio modalities.
     ///
@@ -131,7 +131,7 @@ pub struct Ltx2322bImageToVideoLoraInput {
     /// - Default: `3` ([`Self::DEFAULT_VIDEO_MODALITY_SCALE`]).
     /// - Range: `0 ..= 10`.
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/video_modality_scale`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub video_modality_scale: Option<f64>,
     /// The Classifier-Free Guidance (CFG) scale for the audio. Higher values result in more consistent and focused audio content.
     ///
@@ -139,7 +139,7 @@ pub struct Ltx2322bImageToVideoLoraInput {
     /// - Default: `7` ([`Self::DEFAULT_AUDIO_CFG_SCALE`]).
     /// - Range: `1 ..= 20`.
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/audio_cfg_scale`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub audio_cfg_scale: Option<f64>,
     /// The Spatiotemporal Guidance (STG) scale for the audio. Higher values result in more consistent and focused audio content.
     ///
@@ -147,7 +147,7 @@ pub struct Ltx2322bImageToVideoLoraInput {
     /// - Default: `0` ([`Self::DEFAULT_AUDIO_STG_SCALE`]).
     /// - Range: `0 ..= 20`.
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/audio_stg_scale`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub audio_stg_scale: Option<f64>,
     /// The rescaling scale for the audio. Controls the ratio between classifier-free guidance and spatiotemporal guidance.
     ///
@@ -155,7 +155,7 @@ pub struct Ltx2322bImageToVideoLoraInput {
     /// - Default: `0.7` ([`Self::DEFAULT_AUDIO_RESCALING_SCALE`]).
     /// - Range: `0 ..= 1`.
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/audio_rescaling_scale`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub audio_rescaling_scale: Option<f64>,
     /// The modality scale for the audio. Controls the ratio between video and audio modalities.
     ///
@@ -163,7 +163,7 @@ pub struct Ltx2322bImageToVideoLoraInput {
     /// - Default: `3` ([`Self::DEFAULT_AUDIO_MODALITY_SCALE`]).
     /// - Range: `0 ..= 10`.
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/audio_modality_scale`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub audio_modality_scale: Option<f64>,
     /// The gamma of gradient estimation during denoising. Set to 0 to disable.
     ///
@@ -171,14 +171,14 @@ pub struct Ltx2322bImageToVideoLoraInput {
     /// - Default: `0` ([`Self::DEFAULT_GRADIENT_ESTIMATION_GAMMA`]).
     /// - Range: `0 ..= 10`.
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/gradient_estimation_gamma`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gradient_estimation_gamma: Option<f64>,
     /// Whether to use restart sampling. This will inject a small amount of noise during each denoising step, which can help improve the quality of the generated video.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `true` ([`Self::DEFAULT_USE_RESTART_SAMPLING`]).
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/use_restart_sampling`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub use_restart_sampling: Option<bool>,
     /// The scheduler to use.
     ///
@@ -186,7 +186,7 @@ pub struct Ltx2322bImageToVideoLoraInput {
     /// - Default: `"beta"` ([`Self::DEFAULT_SCHEDULER`]).
     /// - Example: `"beta"`.
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/scheduler`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scheduler: Option<Scheduler>,
     /// The acceleration level to use.
     ///
@@ -194,7 +194,7 @@ pub struct Ltx2322bImageToVideoLoraInput {
     /// - Default: `"none"` ([`Self::DEFAULT_ACCELERATION`]).
     /// - Example: `"none"`.
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/acceleration`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub acceleration: Option<Acceleration>,
     /// The camera LoRA to use. This allows you to control the camera movement of the generated video more accurately than just prompting the model to move the camera.
     ///
@@ -202,7 +202,7 @@ pub struct Ltx2322bImageToVideoLoraInput {
     /// - Default: `"none"` ([`Self::DEFAULT_CAMERA_LORA`]).
     /// - Example: `"none"`.
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/camera_lora`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub camera_lora: Option<CameraLora>,
     /// The scale of the camera LoRA to use. This allows you to control the camera movement of the generated video more accurately than just prompting the model to move the camera.
     ///
@@ -210,62 +210,62 @@ pub struct Ltx2322bImageToVideoLoraInput {
     /// - Default: `1` ([`Self::DEFAULT_CAMERA_LORA_SCALE`]).
     /// - Range: `0 ..= 1`.
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/camera_lora_scale`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub camera_lora_scale: Option<f64>,
     /// The negative prompt to generate the video from.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `"news broadcast, 3d animation, computer graphics, pc game, console game, video game, cartoon, childish, watermark, logo, text, on screen text, subtitles, titles, signature, slowmo, static"` ([`Self::DEFAULT_NEGATIVE_PROMPT`]).
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/negative_prompt`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub negative_prompt: Option<String>,
     /// The seed for the random number generator.
     ///
     /// - Optional: `None` is not sent.
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/seed`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<i64>,
     /// Whether to enable prompt expansion.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `true` ([`Self::DEFAULT_ENABLE_PROMPT_EXPANSION`]).
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/enable_prompt_expansion`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_prompt_expansion: Option<bool>,
     /// Whether to enable the safety checker.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `true` ([`Self::DEFAULT_ENABLE_SAFETY_CHECKER`]).
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/enable_safety_checker`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_safety_checker: Option<bool>,
     /// The output type of the generated video.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `"X264 (.mp4)"` ([`Self::DEFAULT_VIDEO_OUTPUT_TYPE`]).
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/video_output_type`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub video_output_type: Option<VideoOutputType>,
     /// The quality of the generated video.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `"high"` ([`Self::DEFAULT_VIDEO_QUALITY`]).
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/video_quality`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub video_quality: Option<VideoQuality>,
     /// The write mode of the generated video.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `"balanced"` ([`Self::DEFAULT_VIDEO_WRITE_MODE`]).
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/video_write_mode`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub video_write_mode: Option<VideoWriteMode>,
     /// If `True`, the media will be returned as a data URI and the output data won't be available in the request history.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `false` ([`Self::DEFAULT_SYNC_MODE`]).
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/sync_mode`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sync_mode: Option<bool>,
     /// The LoRAs to use for the generation.
     ///
@@ -278,7 +278,7 @@ pub struct Ltx2322bImageToVideoLoraInput {
     /// - Default: `0.2` ([`Self::DEFAULT_DISTILL_LORA_FIRST_PASS_SCALE`]).
     /// - Range: `0 ..= 1`.
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/distill_lora_first_pass_scale`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub distill_lora_first_pass_scale: Option<f64>,
     /// The scale of the distill LoRA to use for the second and subsequent passes.
     ///
@@ -286,14 +286,14 @@ pub struct Ltx2322bImageToVideoLoraInput {
     /// - Default: `0.5` ([`Self::DEFAULT_DISTILL_LORA_SECOND_PASS_SCALE`]).
     /// - Range: `0 ..= 1`.
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/distill_lora_second_pass_scale`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub distill_lora_second_pass_scale: Option<f64>,
     /// The direction to interpolate the image sequence in. 'Forward' goes from the start image to the end image, 'Backward' goes from the end image to the start image.
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `"forward"` ([`Self::DEFAULT_INTERPOLATION_DIRECTION`]).
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/interpolation_direction`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub interpolation_direction: Option<InterpolationDirection>,
     /// The strength of the image to use for the video generation.
     ///
@@ -301,7 +301,7 @@ pub struct Ltx2322bImageToVideoLoraInput {
     /// - Default: `1` ([`Self::DEFAULT_IMAGE_STRENGTH`]).
     /// - Range: `0 ..= 1`.
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/image_strength`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_strength: Option<f64>,
     /// The strength of the end image to use for the video generation.
     ///
@@ -309,92 +309,265 @@ pub struct Ltx2322bImageToVideoLoraInput {
     /// - Default: `1` ([`Self::DEFAULT_END_IMAGE_STRENGTH`]).
     /// - Range: `0 ..= 1`.
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/end_image_strength`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_image_strength: Option<f64>,
 }
 impl<'de> Deserialize<'de> for Ltx2322bImageToVideoLoraInput {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(
-            remote = "Ltx2322bImageToVideoLoraInput",
-            rename = "Ltx2322bImageToVideoLoraInput"
-        )]
-        struct Fields {
-            prompt: String,
-            image_url: String,
-            #[serde(default)]
-            end_image_url: Option<String>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            num_frames: Option<i64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            video_size: Option<VideoSize>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            generate_audio: Option<bool>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            use_multiscale: Option<bool>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            fps: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            num_inference_steps: Option<i64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            video_cfg_scale: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            video_stg_scale: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            video_rescaling_scale: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            video_modality_scale: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            audio_cfg_scale: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            audio_stg_scale: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            audio_rescaling_scale: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            audio_modality_scale: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            gradient_estimation_gamma: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            use_restart_sampling: Option<bool>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            scheduler: Option<Scheduler>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            acceleration: Option<Acceleration>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            camera_lora: Option<CameraLora>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            camera_lora_scale: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            negative_prompt: Option<String>,
-            #[serde(default)]
-            seed: Option<i64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            enable_prompt_expansion: Option<bool>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            enable_safety_checker: Option<bool>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            video_output_type: Option<VideoOutputType>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            video_quality: Option<VideoQuality>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            video_write_mode: Option<VideoWriteMode>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            sync_mode: Option<bool>,
-            loras: Vec<crate::types::LoRAInput>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            distill_lora_first_pass_scale: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            distill_lora_second_pass_scale: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            interpolation_direction: Option<InterpolationDirection>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            image_strength: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            end_image_strength: Option<f64>,
+        crate::serde_helpers::object(deserializer)
+    }
+}
+impl crate::serde_helpers::Object for Ltx2322bImageToVideoLoraInput {
+    const NAME: &'static str = "Ltx2322bImageToVideoLoraInput";
+    const FIELDS: &'static [&'static str] = &[
+        "prompt",
+        "image_url",
+        "end_image_url",
+        "num_frames",
+        "video_size",
+        "generate_audio",
+        "use_multiscale",
+        "fps",
+        "num_inference_steps",
+        "video_cfg_scale",
+        "video_stg_scale",
+        "video_rescaling_scale",
+        "video_modality_scale",
+        "audio_cfg_scale",
+        "audio_stg_scale",
+        "audio_rescaling_scale",
+        "audio_modality_scale",
+        "gradient_estimation_gamma",
+        "use_restart_sampling",
+        "scheduler",
+        "acceleration",
+        "camera_lora",
+        "camera_lora_scale",
+        "negative_prompt",
+        "seed",
+        "enable_prompt_expansion",
+        "enable_safety_checker",
+        "video_output_type",
+        "video_quality",
+        "video_write_mode",
+        "sync_mode",
+        "loras",
+        "distill_lora_first_pass_scale",
+        "distill_lora_second_pass_scale",
+        "interpolation_direction",
+        "image_strength",
+        "end_image_strength",
+    ];
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0: Option<String> = None;
+        let mut f1: Option<String> = None;
+        let mut f2: Option<Option<String>> = None;
+        let mut f3: Option<i64> = None;
+        let mut f4: Option<VideoSize> = None;
+        let mut f5: Option<bool> = None;
+        let mut f6: Option<bool> = None;
+        let mut f7: Option<f64> = None;
+        let mut f8: Option<i64> = None;
+        let mut f9: Option<f64> = None;
+        let mut f10: Option<f64> = None;
+        let mut f11: Option<f64> = None;
+        let mut f12: Option<f64> = None;
+        let mut f13: Option<f64> = None;
+        let mut f14: Option<f64> = None;
+        let mut f15: Option<f64> = None;
+        let mut f16: Option<f64> = None;
+        let mut f17: Option<f64> = None;
+        let mut f18: Option<bool> = None;
+        let mut f19: Option<Scheduler> = None;
+        let mut f20: Option<Acceleration> = None;
+        let mut f21: Option<CameraLora> = None;
+        let mut f22: Option<f64> = None;
+        let mut f23: Option<String> = None;
+        let mut f24: Option<Option<i64>> = None;
+        let mut f25: Option<bool> = None;
+        let mut f26: Option<bool> = None;
+        let mut f27: Option<VideoOutputType> = None;
+        let mut f28: Option<VideoQuality> = None;
+        let mut f29: Option<VideoWriteMode> = None;
+        let mut f30: Option<bool> = None;
+        let mut f31: Option<Vec<crate::types::LoRAInput>> = None;
+        let mut f32: Option<f64> = None;
+        let mut f33: Option<f64> = None;
+        let mut f34: Option<InterpolationDirection> = None;
+        let mut f35: Option<f64> = None;
+        let mut f36: Option<f64> = None;
+        while let Some(index) = crate::serde_helpers::next_field(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match index {
+                0 => crate::serde_helpers::value(&mut map, &mut f0, "prompt")?,
+                1 => crate::serde_helpers::value(&mut map, &mut f1, "image_url")?,
+                2 => crate::serde_helpers::value(&mut map, &mut f2, "end_image_url")?,
+                3 => crate::serde_helpers::value(&mut map, &mut f3, "num_frames")?,
+                4 => crate::serde_helpers::value(&mut map, &mut f4, "video_size")?,
+                5 => crate::serde_helpers::value(&mut map, &mut f5, "generate_audio")?,
+                6 => crate::serde_helpers::value(&mut map, &mut f6, "use_multiscale")?,
+                7 => crate::serde_helpers::value(&mut map, &mut f7, "fps")?,
+                8 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f8,
+                        "num_inference_steps",
+                    )?
+                }
+                9 => crate::serde_helpers::value(&mut map, &mut f9, "video_cfg_scale")?,
+                10 => crate::serde_helpers::value(&mut map, &mut f10, "video_stg_scale")?,
+                11 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f11,
+                        "video_rescaling_scale",
+                    )?
+                }
+                12 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f12,
+                        "video_modality_scale",
+                    )?
+                }
+                13 => crate::serde_helpers::value(&mut map, &mut f13, "audio_cfg_scale")?,
+                14 => crate::serde_helpers::value(&mut map, &mut f14, "audio_stg_scale")?,
+                15 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f15,
+                        "audio_rescaling_scale",
+                    )?
+                }
+                16 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f16,
+                        "audio_modality_scale",
+                    )?
+                }
+                17 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f17,
+                        "gradient_estimation_gamma",
+                    )?
+                }
+                18 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f18,
+                        "use_restart_sampling",
+                    )?
+                }
+                19 => crate::serde_helpers::value(&mut map, &mut f19, "scheduler")?,
+                20 => crate::serde_helpers::value(&mut map, &mut f20, "acceleration")?,
+                21 => crate::serde_helpers::value(&mut map, &mut f21, "camera_lora")?,
+                22 => {
+                    crate::serde_helpers::value(&mut map, &mut f22, "camera_lora_scale")?
+                }
+                23 => crate::serde_helpers::value(&mut map, &mut f23, "negative_prompt")?,
+                24 => crate::serde_helpers::value(&mut map, &mut f24, "seed")?,
+                25 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f25,
+                        "enable_prompt_expansion",
+                    )?
+                }
+                26 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f26,
+                        "enable_safety_checker",
+                    )?
+                }
+                27 => {
+                    crate::serde_helpers::value(&mut map, &mut f27, "video_output_type")?
+                }
+                28 => crate::serde_helpers::value(&mut map, &mut f28, "video_quality")?,
+                29 => {
+                    crate::serde_helpers::value(&mut map, &mut f29, "video_write_mode")?
+                }
+                30 => crate::serde_helpers::value(&mut map, &mut f30, "sync_mode")?,
+                31 => crate::serde_helpers::value(&mut map, &mut f31, "loras")?,
+                32 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f32,
+                        "distill_lora_first_pass_scale",
+                    )?
+                }
+                33 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f33,
+                        "distill_lora_second_pass_scale",
+                    )?
+                }
+                34 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f34,
+                        "interpolation_direction",
+                    )?
+                }
+                35 => crate::serde_helpers::value(&mut map, &mut f35, "image_strength")?,
+                36 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f36,
+                        "end_image_strength",
+                    )?
+                }
+                _ => {}
+            }
         }
-        Fields::deserialize(crate::serde_helpers::ObjectOnly(deserializer))
+        Ok(Self {
+            prompt: crate::serde_helpers::required::<A::Error, _>(f0, "prompt")?,
+            image_url: crate::serde_helpers::required::<A::Error, _>(f1, "image_url")?,
+            end_image_url: f2.flatten(),
+            num_frames: f3,
+            video_size: f4,
+            generate_audio: f5,
+            use_multiscale: f6,
+            fps: f7,
+            num_inference_steps: f8,
+            video_cfg_scale: f9,
+            video_stg_scale: f10,
+            video_rescaling_scale: f11,
+            video_modality_scale: f12,
+            audio_cfg_scale: f13,
+            audio_stg_scale: f14,
+            audio_rescaling_scale: f15,
+            audio_modality_scale: f16,
+            gradient_estimation_gamma: f17,
+            use_restart_sampling: f18,
+            scheduler: f19,
+            acceleration: f20,
+            camera_lora: f21,
+            camera_lora_scale: f22,
+            negative_prompt: f23,
+            seed: f24.flatten(),
+            enable_prompt_expansion: f25,
+            enable_safety_checker: f26,
+            video_output_type: f27,
+            video_quality: f28,
+            video_write_mode: f29,
+            sync_mode: f30,
+            loras: crate::serde_helpers::required::<A::Error, _>(f31, "loras")?,
+            distill_lora_first_pass_scale: f32,
+            distill_lora_second_pass_scale: f33,
+            interpolation_direction: f34,
+            image_strength: f35,
+            end_image_strength: f36,
+        })
     }
 }
 impl Ltx2322bImageToVideoLoraInput {
@@ -1123,7 +1296,7 @@ impl Validate for Ltx2322bImageToVideoLoraInput {
 /// Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/video_size/anyOf` in `schemas/fal-ai/ltx-2.3-22b/image-to-video/lora.json`.
 ///
 /// One of several shapes (JSON Schema `anyOf`), sent as the inner value itself.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 #[non_exhaustive]
 pub enum VideoSize {
@@ -1131,6 +1304,26 @@ pub enum VideoSize {
     Custom(crate::types::ImageSize),
     /// A named preset ([`VideoSizePreset`]).
     Preset(VideoSizePreset),
+}
+impl<'de> Deserialize<'de> for VideoSize {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        if let Ok(inner) = <crate::types::ImageSize as Deserialize>::deserialize(
+            &value,
+        ) {
+            return Ok(Self::Custom(inner));
+        }
+        if let Ok(inner) = <VideoSizePreset as Deserialize>::deserialize(&value) {
+            return Ok(Self::Preset(inner));
+        }
+        Err(
+            serde::de::Error::custom(
+                "data did not match any variant of untagged enum VideoSize",
+            ),
+        )
+    }
 }
 impl From<crate::types::ImageSize> for VideoSize {
     fn from(value: crate::types::ImageSize) -> Self {
@@ -1156,29 +1349,22 @@ impl Validate for VideoSize {
 /// `VideoSizePreset`.
 ///
 /// Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/video_size/anyOf/1` in `schemas/fal-ai/ltx-2.3-22b/image-to-video/lora.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum VideoSizePreset {
     /// `auto`
-    #[serde(rename = "auto")]
     Auto,
     /// `square_hd`
-    #[serde(rename = "square_hd")]
     SquareHd,
     /// `square`
-    #[serde(rename = "square")]
     Square,
     /// `portrait_4_3`
-    #[serde(rename = "portrait_4_3")]
     Portrait4x3,
     /// `portrait_16_9`
-    #[serde(rename = "portrait_16_9")]
     Portrait16x9,
     /// `landscape_4_3`
-    #[serde(rename = "landscape_4_3")]
     Landscape4x3,
     /// `landscape_16_9`
-    #[serde(rename = "landscape_16_9")]
     Landscape16x9,
 }
 impl VideoSizePreset {
@@ -1210,20 +1396,29 @@ impl std::fmt::Display for VideoSizePreset {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for VideoSizePreset {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for VideoSizePreset {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// The scheduler to use.
 ///
 /// Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/scheduler` in `schemas/fal-ai/ltx-2.3-22b/image-to-video/lora.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Scheduler {
     /// `ltx2`
-    #[serde(rename = "ltx2")]
     Ltx2,
     /// `linear_quadratic`
-    #[serde(rename = "linear_quadratic")]
     LinearQuadratic,
     /// `beta`
-    #[serde(rename = "beta")]
     Beta,
 }
 impl Scheduler {
@@ -1243,23 +1438,31 @@ impl std::fmt::Display for Scheduler {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for Scheduler {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for Scheduler {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// The acceleration level to use.
 ///
 /// Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/acceleration` in `schemas/fal-ai/ltx-2.3-22b/image-to-video/lora.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Acceleration {
     /// `none`
-    #[serde(rename = "none")]
     None,
     /// `regular`
-    #[serde(rename = "regular")]
     Regular,
     /// `high`
-    #[serde(rename = "high")]
     High,
     /// `full`
-    #[serde(rename = "full")]
     Full,
 }
 impl Acceleration {
@@ -1285,35 +1488,39 @@ impl std::fmt::Display for Acceleration {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for Acceleration {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for Acceleration {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// The camera LoRA to use. This allows you to control the camera movement of the generated video more accurately than just prompting the model to move the camera.
 ///
 /// Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/camera_lora` in `schemas/fal-ai/ltx-2.3-22b/image-to-video/lora.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CameraLora {
     /// `dolly_in`
-    #[serde(rename = "dolly_in")]
     DollyIn,
     /// `dolly_out`
-    #[serde(rename = "dolly_out")]
     DollyOut,
     /// `dolly_left`
-    #[serde(rename = "dolly_left")]
     DollyLeft,
     /// `dolly_right`
-    #[serde(rename = "dolly_right")]
     DollyRight,
     /// `jib_up`
-    #[serde(rename = "jib_up")]
     JibUp,
     /// `jib_down`
-    #[serde(rename = "jib_down")]
     JibDown,
     /// `static`
-    #[serde(rename = "static")]
     Static,
     /// `none`
-    #[serde(rename = "none")]
     None,
 }
 impl CameraLora {
@@ -1347,23 +1554,31 @@ impl std::fmt::Display for CameraLora {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for CameraLora {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for CameraLora {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// The output type of the generated video.
 ///
 /// Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/video_output_type` in `schemas/fal-ai/ltx-2.3-22b/image-to-video/lora.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum VideoOutputType {
     /// `X264 (.mp4)`
-    #[serde(rename = "X264 (.mp4)")]
     X264Mp4,
     /// `VP9 (.webm)`
-    #[serde(rename = "VP9 (.webm)")]
     Vp9Webm,
     /// `PRORES4444 (.mov)`
-    #[serde(rename = "PRORES4444 (.mov)")]
     Prores4444Mov,
     /// `GIF (.gif)`
-    #[serde(rename = "GIF (.gif)")]
     Gif,
 }
 impl VideoOutputType {
@@ -1389,23 +1604,31 @@ impl std::fmt::Display for VideoOutputType {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for VideoOutputType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for VideoOutputType {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// The quality of the generated video.
 ///
 /// Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/video_quality` in `schemas/fal-ai/ltx-2.3-22b/image-to-video/lora.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum VideoQuality {
     /// `low`
-    #[serde(rename = "low")]
     Low,
     /// `medium`
-    #[serde(rename = "medium")]
     Medium,
     /// `high`
-    #[serde(rename = "high")]
     High,
     /// `maximum`
-    #[serde(rename = "maximum")]
     Maximum,
 }
 impl VideoQuality {
@@ -1431,20 +1654,29 @@ impl std::fmt::Display for VideoQuality {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for VideoQuality {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for VideoQuality {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// The write mode of the generated video.
 ///
 /// Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/video_write_mode` in `schemas/fal-ai/ltx-2.3-22b/image-to-video/lora.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum VideoWriteMode {
     /// `fast`
-    #[serde(rename = "fast")]
     Fast,
     /// `balanced`
-    #[serde(rename = "balanced")]
     Balanced,
     /// `small`
-    #[serde(rename = "small")]
     Small,
 }
 impl VideoWriteMode {
@@ -1464,17 +1696,27 @@ impl std::fmt::Display for VideoWriteMode {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for VideoWriteMode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for VideoWriteMode {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// The direction to interpolate the image sequence in. 'Forward' goes from the start image to the end image, 'Backward' goes from the end image to the start image.
 ///
 /// Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/interpolation_direction` in `schemas/fal-ai/ltx-2.3-22b/image-to-video/lora.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum InterpolationDirection {
     /// `forward`
-    #[serde(rename = "forward")]
     Forward,
     /// `backward`
-    #[serde(rename = "backward")]
     Backward,
 }
 impl InterpolationDirection {
@@ -1493,12 +1735,24 @@ impl std::fmt::Display for InterpolationDirection {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for InterpolationDirection {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for InterpolationDirection {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// The output (result) of `fal-ai/ltx-2.3-22b/image-to-video/lora`.
 ///
 /// LTX23ImageToVideoOutput
 ///
 /// Schema: `#/components/schemas/Ltx2322bImageToVideoLoraOutput` in `schemas/fal-ai/ltx-2.3-22b/image-to-video/lora.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Ltx2322bImageToVideoLoraOutput {
     /// The generated video.
@@ -1519,6 +1773,40 @@ pub struct Ltx2322bImageToVideoLoraOutput {
     /// - Example: `"Continue the scene naturally, maintaining the same style and motion."`.
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraOutput/properties/prompt`.
     pub prompt: String,
+}
+impl<'de> Deserialize<'de> for Ltx2322bImageToVideoLoraOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::object(deserializer)
+    }
+}
+impl crate::serde_helpers::Object for Ltx2322bImageToVideoLoraOutput {
+    const NAME: &'static str = "Ltx2322bImageToVideoLoraOutput";
+    const FIELDS: &'static [&'static str] = &["video", "seed", "prompt"];
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0: Option<crate::types::VideoFile> = None;
+        let mut f1: Option<i64> = None;
+        let mut f2: Option<String> = None;
+        while let Some(index) = crate::serde_helpers::next_field(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match index {
+                0 => crate::serde_helpers::value(&mut map, &mut f0, "video")?,
+                1 => crate::serde_helpers::value(&mut map, &mut f1, "seed")?,
+                2 => crate::serde_helpers::value(&mut map, &mut f2, "prompt")?,
+                _ => {}
+            }
+        }
+        Ok(Self {
+            video: crate::serde_helpers::required::<A::Error, _>(f0, "video")?,
+            seed: crate::serde_helpers::required::<A::Error, _>(f1, "seed")?,
+            prompt: crate::serde_helpers::required::<A::Error, _>(f2, "prompt")?,
+        })
+    }
 }
 impl Ltx2322bImageToVideoLoraOutput {
     /// Creates a value from the required fields `video`, `seed`, `prompt`; every optional field is unset, so fal applies its defaults to it.

@@ -49,14 +49,14 @@ pub struct Ltxv13b098DistilledExtendInput {
     /// - Optional: `None` is not sent.
     /// - Default: `"worst quality, inconsistent motion, blurry, jittery, distorted"` ([`Self::DEFAULT_NEGATIVE_PROMPT`]).
     /// - Schema: `#/components/schemas/Ltxv13b098DistilledExtendInput/properties/negative_prompt`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub negative_prompt: Option<String>,
     /// LoRA weights to use for generation
     ///
     /// - Optional: `None` is not sent.
     /// - Default: `[]` ([`Self::DEFAULT_LORAS`]).
     /// - Schema: `#/components/schemas/Ltxv13b098DistilledExtendInput/properties/loras`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub loras: Option<Vec<crate::types::LoRAWeight>>,
     /// Resolution of the generated video.
     ///
@@ -64,7 +64,7 @@ pub struct Ltxv13b098DistilledExtendInput {
     /// - Default: `"720p"` ([`Self::DEFAULT_RESOLUTION`]).
     /// - Example: `"720p"`.
     /// - Schema: `#/components/schemas/Ltxv13b098DistilledExtendInput/properties/resolution`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resolution: Option<Resolution>,
     /// The aspect ratio of the video.
     ///
@@ -72,13 +72,13 @@ pub struct Ltxv13b098DistilledExtendInput {
     /// - Default: `"auto"` ([`Self::DEFAULT_ASPECT_RATIO`]).
     /// - Example: `"auto"`.
     /// - Schema: `#/components/schemas/Ltxv13b098DistilledExtendInput/properties/aspect_ratio`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub aspect_ratio: Option<AspectRatio>,
     /// Random seed for generation
     ///
     /// - Optional: `None` is not sent.
     /// - Schema: `#/components/schemas/Ltxv13b098DistilledExtendInput/properties/seed`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<i64>,
     /// The number of frames in the video.
     ///
@@ -87,7 +87,7 @@ pub struct Ltxv13b098DistilledExtendInput {
     /// - Range: `9 ..= 1441`.
     /// - Example: `121`.
     /// - Schema: `#/components/schemas/Ltxv13b098DistilledExtendInput/properties/num_frames`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub num_frames: Option<i64>,
     /// Number of inference steps during the first pass.
     ///
@@ -96,7 +96,7 @@ pub struct Ltxv13b098DistilledExtendInput {
     /// - Range: `2 ..= 12`.
     /// - Example: `8`.
     /// - Schema: `#/components/schemas/Ltxv13b098DistilledExtendInput/properties/first_pass_num_inference_steps`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_pass_num_inference_steps: Option<i64>,
     /// Number of inference steps during the second pass.
     ///
@@ -105,7 +105,7 @@ pub struct Ltxv13b098DistilledExtendInput {
     /// - Range: `2 ..= 12`.
     /// - Example: `8`.
     /// - Schema: `#/components/schemas/Ltxv13b098DistilledExtendInput/properties/second_pass_num_inference_steps`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub second_pass_num_inference_steps: Option<i64>,
     /// The number of inference steps to skip in the initial steps of the second pass. By skipping some steps at the beginning, the second pass can focus on smaller details instead of larger changes.
     ///
@@ -114,7 +114,7 @@ pub struct Ltxv13b098DistilledExtendInput {
     /// - Range: `1 ..= 11`.
     /// - Example: `5`.
     /// - Schema: `#/components/schemas/Ltxv13b098DistilledExtendInput/properties/second_pass_skip_initial_steps`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub second_pass_skip_initial_steps: Option<i64>,
     /// The frame rate of the video.
     ///
@@ -123,7 +123,7 @@ pub struct Ltxv13b098DistilledExtendInput {
     /// - Range: `1 ..= 60`.
     /// - Example: `24`.
     /// - Schema: `#/components/schemas/Ltxv13b098DistilledExtendInput/properties/frame_rate`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub frame_rate: Option<i64>,
     /// Whether to expand the prompt using a language model.
     ///
@@ -131,7 +131,7 @@ pub struct Ltxv13b098DistilledExtendInput {
     /// - Default: `false` ([`Self::DEFAULT_EXPAND_PROMPT`]).
     /// - Example: `false`.
     /// - Schema: `#/components/schemas/Ltxv13b098DistilledExtendInput/properties/expand_prompt`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expand_prompt: Option<bool>,
     /// Whether to reverse the video.
     ///
@@ -139,7 +139,7 @@ pub struct Ltxv13b098DistilledExtendInput {
     /// - Default: `false` ([`Self::DEFAULT_REVERSE_VIDEO`]).
     /// - Example: `false`.
     /// - Schema: `#/components/schemas/Ltxv13b098DistilledExtendInput/properties/reverse_video`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reverse_video: Option<bool>,
     /// Whether to enable the safety checker.
     ///
@@ -147,7 +147,7 @@ pub struct Ltxv13b098DistilledExtendInput {
     /// - Default: `true` ([`Self::DEFAULT_ENABLE_SAFETY_CHECKER`]).
     /// - Example: `true`.
     /// - Schema: `#/components/schemas/Ltxv13b098DistilledExtendInput/properties/enable_safety_checker`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_safety_checker: Option<bool>,
     /// Whether to use a detail pass. If True, the model will perform a second pass to refine the video and enhance details. This incurs a 2.0x cost multiplier on the base price.
     ///
@@ -155,7 +155,7 @@ pub struct Ltxv13b098DistilledExtendInput {
     /// - Default: `false` ([`Self::DEFAULT_ENABLE_DETAIL_PASS`]).
     /// - Example: `false`.
     /// - Schema: `#/components/schemas/Ltxv13b098DistilledExtendInput/properties/enable_detail_pass`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_detail_pass: Option<bool>,
     /// The factor for adaptive instance normalization (AdaIN) applied to generated video chunks after the first. This can help deal with a gradual increase in saturation/contrast in the generated video by normalizing the color distribution across the video. A high value will ensure the color distribution is more consistent across the video, while a low value will allow for more variation in color distribution.
     ///
@@ -165,7 +165,7 @@ pub struct Ltxv13b098DistilledExtendInput {
     /// - Multiple of `0.05`.
     /// - Example: `0.5`.
     /// - Schema: `#/components/schemas/Ltxv13b098DistilledExtendInput/properties/temporal_adain_factor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub temporal_adain_factor: Option<f64>,
     /// The compression ratio for tone mapping. This is used to compress the dynamic range of the video to improve visual quality. A value of 0.0 means no compression, while a value of 1.0 means maximum compression.
     ///
@@ -175,7 +175,7 @@ pub struct Ltxv13b098DistilledExtendInput {
     /// - Multiple of `0.05`.
     /// - Example: `0`.
     /// - Schema: `#/components/schemas/Ltxv13b098DistilledExtendInput/properties/tone_map_compression_ratio`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tone_map_compression_ratio: Option<f64>,
     /// The constant rate factor (CRF) to compress input media with. Compressed input media more closely matches the model's training data, which can improve motion quality.
     ///
@@ -184,7 +184,7 @@ pub struct Ltxv13b098DistilledExtendInput {
     /// - Range: `0 ..= 51`.
     /// - Example: `29`.
     /// - Schema: `#/components/schemas/Ltxv13b098DistilledExtendInput/properties/constant_rate_factor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub constant_rate_factor: Option<i64>,
     /// Video to be extended.
     ///
@@ -197,50 +197,150 @@ impl<'de> Deserialize<'de> for Ltxv13b098DistilledExtendInput {
     fn deserialize<D: serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(
-            remote = "Ltxv13b098DistilledExtendInput",
-            rename = "Ltxv13b098DistilledExtendInput"
-        )]
-        struct Fields {
-            prompt: String,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            negative_prompt: Option<String>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            loras: Option<Vec<crate::types::LoRAWeight>>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            resolution: Option<Resolution>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            aspect_ratio: Option<AspectRatio>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            seed: Option<i64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            num_frames: Option<i64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            first_pass_num_inference_steps: Option<i64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            second_pass_num_inference_steps: Option<i64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            second_pass_skip_initial_steps: Option<i64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            frame_rate: Option<i64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            expand_prompt: Option<bool>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            reverse_video: Option<bool>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            enable_safety_checker: Option<bool>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            enable_detail_pass: Option<bool>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            temporal_adain_factor: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            tone_map_compression_ratio: Option<f64>,
-            #[serde(default, deserialize_with = "crate::serde_helpers::some")]
-            constant_rate_factor: Option<i64>,
-            video: crate::types::ExtendVideoConditioningInput,
+        crate::serde_helpers::object(deserializer)
+    }
+}
+impl crate::serde_helpers::Object for Ltxv13b098DistilledExtendInput {
+    const NAME: &'static str = "Ltxv13b098DistilledExtendInput";
+    const FIELDS: &'static [&'static str] = &[
+        "prompt",
+        "negative_prompt",
+        "loras",
+        "resolution",
+        "aspect_ratio",
+        "seed",
+        "num_frames",
+        "first_pass_num_inference_steps",
+        "second_pass_num_inference_steps",
+        "second_pass_skip_initial_steps",
+        "frame_rate",
+        "expand_prompt",
+        "reverse_video",
+        "enable_safety_checker",
+        "enable_detail_pass",
+        "temporal_adain_factor",
+        "tone_map_compression_ratio",
+        "constant_rate_factor",
+        "video",
+    ];
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0: Option<String> = None;
+        let mut f1: Option<String> = None;
+        let mut f2: Option<Vec<crate::types::LoRAWeight>> = None;
+        let mut f3: Option<Resolution> = None;
+        let mut f4: Option<AspectRatio> = None;
+        let mut f5: Option<i64> = None;
+        let mut f6: Option<i64> = None;
+        let mut f7: Option<i64> = None;
+        let mut f8: Option<i64> = None;
+        let mut f9: Option<i64> = None;
+        let mut f10: Option<i64> = None;
+        let mut f11: Option<bool> = None;
+        let mut f12: Option<bool> = None;
+        let mut f13: Option<bool> = None;
+        let mut f14: Option<bool> = None;
+        let mut f15: Option<f64> = None;
+        let mut f16: Option<f64> = None;
+        let mut f17: Option<i64> = None;
+        let mut f18: Option<crate::types::ExtendVideoConditioningInput> = None;
+        while let Some(index) = crate::serde_helpers::next_field(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match index {
+                0 => crate::serde_helpers::value(&mut map, &mut f0, "prompt")?,
+                1 => crate::serde_helpers::value(&mut map, &mut f1, "negative_prompt")?,
+                2 => crate::serde_helpers::value(&mut map, &mut f2, "loras")?,
+                3 => crate::serde_helpers::value(&mut map, &mut f3, "resolution")?,
+                4 => crate::serde_helpers::value(&mut map, &mut f4, "aspect_ratio")?,
+                5 => crate::serde_helpers::value(&mut map, &mut f5, "seed")?,
+                6 => crate::serde_helpers::value(&mut map, &mut f6, "num_frames")?,
+                7 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f7,
+                        "first_pass_num_inference_steps",
+                    )?
+                }
+                8 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f8,
+                        "second_pass_num_inference_steps",
+                    )?
+                }
+                9 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f9,
+                        "second_pass_skip_initial_steps",
+                    )?
+                }
+                10 => crate::serde_helpers::value(&mut map, &mut f10, "frame_rate")?,
+                11 => crate::serde_helpers::value(&mut map, &mut f11, "expand_prompt")?,
+                12 => crate::serde_helpers::value(&mut map, &mut f12, "reverse_video")?,
+                13 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f13,
+                        "enable_safety_checker",
+                    )?
+                }
+                14 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f14,
+                        "enable_detail_pass",
+                    )?
+                }
+                15 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f15,
+                        "temporal_adain_factor",
+                    )?
+                }
+                16 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f16,
+                        "tone_map_compression_ratio",
+                    )?
+                }
+                17 => {
+                    crate::serde_helpers::value(
+                        &mut map,
+                        &mut f17,
+                        "constant_rate_factor",
+                    )?
+                }
+                18 => crate::serde_helpers::value(&mut map, &mut f18, "video")?,
+                _ => {}
+            }
         }
-        Fields::deserialize(crate::serde_helpers::ObjectOnly(deserializer))
+        Ok(Self {
+            prompt: crate::serde_helpers::required::<A::Error, _>(f0, "prompt")?,
+            negative_prompt: f1,
+            loras: f2,
+            resolution: f3,
+            aspect_ratio: f4,
+            seed: f5,
+            num_frames: f6,
+            first_pass_num_inference_steps: f7,
+            second_pass_num_inference_steps: f8,
+            second_pass_skip_initial_steps: f9,
+            frame_rate: f10,
+            expand_prompt: f11,
+            reverse_video: f12,
+            enable_safety_checker: f13,
+            enable_detail_pass: f14,
+            temporal_adain_factor: f15,
+            tone_map_compression_ratio: f16,
+            constant_rate_factor: f17,
+            video: crate::serde_helpers::required::<A::Error, _>(f18, "video")?,
+        })
     }
 }
 impl Ltxv13b098DistilledExtendInput {
@@ -614,14 +714,12 @@ impl Validate for Ltxv13b098DistilledExtendInput {
 /// Resolution of the generated video.
 ///
 /// Schema: `#/components/schemas/Ltxv13b098DistilledExtendInput/properties/resolution` in `schemas/fal-ai/ltxv-13b-098-distilled/extend.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Resolution {
     /// `480p`
-    #[serde(rename = "480p")]
     P480,
     /// `720p`
-    #[serde(rename = "720p")]
     P720,
 }
 impl Resolution {
@@ -640,23 +738,31 @@ impl std::fmt::Display for Resolution {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for Resolution {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for Resolution {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// The aspect ratio of the video.
 ///
 /// Schema: `#/components/schemas/Ltxv13b098DistilledExtendInput/properties/aspect_ratio` in `schemas/fal-ai/ltxv-13b-098-distilled/extend.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AspectRatio {
     /// `9:16`
-    #[serde(rename = "9:16")]
     Ratio9x16,
     /// `1:1`
-    #[serde(rename = "1:1")]
     Ratio1,
     /// `16:9`
-    #[serde(rename = "16:9")]
     Ratio16x9,
     /// `auto`
-    #[serde(rename = "auto")]
     Auto,
 }
 impl AspectRatio {
@@ -682,12 +788,24 @@ impl std::fmt::Display for AspectRatio {
         f.write_str(self.as_str())
     }
 }
+impl Serialize for AspectRatio {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for AspectRatio {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
+    }
+}
 /// The output (result) of `fal-ai/ltxv-13b-098-distilled/extend`.
 ///
 /// ExtendVideoOutput
 ///
 /// Schema: `#/components/schemas/Ltxv13b098DistilledExtendOutput` in `schemas/fal-ai/ltxv-13b-098-distilled/extend.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Ltxv13b098DistilledExtendOutput {
     /// The generated video file.
@@ -706,8 +824,42 @@ pub struct Ltxv13b098DistilledExtendOutput {
     ///
     /// - Optional: `None` is not sent.
     /// - Schema: `#/components/schemas/Ltxv13b098DistilledExtendOutput/properties/seed`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<i64>,
+}
+impl<'de> Deserialize<'de> for Ltxv13b098DistilledExtendOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        crate::serde_helpers::object(deserializer)
+    }
+}
+impl crate::serde_helpers::Object for Ltxv13b098DistilledExtendOutput {
+    const NAME: &'static str = "Ltxv13b098DistilledExtendOutput";
+    const FIELDS: &'static [&'static str] = &["video", "prompt", "seed"];
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let mut f0: Option<crate::types::File> = None;
+        let mut f1: Option<String> = None;
+        let mut f2: Option<Option<i64>> = None;
+        while let Some(index) = crate::serde_helpers::next_field(
+            &mut map,
+            Self::FIELDS,
+        )? {
+            match index {
+                0 => crate::serde_helpers::value(&mut map, &mut f0, "video")?,
+                1 => crate::serde_helpers::value(&mut map, &mut f1, "prompt")?,
+                2 => crate::serde_helpers::value(&mut map, &mut f2, "seed")?,
+                _ => {}
+            }
+        }
+        Ok(Self {
+            video: crate::serde_helpers::required::<A::Error, _>(f0, "video")?,
+            prompt: crate::serde_helpers::required::<A::Error, _>(f1, "prompt")?,
+            seed: f2.flatten(),
+        })
+    }
 }
 impl Ltxv13b098DistilledExtendOutput {
     /// Creates a value from the required fields `video`, `prompt`; every optional field is unset, so fal applies its defaults to it.
