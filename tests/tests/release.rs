@@ -237,7 +237,7 @@ fn repo(tag: bool) -> tempfile::TempDir {
         write(root, &xtask::schema_path(id), &fs::read_to_string(real.join(xtask::schema_path(id))).expect("schema"));
     }
     for file in [release::MANIFEST, release::CHANGELOG, release::LOCK, "generated/README.md", "README.md"] {
-        write(root, file, &fs::read_to_string(real.join(file)).expect(file));
+        write(root, file, &released(&real, file));
     }
     git(root, &["init", "--quiet"]);
     git(root, &["add", "."]);
@@ -246,6 +246,19 @@ fn repo(tag: bool) -> tempfile::TempDir {
         git(root, &["tag", &release::tag(&current(root))]);
     }
     dir
+}
+
+/// The workspace's `relative` as it was right after a release: the CHANGELOG's
+/// `Unreleased` section emptied of the notes written since (the tests add their own).
+fn released(real: &Path, relative: &str) -> String {
+    let text = fs::read_to_string(real.join(relative)).expect(relative);
+    if relative != release::CHANGELOG {
+        return text;
+    }
+    let heading = "## [Unreleased]\n";
+    let start = text.find(heading).expect("an Unreleased section") + heading.len();
+    let end = text[start..].find("\n## [").map_or(text.len(), |at| start + at + 1);
+    format!("{}\n{}", &text[..start], &text[end..])
 }
 
 fn write(root: &Path, relative: &str, text: &str) {
@@ -427,7 +440,7 @@ fn a_version_set_before_any_schema_is_the_first_release() {
     let root = dir.path();
     let real = workspace_root();
     for file in [release::MANIFEST, release::CHANGELOG, release::LOCK] {
-        write(root, file, &fs::read_to_string(real.join(file)).expect(file));
+        write(root, file, &released(&real, file));
     }
     git(root, &["init", "--quiet"]);
     git(root, &["add", "."]);
