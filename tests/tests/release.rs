@@ -255,10 +255,8 @@ fn released(real: &Path, relative: &str) -> String {
     if relative != release::CHANGELOG {
         return text;
     }
-    let heading = "## [Unreleased]\n";
-    let start = text.find(heading).expect("an Unreleased section") + heading.len();
-    let end = text[start..].find("\n## [").map_or(text.len(), |at| start + at + 1);
-    format!("{}\n{}", &text[..start], &text[end..])
+    let (head, _notes, rest) = release::split_unreleased(&text).expect("an Unreleased section");
+    format!("{head}## [Unreleased]\n\n{rest}")
 }
 
 fn write(root: &Path, relative: &str, text: &str) {

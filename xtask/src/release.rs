@@ -380,7 +380,11 @@ pub fn changelog_with_release(
 }
 
 /// `(text before the Unreleased heading, the Unreleased notes, the text from the next section on)`.
-fn split_unreleased(changelog: &str) -> Result<(&str, &str, &str), Error> {
+///
+/// # Errors
+///
+/// No `## [Unreleased]` heading.
+pub fn split_unreleased(changelog: &str) -> Result<(&str, &str, &str), Error> {
     let mut offset = 0;
     let mut start = None;
     for line in changelog.split_inclusive('\n') {
