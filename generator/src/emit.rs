@@ -382,6 +382,31 @@ fn shared_names(ty: &Type, out: &mut Vec<String>) {
 // ---------------------------------------------------------------------------
 // Types
 
+/// The hand-written serde impls of generated type `name`: `Deserialize` with
+/// `deserialize` as the body of `deserialize(deserializer)`, and `Serialize`
+/// with `serialize` as the body of `serialize(&self, serializer)` when given
+/// (otherwise the type derives it).
+fn serde_impls(name: &Ident, serialize: Option<TokenStream>, deserialize: TokenStream) -> TokenStream {
+    let serialize = serialize.map(|body| {
+        quote! {
+            impl Serialize for #name {
+                fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                    #body
+                }
+            }
+        }
+    });
+    quote! {
+        #serialize
+
+        impl<'de> Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                #deserialize
+            }
+        }
+    }
+}
+
 struct Emitter<'a> {
     api: &'a Api,
     endpoint: Option<&'a Endpoint>,
@@ -660,6 +685,7 @@ impl Emitter<'_> {
         // which is a few lines per field where the derive's expansion is
         // dozens, and accepts only a JSON object.
         let rust_name = &def.name;
+        let deserialize = serde_impls(&name, None, quote!(crate::serde_helpers::object(deserializer)));
         let from_map = if fields.is_empty() {
             quote! {
                 fn from_map<'de, A: serde::de::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
@@ -689,11 +715,7 @@ impl Emitter<'_> {
                 #(#field_tokens)*
             }
 
-            impl<'de> Deserialize<'de> for #name {
-                fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                    crate::serde_helpers::object(deserializer)
-                }
-            }
+            #deserialize
 
             impl crate::serde_helpers::Object for #name {
                 const NAME: &'static str = #rust_name;
@@ -904,6 +926,11 @@ impl Emitter<'_> {
                 format_ident!("Unknown")
             };
             let doc = doc_lines(doc);
+            let serde_impls = serde_impls(
+                &name,
+                Some(quote!(serializer.serialize_str(self.as_str()))),
+                quote!(String::deserialize(deserializer).map(Self::from)),
+            );
             return quote! {
                 #(#[doc = #doc])*
                 ///
@@ -953,20 +980,15 @@ impl Emitter<'_> {
                     }
                 }
 
-                impl Serialize for #name {
-                    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-
-                impl<'de> Deserialize<'de> for #name {
-                    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                        String::deserialize(deserializer).map(Self::from)
-                    }
-                }
+                #serde_impls
             };
         }
         let doc = doc_lines(doc);
+        let serde_impls = serde_impls(
+            &name,
+            Some(quote!(serializer.serialize_str(self.as_str()))),
+            quote!(crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)),
+        );
         quote! {
             #(#[doc = #doc])*
             #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -996,17 +1018,7 @@ impl Emitter<'_> {
                 }
             }
 
-            impl Serialize for #name {
-                fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                    serializer.serialize_str(self.as_str())
-                }
-            }
-
-            impl<'de> Deserialize<'de> for #name {
-                fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                    crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)
-                }
-            }
+            #serde_impls
         }
     }
 
@@ -1016,6 +1028,11 @@ impl Emitter<'_> {
         let values: Vec<Literal> = variants.iter().map(|v| Literal::i64_unsuffixed(v.value)).collect();
         let variant_docs: Vec<String> = variants.iter().map(|v| format!(" `{}`", v.value)).collect();
         let doc = doc_lines(&format!("{doc}\n\nSent as a JSON integer."));
+        let serde_impls = serde_impls(
+            &name,
+            Some(quote!(serializer.serialize_i64(self.value()))),
+            quote!(crate::serde_helpers::integer_enum(deserializer, Self::ALL, Self::value)),
+        );
         quote! {
             #(#[doc = #doc])*
             #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1044,17 +1061,7 @@ impl Emitter<'_> {
                 }
             }
 
-            impl Serialize for #name {
-                fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                    serializer.serialize_i64(self.value())
-                }
-            }
-
-            impl<'de> Deserialize<'de> for #name {
-                fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                    crate::serde_helpers::integer_enum(deserializer, Self::ALL, Self::value)
-                }
-            }
+            #serde_impls
         }
     }
 
@@ -1132,6 +1139,15 @@ impl Emitter<'_> {
         };
         let doc = doc_lines(&doc);
         let no_match = format!("data did not match any variant of untagged enum {}", def.name);
+        let deserialize = serde_impls(
+            &name,
+            None,
+            quote! {
+                let value = serde_json::Value::deserialize(deserializer)?;
+                #(#attempts)*
+                Err(serde::de::Error::custom(#no_match))
+            },
+        );
         quote! {
             #(#[doc = #doc])*
             #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -1141,13 +1157,7 @@ impl Emitter<'_> {
                 #(#items)*
             }
 
-            impl<'de> Deserialize<'de> for #name {
-                fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                    let value = serde_json::Value::deserialize(deserializer)?;
-                    #(#attempts)*
-                    Err(serde::de::Error::custom(#no_match))
-                }
-            }
+            #deserialize
 
             #(#froms)*
 
