@@ -2,7 +2,7 @@
 //
 // Run by `conformance/run.sh`; see `conformance/README.md`. Points the client at
 // the fake with its documented `requestMiddleware` option, rewriting fal's hosts
-// (fal-protocol.md §8), and runs the scenarios of the Rust end-to-end tests: run,
+// (protocol.md §8), and runs the scenarios of the Rust end-to-end tests: run,
 // submit + status with logs + result, subscribe by polling and by streaming,
 // cancel, 422, and storage.upload (single PUT, and multipart above 90 MiB), each
 // file downloaded back from the fake. Exits non-zero with a message on the first
@@ -66,7 +66,7 @@ try {
   check("422", e instanceof ValidationError && e.status === 422 && e.fieldErrors[0].msg === "field required", String(e));
 }
 
-// Uploads (fal-protocol.md §5): initiate on rest.fal.ai (rewritten to the fake),
+// Uploads (protocol.md §5): initiate on rest.fal.ai (rewritten to the fake),
 // then a PUT straight to the fake's signed upload_url; then GET the file_url.
 async function downloaded(url) {
   const response = await fetch(url);

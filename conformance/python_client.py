@@ -1,7 +1,7 @@
 """fal's official Python client (PyPI `fal-client`) against the fake fal server.
 
 Run by `conformance/run.sh`; see `conformance/README.md`. Points the client at
-the fake as fal-protocol.md §8 describes (module globals for plain HTTP) and
+the fake as protocol.md §8 describes (module globals for plain HTTP) and
 runs the scenarios of the Rust end-to-end tests: run, submit + status with
 logs + result, subscribe by polling and by streaming, cancel, 422, and
 uploads (the CDN-token path and the storage initiate + PUT path), each
@@ -69,7 +69,7 @@ try:
 except fal_client.client.FalClientHTTPError as e:
     check("422", e.status_code == 422 and "field required" in str(e), (e.status_code, str(e)))
 
-# Uploads (fal-protocol.md §5). The default repository, fal_v3: CDN token from
+# Uploads (protocol.md §5). The default repository, fal_v3: CDN token from
 # REST_URL, then POST CDN_URL/files/upload (no fallback, so that a failure shows).
 data = bytes(range(256)) * 64
 url = client.upload(data, "image/png", "frame.png", fallback_repository=[])

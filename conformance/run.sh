@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The versions fal-protocol.md was written against.
+# The versions protocol.md was written against.
 PY_CLIENT="fal-client==1.0.3"
 JS_CLIENT="@fal-ai/client@1.10.1"
 

@@ -1,7 +1,7 @@
 //! `fal-codegen`: turns fal.ai's per-endpoint OpenAPI documents into the
 //! `fal-ltx` client crate.
 //!
-//! The pipeline (see `DESIGN.md`): [`normalize`] fal's JSON-Schema-2020 habits
+//! The pipeline (see `ARCHITECTURE.md`): [`normalize`] fal's JSON-Schema-2020 habits
 //! into OpenAPI 3.0 → parse with `openapiv3` → [`lower`] to the [`ir`] →
 //! [`emit`] Rust with `quote`, `syn` and `prettyplease`.
 //!

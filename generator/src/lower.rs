@@ -1,6 +1,6 @@
 //! Lowering: normalized OpenAPI documents → the intermediate model ([`crate::ir`]).
 //!
-//! Rules (DESIGN.md, "Generator stages"):
+//! Rules (ARCHITECTURE.md, "The generator"):
 //! - types are named by component key, never by `title` (titles are docs only);
 //!   inline types are named after their property (`Duration`), or
 //!   `<Parent><Property>` when that name is taken by a different shape;
@@ -930,7 +930,7 @@ fn component_key(reference: &str) -> Option<&str> {
 }
 
 /// The input and output component keys: the submit operation's request body
-/// and the result operation's 200 response (fal-protocol.md §1).
+/// and the result operation's 200 response (protocol.md §1).
 fn find_io(source: &Source, doc: &OpenAPI) -> Result<(String, String), GenError> {
     let mut input = None;
     let mut output = None;
@@ -984,7 +984,7 @@ fn find_io(source: &Source, doc: &OpenAPI) -> Result<(String, String), GenError>
     Ok((input, output))
 }
 
-/// `(family module, endpoint module)` for an endpoint id (fal-protocol.md §1):
+/// `(family module, endpoint module)` for an endpoint id (protocol.md §1):
 /// `fal-ai/ltx-2.3-22b/extend-video/lora` → `("ltx_2_3_22b", "extend_video_lora")`.
 /// The owner prefixes the family unless it is `fal-ai`.
 pub fn module_path(id: &str) -> Option<(String, String)> {

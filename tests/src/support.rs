@@ -1,6 +1,10 @@
 //! Paths and JSON helpers.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use fake_fal::FakeFalConfig;
+use fake_fal::schemas::Schemas;
 
 use serde_json::Value;
 
@@ -70,30 +74,31 @@ pub fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
     current
 }
 
-/// An output of `endpoint_id` built from its vendored schema's examples: each
-/// property of the `<Key>Output` component (the schema of the result path
-/// `…/requests/{request_id}`) takes its first example. This is the response
-/// fal's docs show, and what the fake fal server returns in tests.
+/// The vendored OpenAPI documents (`schemas/`), as the fake fal server reads them.
 ///
 /// # Panics
 ///
-/// When the document has no result schema.
+/// When `schemas/` cannot be read.
+pub fn vendored_schemas() -> Schemas {
+    static SCHEMAS: OnceLock<Schemas> = OnceLock::new();
+    SCHEMAS.get_or_init(|| Schemas::load(workspace_root().join("schemas")).unwrap_or_else(|e| panic!("{e}"))).clone()
+}
+
+/// A fake fal server configuration that validates every vendored endpoint's
+/// submit and run bodies against its input schema (fal's 422), as fal does.
+pub fn fake_config() -> FakeFalConfig {
+    FakeFalConfig::new().schemas(vendored_schemas())
+}
+
+/// An output of `endpoint_id` built from its vendored schema's examples
+/// ([`Schemas::example_output`]): the response fal's docs show, and what the
+/// fake fal server returns in tests.
+///
+/// # Panics
+///
+/// When the endpoint is not vendored or its document has no result schema.
 pub fn output_from_schema_examples(endpoint_id: &str) -> Value {
-    let doc = vendored_schema(endpoint_id);
-    let key = doc["paths"]
-        .as_object()
-        .and_then(|paths| paths.iter().find(|(p, _)| p.ends_with("/requests/{request_id}")))
-        .and_then(|(_, item)| item.pointer("/get/responses/200/content/application~1json/schema/$ref"))
-        .and_then(Value::as_str)
-        .and_then(|r| r.rsplit('/').next())
-        .unwrap_or_else(|| panic!("{endpoint_id}: no result schema"))
-        .to_owned();
-    let props = doc["components"]["schemas"][&key]["properties"].as_object().cloned().unwrap_or_default();
-    let output: serde_json::Map<String, Value> = props
-        .iter()
-        .filter_map(|(name, schema)| Some((name.clone(), schema.get("examples")?.get(0)?.clone())))
-        .collect();
-    Value::Object(output)
+    vendored_schemas().example_output(endpoint_id).unwrap_or_else(|| panic!("{endpoint_id}: no result schema"))
 }
 
 /// `(endpoint id, path of the older copy, older copy, newer copy)` for every file in

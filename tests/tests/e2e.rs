@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use fake_fal::{FakeFal, RecordedRequest};
 use fal_ltx::ltx_2::extend_video::Ltx2ExtendVideoInput;
 use fal_ltx::ltx_2_3::text_to_video::{AspectRatio, Duration as Seconds, Ltx23TextToVideoInput};
 use fal_ltx::ltx_2_3_22b::distilled_text_to_video_lora::Ltx2322bDistilledTextToVideoLoraInput;
@@ -12,8 +13,8 @@ use fal_ltx::ltxv_13b_098_distilled::extend::Ltxv13b098DistilledExtendInput;
 use fal_ltx::types::{ExtendVideoConditioningInput, LoRAInput};
 use fal_ltx::validation::Constraint;
 use fal_ltx::{Client, Endpoint, EndpointInput, Error, SubscribeMode};
-use integration_tests::fake_fal::{FakeFal, FakeFalConfig, RecordedRequest};
 use integration_tests::support;
+use integration_tests::support::fake_config;
 use serde_json::Value;
 
 /// The output the fake returns: built from the schema's examples, which
@@ -26,7 +27,7 @@ fn output_from_schema_examples(endpoint_id: &str) -> Value {
 
 async fn fake_for<E: Endpoint>() -> (FakeFal, Client, Value) {
     let output = output_from_schema_examples(E::ID);
-    let fake = FakeFal::start(FakeFalConfig::new().output(E::ID, output.clone()).polls(2, 1)).await;
+    let fake = FakeFal::start(fake_config().output(E::ID, output.clone()).polls(2, 1)).await;
     let client = Client::builder()
         .key("test-key")
         .queue_base_url(fake.base_url())

@@ -18,8 +18,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use integration_tests::fake_fal::{FakeFal, FakeFalConfig, Listener};
-use integration_tests::fake_storage::{FAKE_MP4, StoredFile, UploadKind};
+use fake_fal::storage::{FAKE_MP4, StoredFile, UploadKind};
+use fake_fal::{FakeFal, Listener};
+use integration_tests::support::fake_config;
 use integration_tests::support::{output_from_schema_examples, workspace_root};
 use serde_json::{Value, json};
 
@@ -69,7 +70,7 @@ fn examples() -> &'static BTreeMap<String, PathBuf> {
 /// A fake serving the examples' endpoints (two polls in the queue, one in
 /// progress with a log line), with its output files on its storage server.
 async fn fake() -> FakeFal {
-    let mut config = FakeFalConfig::new().polls(2, 1).local_files(FAKE_MP4);
+    let mut config = fake_config().polls(2, 1).local_files(FAKE_MP4);
     for id in [TEXT_TO_VIDEO, IMAGE_TO_VIDEO, EXTEND_VIDEO, RETAKE_VIDEO, LORA] {
         config = config.output(id, output_from_schema_examples(id));
     }

@@ -1,4 +1,4 @@
-//! The client's retry rules (fal-protocol.md §4) against scripted faults of
+//! The client's retry rules (protocol.md §4) against scripted faults of
 //! the local fake fal server, and a soak test with random faults.
 //!
 //! Every test uses millisecond backoff delays, except where a `Retry-After`
@@ -6,10 +6,11 @@
 
 use std::time::{Duration, Instant};
 
+use fake_fal::{FakeFal, Fault, RecordedRequest, Route};
 use fal_ltx::retry::{CallKind, RetryPolicies, RetryPolicy};
 use fal_ltx::validation::{Validate, Violation};
 use fal_ltx::{Client, ClientBuilder, Endpoint, EndpointInput, Error, SubscribeMode};
-use integration_tests::fake_fal::{FakeFal, FakeFalConfig, Fault, RecordedRequest, Route};
+use integration_tests::support::fake_config;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -89,7 +90,7 @@ fn client_for(fake: &FakeFal) -> Client {
 }
 
 async fn start(queued: u32, in_progress: u32) -> FakeFal {
-    FakeFal::start(FakeFalConfig::new().output(ALPHA, output_json(1)).polls(queued, in_progress)).await
+    FakeFal::start(fake_config().output(ALPHA, output_json(1)).polls(queued, in_progress)).await
 }
 
 fn count(requests: &[RecordedRequest], method: &str, suffix: &str) -> usize {
@@ -306,7 +307,7 @@ async fn soak_500_jobs_with_20_percent_faults() {
         (Route::Result, Fault::Drop),
         (Route::Result, slow()),
     ];
-    let mut config = FakeFalConfig::new().polls(2, 1).chaos(0x5eed_fa11, 0.2, faults);
+    let mut config = fake_config().polls(2, 1).chaos(0x5eed_fa11, 0.2, faults);
     for (seed, id) in (1..).zip(ids) {
         config = config.output(id, output_json(seed));
     }

@@ -4,18 +4,19 @@
 
 use std::time::Duration;
 
+use fake_fal::{CannedResponse, FakeFal, FakeFalConfig, Fault, Listener, RecordedRequest, Route};
 use fal_ltx::client::key_from_env_with;
 use fal_ltx::options::{ObjectLifecycle, Priority, RequestOptions, SubscribeOptions};
 use fal_ltx::queue::{CancelOutcome, QueueStatus};
 use fal_ltx::validation::{Constraint, Validate, Violation};
 use fal_ltx::{Client, ClientBuilder, Endpoint, EndpointInput, Error, RetryPolicies, SubscribeMode};
 use futures_util::StreamExt;
-use integration_tests::fake_fal::{CannedResponse, FakeFal, FakeFalConfig, Fault, Listener, RecordedRequest, Route};
+use integration_tests::support::fake_config;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// An endpoint with a path after owner/alias, so status/result/cancel URLs
-/// must drop it (fal-protocol.md §1).
+/// must drop it (protocol.md §1).
 const ECHO_ID: &str = "fal-ai/test-app/text-to-video/fast";
 /// A namespaced endpoint: `workflows/{owner}/{alias}`.
 const FLOW_ID: &str = "workflows/acme/my-flow";
@@ -101,7 +102,7 @@ fn expected_output() -> EchoOutput {
 }
 
 fn config() -> FakeFalConfig {
-    FakeFalConfig::new().output(ECHO_ID, output_json()).output(FLOW_ID, output_json())
+    fake_config().output(ECHO_ID, output_json()).output(FLOW_ID, output_json())
 }
 
 /// A client for `fake` that polls (the exchanges below count status polls);
@@ -300,7 +301,7 @@ async fn a_malformed_result_is_a_decode_error_with_a_snippet() {
 
 #[tokio::test]
 async fn an_output_of_the_wrong_shape_is_a_decode_error() {
-    let fake = FakeFal::start(FakeFalConfig::new().output(ECHO_ID, json!({"video": 5}))).await;
+    let fake = FakeFal::start(fake_config().output(ECHO_ID, json!({"video": 5}))).await;
     let error = client_for(&fake).run(&EchoInput::new(1)).await.expect_err("decode");
     let Error::Decode { snippet, .. } = &error else { panic!("{error:?}") };
     assert_eq!(snippet, r#"{"video":5}"#);
@@ -478,7 +479,7 @@ async fn client_futures_can_be_spawned() {
 }
 
 // ---------------------------------------------------------------------------
-// Status streaming (fal-protocol.md §3) and progress.
+// Status streaming (protocol.md §3) and progress.
 
 /// A status reduced to what the tests compare: kind, position and log messages.
 fn describe(status: &QueueStatus) -> String {
@@ -643,7 +644,7 @@ async fn subscribe_falls_back_to_polling_on_a_malformed_event() {
 }
 
 // ---------------------------------------------------------------------------
-// Request options (fal-protocol.md §2).
+// Request options (protocol.md §2).
 
 #[tokio::test]
 async fn request_options_reach_the_wire() {
@@ -721,7 +722,7 @@ async fn invalid_request_options_send_nothing() {
 }
 
 // ---------------------------------------------------------------------------
-// Client-side deadline (fal-protocol.md §4).
+// Client-side deadline (protocol.md §4).
 
 #[tokio::test]
 async fn the_deadline_sends_a_cancel_and_returns_timeout() {

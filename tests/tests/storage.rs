@@ -1,21 +1,22 @@
-//! Uploads to fal's storage and downloads of output files (fal-protocol.md
+//! Uploads to fal's storage and downloads of output files (protocol.md
 //! §5) against the fake fal server's storage routes (`fake_storage`).
 
 use std::path::Path;
 use std::time::Duration;
 
 use base64::Engine as _;
+use fake_fal::storage::UploadKind;
+use fake_fal::{FakeFal, Fault, Listener, RecordedRequest, Route};
 use fal_ltx::options::ObjectLifecycle;
 use fal_ltx::storage::{MULTIPART_PART_SIZE, MULTIPART_THRESHOLD, UploadOptions};
 use fal_ltx::{Client, DownloadProgress, Error, RetryPolicies, data_uri};
-use integration_tests::fake_fal::{FakeFal, FakeFalConfig, Fault, Listener, RecordedRequest, Route};
-use integration_tests::fake_storage::UploadKind;
+use integration_tests::support::fake_config;
 use serde_json::json;
 
 const KEY: &str = "storage-key-id:storage-key-secret";
 
 async fn start() -> FakeFal {
-    FakeFal::start(FakeFalConfig::new()).await
+    FakeFal::start(fake_config()).await
 }
 
 /// Millisecond retry delays; the REST base on the fake.

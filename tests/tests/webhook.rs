@@ -1,4 +1,4 @@
-//! Webhooks end to end (fal-protocol.md §6): the fake fal server POSTs a
+//! Webhooks end to end (protocol.md §6): the fake fal server POSTs a
 //! signed webhook to a receiver started here, and `WebhookVerifier` checks it
 //! against the fake's JWKS and decodes the typed output of a real endpoint;
 //! tampered, re-signed, unsigned and old deliveries are rejected. Also the
@@ -10,14 +10,15 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::routing::post;
+use fake_fal::webhook::{DELIVERY_ATTEMPTS, TEST_SIGNING_SEED, WebhookDelivery, signed_headers};
+use fake_fal::{CannedResponse, FakeFal, FakeFalConfig};
 use fal_ltx::ltx_2_3::text_to_video::{Ltx23TextToVideo, Ltx23TextToVideoInput};
 use fal_ltx::options::RequestOptions;
 use fal_ltx::queue::{CancelOutcome, QueueStatus};
 use fal_ltx::validation::{Validate, Violation};
 use fal_ltx::webhook::{HEADER_SIGNATURE, HEADER_TIMESTAMP, WebhookError, WebhookOutcome, WebhookVerifier};
 use fal_ltx::{Client, Endpoint, EndpointInput, Error, SubscribeMode};
-use integration_tests::fake_fal::webhook::{DELIVERY_ATTEMPTS, TEST_SIGNING_SEED, WebhookDelivery, signed_headers};
-use integration_tests::fake_fal::{CannedResponse, FakeFal, FakeFalConfig};
+use integration_tests::support::fake_config;
 use integration_tests::support::{json_eq, output_from_schema_examples};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -121,7 +122,7 @@ async fn deliver(config: FakeFalConfig) -> (FakeFal, String, HeaderMap, Bytes) {
 #[tokio::test]
 async fn a_webhook_is_delivered_without_polling_verified_and_typed() {
     let output = output_from_schema_examples(ID);
-    let config = FakeFalConfig::new().output(ID, output.clone()).polls(2, 1);
+    let config = fake_config().output(ID, output.clone()).polls(2, 1);
     let (fake, request_id, headers, body) = deliver(config).await;
     let polls = fake.requests().iter().filter(|r| r.path().ends_with("/status")).count();
     assert_eq!(polls, 0, "the request completed without being polled");
@@ -150,7 +151,7 @@ async fn a_webhook_is_delivered_without_polling_verified_and_typed() {
 
 #[tokio::test]
 async fn tampered_resigned_unsigned_and_old_webhooks_are_rejected() {
-    let config = FakeFalConfig::new().output(ID, output_from_schema_examples(ID));
+    let config = fake_config().output(ID, output_from_schema_examples(ID));
     let (fake, request_id, headers, body) = deliver(config).await;
     let verifier = verifier_for(&fake);
     let signed_at = timestamp_of(&headers);
@@ -200,7 +201,7 @@ async fn tampered_resigned_unsigned_and_old_webhooks_are_rejected() {
 
 #[tokio::test]
 async fn an_unknown_signature_refetches_the_jwks_at_most_once_per_interval() {
-    let config = FakeFalConfig::new().output(ID, output_from_schema_examples(ID));
+    let config = fake_config().output(ID, output_from_schema_examples(ID));
     let (fake, request_id, headers, body) = deliver(config).await;
     let signed_at = timestamp_of(&headers);
     let mut wrong_key = HeaderMap::new();
@@ -229,9 +230,8 @@ async fn an_error_webhook_parses_into_the_error_case_with_fal_detail() {
         {"loc": ["body", "num_frames"], "msg": "ensure this value is less than or equal to 481",
          "type": "value_error.number.not_le", "ctx": {"limit_value": 481}},
     ]});
-    let config = FakeFalConfig::new()
-        .output(ID, output_from_schema_examples(ID))
-        .result_error(ID, CannedResponse::json(422, &detail));
+    let config =
+        fake_config().output(ID, output_from_schema_examples(ID)).result_error(ID, CannedResponse::json(422, &detail));
     let (fake, request_id, headers, body) = deliver(config).await;
     let event = verifier_for(&fake).verify_and_parse::<Ltx23TextToVideo>(&headers, &body).await.expect("verified");
     assert_eq!(event.request_id, request_id);
@@ -248,10 +248,8 @@ async fn an_error_webhook_parses_into_the_error_case_with_fal_detail() {
 #[tokio::test]
 async fn a_cancelled_request_sends_an_error_webhook() {
     // Slow enough that only the cancel completes it.
-    let config = FakeFalConfig::new()
-        .output(ID, output_from_schema_examples(ID))
-        .polls(5, 5)
-        .webhook_tick(Duration::from_secs(600));
+    let config =
+        fake_config().output(ID, output_from_schema_examples(ID)).polls(5, 5).webhook_tick(Duration::from_secs(600));
     let fake = FakeFal::start(config).await;
     let mut receiver = Receiver::start(StatusCode::NO_CONTENT).await;
     let options = RequestOptions::new().webhook_url(&receiver.url);
@@ -266,7 +264,7 @@ async fn a_cancelled_request_sends_an_error_webhook() {
 
 #[tokio::test]
 async fn delivery_is_retried_a_bounded_number_of_times_and_only_to_local_urls() {
-    let config = FakeFalConfig::new().output(ID, output_from_schema_examples(ID));
+    let config = fake_config().output(ID, output_from_schema_examples(ID));
     let fake = FakeFal::start(config).await;
     let mut failing = Receiver::start(StatusCode::INTERNAL_SERVER_ERROR).await;
     let client = client_for(&fake);
@@ -288,7 +286,7 @@ async fn delivery_is_retried_a_bounded_number_of_times_and_only_to_local_urls() 
 }
 
 // ---------------------------------------------------------------------------
-// The fake's input validation (fal-protocol.md §3, §9).
+// The fake's input validation (protocol.md §3, §9).
 
 /// `fal-ai/ltx-2.3/text-to-video` with any JSON body and no client-side
 /// validation, to reach the fake's own.
@@ -316,7 +314,7 @@ impl Validate for RawInput {
 #[tokio::test]
 async fn the_fake_answers_422_in_fals_shape() {
     let lora = "fal-ai/ltx-2.3-22b/distilled/text-to-video/lora";
-    let config = FakeFalConfig::new().output(ID, output_from_schema_examples(ID)).output(lora, json!({}));
+    let config = fake_config().output(ID, output_from_schema_examples(ID)).output(lora, json!({}));
     let fake = FakeFal::start(config).await;
     let http = fal_ltx::reqwest::Client::new();
 
@@ -365,7 +363,7 @@ async fn the_fake_answers_422_in_fals_shape() {
 
 #[tokio::test]
 async fn the_client_surfaces_the_fakes_422_as_fal_validation() {
-    let fake = FakeFal::start(FakeFalConfig::new().output(ID, output_from_schema_examples(ID))).await;
+    let fake = FakeFal::start(fake_config().output(ID, output_from_schema_examples(ID))).await;
     let client = client_for(&fake);
     let input = RawInput(json!({"prompt": ""}));
     for result in [client.submit(&input).await.map(drop), client.run(&input).await.map(drop)] {

@@ -1,7 +1,8 @@
 //! The generator on fal's whole published corpus: load every document of a
 //! directory (by default `../shared/fal-openapi`), generate them together,
-//! and write a standalone crate (the hand-written runtime of `fal-ltx` plus
-//! the generated modules) that `cargo check` can build.
+//! and write a standalone crate (`fal-ltx`'s hand-written `lib.rs`, the
+//! generated modules, and a path dependency on the runtime crate
+//! `fal-ltx-runtime`) that `cargo check` can build.
 //!
 //! Used by the corpus test (`tests/tests/corpus.rs`) and by
 //! `cargo xtask corpus <dir>`, which writes the crate for benchmarking
@@ -68,9 +69,9 @@ pub struct CorpusCrate {
 }
 
 /// Generates `sources` together and writes a crate named `fal-ltx-corpus` to
-/// `out`: `generated/src`'s hand-written runtime, the generated modules, a
-/// manifest with the workspace's dependency versions and one default feature
-/// per family, and the workspace's `Cargo.lock` (so `cargo check --offline`
+/// `out`: `generated/src/lib.rs`, the generated modules, a manifest with
+/// `generated/Cargo.toml`'s dependencies (the runtime by its absolute path)
+/// and one default feature per family, and the workspace's `Cargo.lock` (so `cargo check --offline`
 /// resolves exactly what the workspace builds with).
 ///
 /// # Errors
@@ -82,14 +83,10 @@ pub fn write_crate(root: &Path, sources: &[Source], out: &Path) -> Result<Corpus
     let generate_time = started.elapsed();
     let src = out.join("src");
     std::fs::create_dir_all(&src).map_err(io(&src))?;
-    let runtime = crate::generated_src(root);
-    for entry in std::fs::read_dir(&runtime).map_err(io(&runtime))? {
-        let path = entry.map_err(io(&runtime))?.path();
-        if path.is_file() {
-            let to = src.join(path.file_name().unwrap_or_default());
-            std::fs::copy(&path, &to).map_err(io(&to))?;
-        }
-    }
+    // The generated crate's hand-written root (module declarations and the runtime's re-exports); the
+    // runtime itself is the `fal-ltx-runtime` dependency of the manifest.
+    let lib = crate::generated_src(root).join("lib.rs");
+    std::fs::copy(&lib, src.join("lib.rs")).map_err(io(&lib))?;
     let mut lines = 0;
     for file in &generation.files {
         let path = src.join(&file.path);
@@ -137,6 +134,11 @@ fn manifest(root: &Path, families: &BTreeSet<String>) -> Result<String, Error> {
             for (key, value) in local.iter().filter(|(k, _)| *k != "workspace") {
                 resolved.insert(key.clone(), value.clone());
             }
+        }
+        // A path dependency (the runtime crate) is relative to `generated/`; the corpus crate is written elsewhere.
+        if let Some(path) = resolved.get("path").and_then(toml::Value::as_str) {
+            let absolute = root.join("generated").join(path);
+            resolved.insert("path".into(), absolute.to_string_lossy().into_owned().into());
         }
         deps.insert(name.clone(), resolved.into());
     }

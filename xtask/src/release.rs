@@ -43,6 +43,8 @@ use crate::{Error, io};
 
 /// The published crate.
 pub const PACKAGE: &str = "fal-ltx";
+/// The runtime crate it depends on, released with it under the same version (ARCHITECTURE.md, "Versions").
+pub const RUNTIME_PACKAGE: &str = "fal-ltx-runtime";
 /// Its manifest, relative to the workspace root.
 pub const MANIFEST: &str = "generated/Cargo.toml";
 /// Its changelog, relative to the workspace root.
@@ -564,9 +566,10 @@ pub fn civil_date(days: u64) -> String {
 pub enum Step {
     /// `cargo xtask check`: generated code matches `schemas/`.
     Drift,
-    /// `cargo publish --dry-run -p fal-ltx`: packages the crate and builds it from the package.
+    /// `cargo publish --dry-run -p fal-ltx-runtime -p fal-ltx`: packages both crates and builds them from the
+    /// packages.
     Publish,
-    /// `cargo doc -p fal-ltx --no-deps --all-features` with `RUSTDOCFLAGS=-D warnings`.
+    /// `cargo doc -p fal-ltx-runtime -p fal-ltx --no-deps --all-features` with `RUSTDOCFLAGS=-D warnings`.
     Doc,
 }
 
@@ -600,13 +603,15 @@ impl Step {
         match self {
             Self::Drift => return None,
             Self::Publish => {
-                command.args(["publish", "--dry-run", "--locked", "-p", PACKAGE]);
+                // Both crates in one call: cargo packages the runtime first and builds `fal-ltx`'s package
+                // against that package (the runtime is not on crates.io until it is published).
+                command.args(["publish", "--dry-run", "--locked", "-p", RUNTIME_PACKAGE, "-p", PACKAGE]);
                 if allow_dirty {
                     command.arg("--allow-dirty");
                 }
             }
             Self::Doc => {
-                command.args(["doc", "-p", PACKAGE, "--no-deps", "--all-features", "--locked"]);
+                command.args(["doc", "-p", RUNTIME_PACKAGE, "-p", PACKAGE, "--no-deps", "--all-features", "--locked"]);
                 command.env("RUSTDOCFLAGS", "-D warnings");
             }
         }

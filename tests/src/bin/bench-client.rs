@@ -176,7 +176,7 @@ async fn bench(contender: Contender, fake: &Fake, jobs: usize, concurrency: usiz
 /// to a fresh fake (the fake-fal process does not expose its log, so count
 /// with an in-process fake instead).
 async fn requests_per_job(mode: SubscribeMode) -> usize {
-    use integration_tests::fake_fal::{FakeFal, FakeFalConfig};
+    use fake_fal::{FakeFal, FakeFalConfig};
     let id = fal_ltx::ltx_2_3::text_to_video::Ltx23TextToVideo::ID;
     let output = integration_tests::support::output_from_schema_examples(id);
     let fake = FakeFal::start(FakeFalConfig::new().output(id, output).polls(2, 1)).await;

@@ -1,5 +1,5 @@
 //! Following a queued request: the SSE status stream with a fallback to
-//! polling (fal-protocol.md §3, §4). The public entry points are
+//! polling (protocol.md §3, §4). The public entry points are
 //! [`RequestHandle::updates`](crate::RequestHandle::updates),
 //! [`RequestHandle::wait`](crate::RequestHandle::wait) and
 //! [`Client::subscribe_with`](crate::Client::subscribe_with).

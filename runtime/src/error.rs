@@ -9,7 +9,7 @@
 //! | [`Error::InvalidBaseUrl`] | a configured base URL is not `https://` (or `http://` to a loopback host) | fix the URL |
 //! | [`Error::InvalidRequestOptions`] | a [`RequestOptions`](crate::options::RequestOptions) value fal would reject; **nothing was sent** | fix the option |
 //! | [`Error::Validation`] | the input breaks the endpoint's schema; **nothing was sent** | fix the input |
-//! | [`Error::FalValidation`] | fal answered 422 with a field list (fal-protocol.md §3) | fix the input |
+//! | [`Error::FalValidation`] | fal answered 422 with a field list (protocol.md §3) | fix the input |
 //! | [`Error::Http`] | any other non-2xx answer (auth, rate limit, model or infrastructure failure) | see `status` / `error_type` |
 //! | [`Error::Decode`] | a 2xx body that is not the JSON expected | report it; the API may have changed |
 //! | [`Error::Transport`] | no HTTP response (connect, TLS, timeout, body read) | check the network, retry |
@@ -17,7 +17,7 @@
 //! | [`Error::Io`] | a local file of an upload or download could not be read or written | see the path and the message |
 //! | [`Error::InvalidUrl`] | a download URL, or an upload URL fal returned, is not usable | check the URL |
 //!
-//! Retryable failures (fal-protocol.md §4, see [`retry`](crate::retry)) are
+//! Retryable failures (protocol.md §4, see [`retry`](crate::retry)) are
 //! retried before any of these is returned; the error is the last attempt's.
 //!
 //! Messages are self-contained (they include the underlying error's text), and
@@ -48,7 +48,7 @@ pub const MAX_DECODE_SNIPPET: usize = 512;
 #[non_exhaustive]
 pub enum Error {
     /// No key was given and the environment has neither `FAL_KEY` nor both
-    /// `FAL_KEY_ID` and `FAL_KEY_SECRET` (fal-protocol.md §2). Empty values
+    /// `FAL_KEY_ID` and `FAL_KEY_SECRET` (protocol.md §2). Empty values
     /// count as unset.
     #[error(
         "no fal credentials: set FAL_KEY (or both FAL_KEY_ID and FAL_KEY_SECRET) in the environment, \
@@ -71,7 +71,7 @@ pub enum Error {
     Validation(#[from] ValidationError),
 
     /// fal rejected the input with HTTP 422 and a `detail` list
-    /// (fal-protocol.md §3). A string `detail` becomes one entry with `loc`
+    /// (protocol.md §3). A string `detail` becomes one entry with `loc`
     /// `["body"]` and type `value_error`, as fal's JS client does.
     #[error("{}", display_fal_validation(*.status, .detail, .request_id.as_deref()))]
     FalValidation {
@@ -86,7 +86,7 @@ pub enum Error {
     /// Any other non-2xx response: authentication (401/403), unknown
     /// endpoint or request (404), rate limit (429), a model failure, or an
     /// infrastructure error such as `request_timeout` (504) or
-    /// `runner_disconnected` (503) (fal-protocol.md §3).
+    /// `runner_disconnected` (503) (protocol.md §3).
     #[error("{}", display_http(*.status, .body, .error_type.as_deref(), .request_id.as_deref()))]
     Http {
         /// The HTTP status code.
@@ -136,7 +136,7 @@ pub enum Error {
 
     /// A [`RequestOptions`](crate::options::RequestOptions) value that fal
     /// or its official clients reject, such as a start timeout of 1 s or
-    /// less (fal-protocol.md §2), or an upload argument that cannot be sent
+    /// less (protocol.md §2), or an upload argument that cannot be sent
     /// (a content type that is not a valid header value, an
     /// [`UploadOptions`](crate::storage::UploadOptions) lifecycle of 0 s).
     /// **Nothing was sent.**
@@ -149,7 +149,7 @@ pub enum Error {
     /// The client-side deadline of
     /// [`SubscribeOptions::deadline`](crate::options::SubscribeOptions::deadline)
     /// expired before the request completed. The client sent a cancel
-    /// request for it (fal-protocol.md §4) and ignored the outcome: the
+    /// request for it (protocol.md §4) and ignored the outcome: the
     /// request may still complete on fal's side.
     #[error("request {request_id} did not complete within {after:?}; a cancel was sent to fal")]
     Timeout {
@@ -178,7 +178,7 @@ pub enum Error {
 
     /// A URL that cannot be used: a download URL that is not `http(s)`, or
     /// an upload URL returned by fal's storage that is not `https` (or
-    /// `http` to a loopback host) (fal-protocol.md §5). **Nothing was sent**
+    /// `http` to a loopback host) (protocol.md §5). **Nothing was sent**
     /// to it. Any user name or password is removed from `url`.
     #[error("invalid URL {url:?}: {reason}")]
     InvalidUrl {
@@ -228,7 +228,7 @@ impl From<reqwest::Error> for Error {
     }
 }
 
-/// One field error of a fal 422 response (fal-protocol.md §3), for example
+/// One field error of a fal 422 response (protocol.md §3), for example
 /// `{"loc":["body","prompt"],"msg":"field required","type":"value_error.missing"}`.
 ///
 /// Displays as `body.prompt: field required`.

@@ -1,5 +1,5 @@
 //! Webhooks: check fal's signature on a webhook delivery and decode its
-//! body (fal-protocol.md §6).
+//! body (protocol.md §6).
 //!
 //! When a queued request is submitted with a webhook URL
 //! ([`RequestOptions::webhook_url`](crate::options::RequestOptions::webhook_url),
@@ -107,7 +107,7 @@ use crate::client::{Client, is_loopback};
 use crate::endpoint::Endpoint;
 use crate::error::{FalValidationDetail, MAX_DECODE_SNIPPET, truncate_utf8};
 
-/// The JWKS fal signs webhooks with (fal's webhook docs, fal-protocol.md §6).
+/// The JWKS fal signs webhooks with (fal's webhook docs, protocol.md §6).
 /// Some code uses `https://rest.fal.ai/.well-known/jwks.json` instead; change
 /// it with [`WebhookVerifier::with_jwks_url`].
 pub const DEFAULT_JWKS_URL: &str = "https://rest.alpha.fal.ai/.well-known/jwks.json";
@@ -247,7 +247,7 @@ impl WebhookError {
     /// The HTTP status a webhook handler should answer fal with: 401 when
     /// the request is not proven to come from fal, 400 when it is signed
     /// but its body is not what was expected, 503 when fal's keys could not
-    /// be fetched (fal retries the delivery, fal-protocol.md §6), 500 for a
+    /// be fetched (fal retries the delivery, protocol.md §6), 500 for a
     /// bad configuration.
     #[must_use]
     pub fn suggested_status(&self) -> u16 {
@@ -277,7 +277,7 @@ pub struct VerifiedWebhook {
     pub timestamp: u64,
 }
 
-/// A decoded webhook body (fal-protocol.md §6), with the payload typed as
+/// A decoded webhook body (protocol.md §6), with the payload typed as
 /// `T` (the endpoint's output for [`WebhookVerifier::verify_and_parse`]).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -319,7 +319,7 @@ pub struct WebhookFailure {
     /// The HTTP status the model answered, read from an `error` of the form
     /// `Invalid status code: <n>`.
     pub status: Option<u16>,
-    /// `payload.detail` as field errors: the list of a 422 (fal-protocol.md
+    /// `payload.detail` as field errors: the list of a 422 (protocol.md
     /// §3), or one `["body"]` entry of type `value_error` for a text
     /// `detail`; empty otherwise.
     pub detail: Vec<FalValidationDetail>,

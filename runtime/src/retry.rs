@@ -1,4 +1,4 @@
-//! Client-side retries with exponential backoff (fal-protocol.md §4).
+//! Client-side retries with exponential backoff (protocol.md §4).
 //!
 //! Every HTTP request of a [`Client`](crate::Client) goes through one retry
 //! loop, driven by the [`RetryPolicy`] of its [`CallKind`]. The defaults are
@@ -35,7 +35,7 @@
 //! timeout, is not retried for submit.
 //!
 //! A synchronous run is retried like fal's JS client does: closing a run's
-//! connection cancels the work on fal's side (fal-protocol.md §7), so a
+//! connection cancels the work on fal's side (protocol.md §7), so a
 //! retried run does not leave a duplicate running.
 
 use std::collections::hash_map::RandomState;
@@ -61,7 +61,7 @@ pub enum CallKind {
     /// `PUT {cancel_url}` ([`RequestHandle::cancel`](crate::RequestHandle::cancel)).
     Cancel,
     /// `POST {rest base}/storage/upload/initiate[-multipart]` of an upload
-    /// ([`Client::upload`](crate::Client::upload), fal-protocol.md §5). The
+    /// ([`Client::upload`](crate::Client::upload), protocol.md §5). The
     /// PUT to the signed URL it returns is never retried, and multipart part
     /// PUTs always get [`PART_ATTEMPTS`](crate::storage::PART_ATTEMPTS)
     /// tries, as fal's JS client.
@@ -83,7 +83,7 @@ impl CallKind {
     }
 }
 
-/// How one kind of call is retried (fal-protocol.md §4): how many times,
+/// How one kind of call is retried (protocol.md §4): how many times,
 /// with which delays, on which HTTP statuses. Transport errors are always
 /// retryable (within the submit rule, see the [module docs](self)).
 ///

@@ -1,5 +1,5 @@
 //! Uploads to fal's storage and downloads of output files
-//! (fal-protocol.md §5).
+//! (protocol.md §5).
 //!
 //! Model inputs that take a file (`image_url`, `video_url`, `audio_url`, LoRA
 //! weights…) take a **URL** that fal can fetch without authentication.
@@ -13,7 +13,7 @@
 //!    (retried per the [`CallKind::Storage`] policy);
 //! 2. `PUT {upload_url}` with the raw bytes and `Content-Type`, **without**
 //!    `Authorization` (the URL is signed), answered by any 2xx; not retried
-//!    (fal-protocol.md §4);
+//!    (protocol.md §4);
 //! 3. the result is `file_url`.
 //!
 //! Above [`MULTIPART_THRESHOLD`] (90 MiB) the upload is multipart: step 1
@@ -80,11 +80,11 @@ use crate::options::ObjectLifecycle;
 use crate::retry::CallKind;
 
 /// Default base URL of fal's REST API, where uploads start
-/// (fal-protocol.md §1).
+/// (protocol.md §1).
 pub const DEFAULT_REST_BASE_URL: &str = "https://rest.fal.ai";
 
 /// Uploads of more than this many bytes (90 MiB) are multipart, as in fal's
-/// JS client (fal-protocol.md §5).
+/// JS client (protocol.md §5).
 pub const MULTIPART_THRESHOLD: u64 = 90 * 1024 * 1024;
 
 /// The size of each part of a multipart upload (10 MiB); the last part is
@@ -120,7 +120,7 @@ const SPAN_ENDPOINT: &str = "fal-storage";
 pub struct UploadOptions {
     /// How long fal keeps the uploaded file, sent as the
     /// `X-Fal-Object-Lifecycle` header of the initiate request, such as
-    /// `{"expiration_duration_seconds":86400}` (fal-protocol.md §5). `None`
+    /// `{"expiration_duration_seconds":86400}` (protocol.md §5). `None`
     /// (the default) sends nothing: fal's default retention applies. Must be
     /// at least 1 s when set.
     pub object_lifecycle: Option<ObjectLifecycle>,
@@ -407,7 +407,7 @@ fn temp_path_for(path: &Path) -> PathBuf {
 
 impl Client {
     /// Uploads `bytes` to fal's storage and returns the file's public URL
-    /// (fal-protocol.md §5; see the [`storage`](crate::storage) module docs for the
+    /// (protocol.md §5; see the [`storage`](crate::storage) module docs for the
     /// exchange). `content_type` is a media type such as `video/mp4`
     /// (empty: [`DEFAULT_CONTENT_TYPE`]); `file_name` is the name fal stores
     /// (empty: `<epoch ms>.<subtype>`, as fal's JS client). Above
@@ -459,7 +459,7 @@ impl Client {
         }
     }
 
-    /// Uploads the file at `path` (fal-protocol.md §5): the content type comes
+    /// Uploads the file at `path` (protocol.md §5): the content type comes
     /// from the extension ([`content_type_for_path`]), the file name from the
     /// path's last component. Up to [`MULTIPART_THRESHOLD`] (90 MiB) the file
     /// is read whole and sent in one `PUT`; above, it is read and sent one
@@ -527,7 +527,7 @@ impl Client {
         let target = signed_url(&initiated.upload_url)?;
         let size = bytes.len() as u64;
         let request = self.http.put(target).header(CONTENT_TYPE, meta.header.clone()).body(bytes);
-        // Not retried (fal-protocol.md §4).
+        // Not retried (protocol.md §4).
         let reply = self.send_signed(request, 1).await?;
         uploaded(&reply, initiated, meta, size, None)
     }

@@ -1,8 +1,8 @@
 //! The HTTP client: [`Client`], its [`ClientBuilder`] and [`RequestHandle`]s
 //! for queued requests.
 //!
-//! The client speaks fal's HTTP protocol; "fal-protocol.md §N" refers to the
-//! sections of the project's protocol notes:
+//! The client speaks fal's HTTP protocol; "protocol.md §N" refers to the
+//! sections of the repository's `docs/protocol.md`:
 //!
 //! | method | HTTP | § |
 //! |---|---|---|
@@ -66,12 +66,12 @@ use crate::options::{RequestOptions, SubscribeMode, SubscribeOptions};
 use crate::queue::{CancelOutcome, QueueStatus, QueueUpdate, SubmitResponse};
 use crate::retry::{Attempt, CallKind, RetryPolicies, RetryPolicy, retry_delay};
 
-/// Default base URL of synchronous runs (fal-protocol.md §1).
+/// Default base URL of synchronous runs (protocol.md §1).
 pub const DEFAULT_RUN_BASE_URL: &str = "https://fal.run";
-/// Default base URL of the queue (fal-protocol.md §1).
+/// Default base URL of the queue (protocol.md §1).
 pub const DEFAULT_QUEUE_BASE_URL: &str = "https://queue.fal.run";
 /// Default interval between two status requests while waiting: 500 ms, as
-/// fal's JS client (fal-protocol.md §4).
+/// fal's JS client (protocol.md §4).
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// Default `User-Agent`: `fal-ltx/<crate version> (rust)`.
 pub const DEFAULT_USER_AGENT: &str = concat!("fal-ltx/", env!("CARGO_PKG_VERSION"), " (rust)");
@@ -79,7 +79,7 @@ pub const DEFAULT_USER_AGENT: &str = concat!("fal-ltx/", env!("CARGO_PKG_VERSION
 /// take before the client gives up on it and returns [`Error::Timeout`].
 pub const DEADLINE_CANCEL_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Reads the key the way fal's clients do (fal-protocol.md §2), through
+/// Reads the key the way fal's clients do (protocol.md §2), through
 /// `lookup` instead of the process environment: `FAL_KEY`, else
 /// `FAL_KEY_ID` and `FAL_KEY_SECRET` joined as `id:secret`. Empty (or
 /// all-whitespace) values count as unset; surrounding whitespace is trimmed.
@@ -143,7 +143,7 @@ pub(crate) struct Config {
     auth: std::result::Result<HeaderValue, KeyProblem>,
     run_base: Url,
     queue_base: Url,
-    /// Storage initiate and CDN tokens (fal-protocol.md §1, §5).
+    /// Storage initiate and CDN tokens (protocol.md §1, §5).
     pub(crate) rest_base: Url,
     pub(crate) poll_interval: Duration,
     pub(crate) user_agent: HeaderValue,
@@ -258,7 +258,7 @@ fn legacy_id(id: &str) -> Option<[&str; 2]> {
     (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && !name.is_empty()).then_some([digits, name])
 }
 
-/// The path segments of an endpoint id, used for run and submit (fal-protocol.md §1).
+/// The path segments of an endpoint id, used for run and submit (protocol.md §1).
 fn endpoint_segments(id: &str) -> Vec<&str> {
     match legacy_id(id) {
         Some(parts) if !id.contains('/') => parts.to_vec(),
@@ -267,7 +267,7 @@ fn endpoint_segments(id: &str) -> Vec<&str> {
 }
 
 /// The `[namespace/]owner/alias` segments of an endpoint id, used for status,
-/// result and cancel (fal-protocol.md §1): the endpoint path after the alias
+/// result and cancel (protocol.md §1): the endpoint path after the alias
 /// is dropped; `workflows/` and `comfy/` are namespaces kept as a prefix.
 /// A single segment that is not `<digits>-<name>` is used as is.
 fn app_segments(id: &str) -> Vec<&str> {
@@ -279,7 +279,7 @@ fn app_segments(id: &str) -> Vec<&str> {
     }
 }
 
-/// The request being sent: selects the retry policy (fal-protocol.md §4),
+/// The request being sent: selects the retry policy (protocol.md §4),
 /// names what is decoded, and fills the `fal.request` span.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Call<'a> {
@@ -375,7 +375,7 @@ impl Client {
     }
 
     /// A client with the key from the environment (`FAL_KEY`, else
-    /// `FAL_KEY_ID` + `FAL_KEY_SECRET`, fal-protocol.md §2) and default
+    /// `FAL_KEY_ID` + `FAL_KEY_SECRET`, protocol.md §2) and default
     /// settings. See [`key_from_env_with`] for the exact rules.
     ///
     /// # Errors
@@ -400,7 +400,7 @@ impl Client {
 
     /// Calls endpoint `I::Endpoint` synchronously and returns its output:
     /// `POST {run base}/{endpoint id}` with `input` as the JSON body
-    /// (fal-protocol.md §1, §7), with the client's default [`RequestOptions`].
+    /// (protocol.md §1, §7), with the client's default [`RequestOptions`].
     ///
     /// The call blocks until the model has finished, with no queue and no
     /// server-side retries; dropping the future closes the connection, which
@@ -419,7 +419,7 @@ impl Client {
         self.run_with(input, &RequestOptions::default()).await
     }
 
-    /// [`run`](Client::run) with per-call [`RequestOptions`] (fal-protocol.md
+    /// [`run`](Client::run) with per-call [`RequestOptions`] (protocol.md
     /// §2): its set fields override the client's defaults. A run carries the
     /// start timeout, runner hint and object lifecycle; priority and webhook
     /// only apply to queued requests and are not sent.
@@ -439,7 +439,7 @@ impl Client {
 
     /// Queues a request to endpoint `I::Endpoint` and returns a handle to it:
     /// `POST {queue base}/{endpoint id}` with `input` as the JSON body,
-    /// answered by a [`SubmitResponse`] (fal-protocol.md §1), with the
+    /// answered by a [`SubmitResponse`] (protocol.md §1), with the
     /// client's default [`RequestOptions`].
     ///
     /// The handle uses the status, result and cancel URLs of the response
@@ -451,7 +451,7 @@ impl Client {
     ///
     /// A submit is not idempotent: each accepted one is a job (and a bill).
     /// So it is retried (per the [`CallKind::Submit`] policy) **only when fal
-    /// cannot have accepted it** (fal-protocol.md §4):
+    /// cannot have accepted it** (protocol.md §4):
     ///
     /// - connecting failed, so nothing was written;
     /// - 429 (rate limited: the request was refused);
@@ -477,7 +477,7 @@ impl Client {
     }
 
     /// [`submit`](Client::submit) with per-call [`RequestOptions`]
-    /// (fal-protocol.md §2): its set fields override the client's defaults.
+    /// (protocol.md §2): its set fields override the client's defaults.
     /// All five options apply: the webhook goes in the `fal_webhook` query
     /// parameter, the others in `X-Fal-*` headers.
     ///
@@ -503,7 +503,7 @@ impl Client {
     /// Queues a request, waits for it and returns its output: [`submit`](Client::submit),
     /// then [`RequestHandle::wait`]: follow the status until `COMPLETED`
     /// (streaming by default, see [`SubscribeMode`]), then get the result
-    /// (fal-protocol.md §3, §4).
+    /// (protocol.md §3, §4).
     ///
     /// There is no overall deadline; set one with
     /// [`subscribe_with`](Client::subscribe_with) and
@@ -562,7 +562,7 @@ impl Client {
     /// a webhook). Nothing is sent.
     ///
     /// The URLs are built from the queue base URL and the endpoint's
-    /// `[namespace/]owner/alias` (fal-protocol.md §1): for
+    /// `[namespace/]owner/alias` (protocol.md §1): for
     /// `fal-ai/ltx-2.3-22b/extend-video/lora` the status URL is
     /// `{queue base}/fal-ai/ltx-2.3-22b/requests/{request_id}/status`.
     #[must_use]
@@ -584,7 +584,7 @@ impl Client {
     /// Sends one request with the client's headers and returns the complete
     /// response (body read), whatever its status. Every request of the client
     /// except the status stream goes through here: this is where the
-    /// retries of fal-protocol.md §4 happen (see [`retry`](crate::retry)),
+    /// retries of protocol.md §4 happen (see [`retry`](crate::retry)),
     /// each attempt in its own `fal.request` span.
     pub(crate) async fn send(&self, request: RequestBuilder, call: Call<'_>) -> Result<Reply> {
         let request = self.authorize(request, "application/json")?.build()?;
@@ -643,7 +643,7 @@ impl Client {
     }
 }
 
-/// Maps a non-2xx response to an [`Error`] (fal-protocol.md §3): 422 with a
+/// Maps a non-2xx response to an [`Error`] (protocol.md §3): 422 with a
 /// `detail` list or string → [`Error::FalValidation`]; anything else →
 /// [`Error::Http`] with the body (bounded), `error_type` (body, else the
 /// `x-fal-error-type` header) and `x-fal-request-id`.
@@ -733,7 +733,7 @@ impl fmt::Debug for ClientBuilder {
 
 impl ClientBuilder {
     /// The key (`key_id:key_secret`), sent as `Authorization: Key <key>`
-    /// (fal-protocol.md §2). Default: read from the environment by
+    /// (protocol.md §2). Default: read from the environment by
     /// [`build`](ClientBuilder::build), as [`Client::from_env`].
     #[must_use]
     pub fn key(mut self, key: impl Into<String>) -> Self {
@@ -762,7 +762,7 @@ impl ClientBuilder {
     }
 
     /// Base URL of fal's REST API, where uploads start
-    /// (`POST {rest base}/storage/upload/initiate`, fal-protocol.md §5; see
+    /// (`POST {rest base}/storage/upload/initiate`, protocol.md §5; see
     /// [`Client::upload`]). Default
     /// [`DEFAULT_REST_BASE_URL`](crate::storage::DEFAULT_REST_BASE_URL)
     /// (`https://rest.fal.ai`). Same rules as
@@ -801,7 +801,7 @@ impl ClientBuilder {
         self
     }
 
-    /// The retry policies of every kind of call (fal-protocol.md §4).
+    /// The retry policies of every kind of call (protocol.md §4).
     /// Default [`RetryPolicies::default`] (fal's JS client's). Use
     /// [`RetryPolicies::none`] to disable retries, or
     /// [`RetryPolicies::with_delays`] for millisecond delays in tests.
@@ -839,7 +839,7 @@ impl ClientBuilder {
         self
     }
 
-    /// Default [`RequestOptions`] of every run and submit (fal-protocol.md
+    /// Default [`RequestOptions`] of every run and submit (protocol.md
     /// §2). Per-call options ([`Client::submit_with`], [`Client::run_with`])
     /// override them field by field. Default: none.
     #[must_use]
@@ -900,7 +900,7 @@ pub(crate) struct RequestUrls {
 }
 
 impl RequestUrls {
-    /// `{queue base}/[namespace/]owner/alias/requests/{id}[/status|/cancel]` (fal-protocol.md §1).
+    /// `{queue base}/[namespace/]owner/alias/requests/{id}[/status|/cancel]` (protocol.md §1).
     fn build(queue_base: &Url, endpoint_id: &str, request_id: &str) -> Self {
         let mut segments = app_segments(endpoint_id);
         segments.extend(["requests", request_id]);
@@ -970,7 +970,7 @@ impl<E: Endpoint> RequestHandle<E> {
     }
 
     /// The current status: `GET {status_url}?logs=1` (with log lines) or
-    /// `?logs=0` (fal-protocol.md §1, §3). fal answers 202 while
+    /// `?logs=0` (protocol.md §1, §3). fal answers 202 while
     /// `IN_QUEUE`/`IN_PROGRESS` and 200 when `COMPLETED`.
     ///
     /// # Errors
@@ -989,7 +989,7 @@ impl<E: Endpoint> RequestHandle<E> {
         Call::new(kind, E::ID, Some(&self.request_id))
     }
 
-    /// The output: `GET {response_url}` (fal-protocol.md §1, §3). Call it
+    /// The output: `GET {response_url}` (protocol.md §1, §3). Call it
     /// once the status is `COMPLETED`; fal keeps results about an hour.
     ///
     /// # Errors
@@ -1003,7 +1003,7 @@ impl<E: Endpoint> RequestHandle<E> {
         self.client.send_json(request, self.call(CallKind::Result)).await
     }
 
-    /// Asks fal to cancel the request: `PUT {cancel_url}` (fal-protocol.md §4).
+    /// Asks fal to cancel the request: `PUT {cancel_url}` (protocol.md §4).
     ///
     /// 2xx (fal sends 202 `CANCELLATION_REQUESTED`) →
     /// [`CancelOutcome::CancellationRequested`]; 400 with body status
@@ -1013,7 +1013,7 @@ impl<E: Endpoint> RequestHandle<E> {
     /// Retried per the [`CallKind::Cancel`] policy (cancelling twice is
     /// harmless). If an attempt was applied but its answer lost, the retry
     /// reports [`CancelOutcome::AlreadyCompleted`]: a cancelled request ends
-    /// as `COMPLETED` (fal-protocol.md §3).
+    /// as `COMPLETED` (protocol.md §3).
     ///
     /// # Errors
     ///
@@ -1047,7 +1047,7 @@ impl<E: Endpoint> RequestHandle<E> {
 
     /// Follows the request until `COMPLETED` (streaming or polling, per the
     /// client's [`SubscribeMode`]), then returns [`result`](RequestHandle::result)
-    /// (fal-protocol.md §3, §4). No deadline and no cancel on drop, as
+    /// (protocol.md §3, §4). No deadline and no cancel on drop, as
     /// [`Client::subscribe`].
     ///
     /// # Errors
@@ -1074,7 +1074,7 @@ impl<E: Endpoint> RequestHandle<E> {
     }
 
     /// The status updates of the request, until `COMPLETED` (the last
-    /// item), following the client's [`SubscribeMode`] (fal-protocol.md §3):
+    /// item), following the client's [`SubscribeMode`] (protocol.md §3):
     /// the SSE status stream `GET {status_url}/stream?logs=0|1`, falling back
     /// to polling [`status`](RequestHandle::status) every poll interval when
     /// the stream fails or ends early; or polling only.
@@ -1132,7 +1132,7 @@ impl<E: Endpoint> RequestHandle<E> {
             Ok(result) => result,
             Err(_) => {
                 tracing::info!(request_id = %self.request_id, ?deadline, "deadline expired, cancelling");
-                // One attempt, bounded, outcome ignored (fal-protocol.md §4).
+                // One attempt, bounded, outcome ignored (protocol.md §4).
                 let call = Call { retries: false, ..self.call(CallKind::Cancel) };
                 let _ = tokio::time::timeout(DEADLINE_CANCEL_TIMEOUT, self.cancel_call(call)).await;
                 Err(Error::Timeout { request_id: self.request_id.clone(), after: deadline })

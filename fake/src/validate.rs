@@ -1,8 +1,8 @@
 //! Input validation of the fake fal server: every submit and run body of an
-//! endpoint vendored in `schemas/` (listed in `schemas/endpoints.toml`) is
+//! endpoint with a document in the fake's [`Schemas`] is
 //! checked against the endpoint's input schema with the `jsonschema` crate
 //! (draft 2020-12), and a rejected body gets fal's 422 answer
-//! (fal-protocol.md §3, §9):
+//! (protocol.md §3, §9):
 //!
 //! ```text
 //! {"detail":[{"loc":["body","prompt"],"msg":"field required","type":"value_error.missing"}, …]}
@@ -18,11 +18,11 @@
 //! carries the offending `input` (pydantic 2 does). A body that is not JSON
 //! gets one `value_error.jsondecode` entry at `["body"]`.
 //!
-//! Endpoints without a vendored schema (the test endpoints of
-//! `tests/tests/runtime.rs`, `fal-ai/conformance/invalid`) are not validated.
+//! Endpoints without a document (such as the test endpoints of the
+//! repository's `tests/tests/runtime.rs`) are not validated.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::paths::LocationSegment;
@@ -30,61 +30,91 @@ use jsonschema::types::JsonType;
 use jsonschema::{ValidationError, Validator};
 use serde_json::{Value, json};
 
-use crate::support::{vendored_schema, workspace_root};
+use crate::schemas::Schemas;
 
-/// The 422 body (`{"detail":[…]}`) for `body` sent to `endpoint_id`, or
-/// `None` when it is valid or the endpoint has no vendored schema.
-#[must_use]
-pub fn check(endpoint_id: &str, body: &[u8]) -> Option<Value> {
-    let validator = validator(endpoint_id)?;
-    let input: Value = match serde_json::from_slice(body) {
-        Ok(input) => input,
-        Err(e) => {
-            let entry =
-                json!({"loc": ["body"], "msg": format!("Expecting value: {e}"), "type": "value_error.jsondecode"});
-            return Some(json!({"detail": [entry]}));
-        }
-    };
-    let detail: Vec<Value> = validator.iter_errors(&input).flat_map(|error| entries(&error)).collect();
-    (!detail.is_empty()).then(|| json!({"detail": detail}))
+/// The input validators of a set of [`Schemas`], each compiled on first use.
+#[derive(Debug, Default)]
+pub struct Validators {
+    schemas: Schemas,
+    compiled: Mutex<BTreeMap<String, Result<Arc<Validator>, String>>>,
 }
 
-/// Whether `endpoint_id` has a vendored input schema (and so is validated).
-#[must_use]
-pub fn has_schema(endpoint_id: &str) -> bool {
-    validator(endpoint_id).is_some()
+/// What [`Validators::check`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Checked {
+    /// The body is valid, or the endpoint has no schema (not validated).
+    Valid,
+    /// fal's 422 body, `{"detail":[…]}`.
+    Invalid(Value),
+    /// The endpoint's document has no input schema that compiles; the text
+    /// says why (the fake answers 500 with it, so the mistake is seen).
+    BadSchema(String),
 }
 
-/// The compiled input validator of a vendored endpoint, compiled once.
-fn validator(endpoint_id: &str) -> Option<Arc<Validator>> {
-    static VENDORED: OnceLock<Vec<String>> = OnceLock::new();
-    static COMPILED: OnceLock<Mutex<BTreeMap<String, Option<Arc<Validator>>>>> = OnceLock::new();
-    let vendored = VENDORED.get_or_init(|| xtask::endpoint_ids(&workspace_root()).unwrap_or_default());
-    if !vendored.iter().any(|id| id == endpoint_id) {
-        return None;
+impl Validators {
+    /// Validators for the endpoints of `schemas`.
+    #[must_use]
+    pub fn new(schemas: Schemas) -> Self {
+        Self { schemas, compiled: Mutex::default() }
     }
-    let mut compiled = COMPILED.get_or_init(Mutex::default).lock().unwrap_or_else(PoisonError::into_inner);
-    compiled.entry(endpoint_id.to_owned()).or_insert_with(|| compile(endpoint_id).map(Arc::new)).clone()
+
+    /// The endpoints' documents.
+    #[must_use]
+    pub fn schemas(&self) -> &Schemas {
+        &self.schemas
+    }
+
+    /// Checks `body` sent to `endpoint_id` against its input schema.
+    #[must_use]
+    pub fn check(&self, endpoint_id: &str, body: &[u8]) -> Checked {
+        let validator = match self.validator(endpoint_id) {
+            None => return Checked::Valid,
+            Some(Err(why)) => return Checked::BadSchema(why),
+            Some(Ok(validator)) => validator,
+        };
+        let input: Value = match serde_json::from_slice(body) {
+            Ok(input) => input,
+            Err(e) => {
+                let entry =
+                    json!({"loc": ["body"], "msg": format!("Expecting value: {e}"), "type": "value_error.jsondecode"});
+                return Checked::Invalid(json!({"detail": [entry]}));
+            }
+        };
+        let detail: Vec<Value> = validator.iter_errors(&input).flat_map(|error| entries(&error)).collect();
+        if detail.is_empty() { Checked::Valid } else { Checked::Invalid(json!({"detail": detail})) }
+    }
+
+    /// Whether `endpoint_id` has a document (and so is validated).
+    #[must_use]
+    pub fn has_schema(&self, endpoint_id: &str) -> bool {
+        self.schemas.document(endpoint_id).is_some()
+    }
+
+    /// The compiled input validator of an endpoint with a document.
+    fn validator(&self, endpoint_id: &str) -> Option<Result<Arc<Validator>, String>> {
+        let doc = self.schemas.document(endpoint_id)?;
+        let mut compiled = self.compiled.lock().unwrap_or_else(PoisonError::into_inner);
+        Some(compiled.entry(endpoint_id.to_owned()).or_insert_with(|| compile(endpoint_id, doc).map(Arc::new)).clone())
+    }
 }
 
 /// `{"$ref": "#/components/schemas/<Input>", "components": …}` of the
-/// document, compiled (draft 2020-12); `None` when it has no input `$ref`.
-fn compile(endpoint_id: &str) -> Option<Validator> {
-    let doc = vendored_schema(endpoint_id);
+/// document (the request body schema of its submit path), compiled (draft
+/// 2020-12).
+fn compile(endpoint_id: &str, doc: &Value) -> Result<Validator, String> {
     let reference = doc["paths"]
-        .as_object()?
-        .values()
-        .find_map(|path| path.pointer("/post/requestBody/content/application~1json/schema/$ref"))?
-        .as_str()?
-        .to_owned();
+        .as_object()
+        .and_then(|paths| {
+            paths.values().find_map(|path| path.pointer("/post/requestBody/content/application~1json/schema/$ref"))
+        })
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("{endpoint_id}: the document has no input schema (a POST requestBody $ref)"))?;
     let root = json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$ref": reference,
         "components": doc["components"],
     });
-    let validator = jsonschema::draft202012::new(&root)
-        .unwrap_or_else(|e| panic!("{endpoint_id}: the vendored input schema does not compile: {e}"));
-    Some(validator)
+    jsonschema::draft202012::new(&root).map_err(|e| format!("{endpoint_id}: the input schema does not compile: {e}"))
 }
 
 /// fal's 422 entries for one `jsonschema` error (one per unexpected
@@ -187,23 +217,45 @@ mod tests {
 
     const ID: &str = "fal-ai/ltx-2.3/text-to-video";
 
+    fn vendored() -> Validators {
+        Validators::new(Schemas::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../schemas")).expect("schemas/"))
+    }
+
+    fn invalid(checked: Checked) -> Value {
+        match checked {
+            Checked::Invalid(detail) => detail,
+            other => panic!("expected a 422 body, got {other:?}"),
+        }
+    }
+
     #[test]
-    fn a_valid_body_passes_and_unvendored_endpoints_are_not_checked() {
-        assert_eq!(check(ID, br#"{"prompt": "a lighthouse"}"#), None);
-        assert!(has_schema(ID));
-        assert!(!has_schema("fal-ai/conformance/invalid"));
-        assert_eq!(check("fal-ai/conformance/invalid", b"{}"), None);
+    fn a_valid_body_passes_and_endpoints_without_a_document_are_not_checked() {
+        let validators = vendored();
+        assert_eq!(validators.check(ID, br#"{"prompt": "a lighthouse"}"#), Checked::Valid);
+        assert!(validators.has_schema(ID));
+        assert!(!validators.has_schema("fal-ai/conformance/invalid"));
+        assert_eq!(validators.check("fal-ai/conformance/invalid", b"{}"), Checked::Valid);
     }
 
     #[test]
     fn errors_have_pydantic_locations_and_types() {
-        let detail = check(ID, br#"{"duration": 7}"#).expect("rejected")["detail"].clone();
+        let validators = vendored();
+        let detail = invalid(validators.check(ID, br#"{"duration": 7}"#))["detail"].clone();
         let types: Vec<(&Value, &str)> =
             detail.as_array().unwrap().iter().map(|e| (&e["loc"], e["type"].as_str().unwrap())).collect();
         assert!(types.contains(&(&json!(["body", "prompt"]), "value_error.missing")), "{detail}");
         assert!(types.contains(&(&json!(["body", "duration"]), "type_error.enum")), "{detail}");
 
-        let detail = check(ID, b"not json").expect("rejected");
+        let detail = invalid(validators.check(ID, b"not json"));
         assert_eq!(detail["detail"][0]["type"], "value_error.jsondecode");
+    }
+
+    #[test]
+    fn a_document_without_an_input_schema_is_reported() {
+        let validators = Validators::new(Schemas::empty().with_document("a/b", json!({"paths": {}})));
+        match validators.check("a/b", b"{}") {
+            Checked::BadSchema(why) => assert!(why.contains("a/b") && why.contains("no input schema"), "{why}"),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -1,5 +1,5 @@
-//! Webhook delivery of the fake fal server (fal-protocol.md §6), a child
-//! module of [`fake_fal`](super) (`integration_tests::fake_fal::webhook`).
+//! Webhook delivery of the fake fal server (protocol.md §6), a child
+//! module of the fake (`fake_fal::webhook`).
 //!
 //! - **Keys**: the fake signs with a fixed Ed25519 key, the one of
 //!   [`TEST_SIGNING_SEED`], and serves its public half as a JWKS at
@@ -31,7 +31,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use axum::response::Response;
 use base64::Engine as _;
 use ed25519_dalek::{Signer, SigningKey};
-use fal_ltx::reqwest;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -66,7 +65,7 @@ pub fn jwks() -> Value {
 }
 
 /// The hex Ed25519 signature, by the key of `seed`, of
-/// `request_id\nuser_id\ntimestamp\nhex(sha256(body))` (fal-protocol.md §6).
+/// `request_id\nuser_id\ntimestamp\nhex(sha256(body))` (protocol.md §6).
 #[must_use]
 pub fn sign(seed: &[u8; 32], request_id: &str, user_id: &str, timestamp: &str, body: &[u8]) -> String {
     let message = format!("{request_id}\n{user_id}\n{timestamp}\n{}", hex::encode(Sha256::digest(body)));

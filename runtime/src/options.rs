@@ -1,4 +1,4 @@
-//! Per-request options (fal-protocol.md §2) and subscribe options (§3, §4).
+//! Per-request options (protocol.md §2) and subscribe options (§3, §4).
 //!
 //! - [`RequestOptions`]: start timeout, webhook, queue priority, runner hint
 //!   and object lifecycle, sent as fal's platform headers (and the
@@ -20,7 +20,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::retry::CallKind;
 
-/// Options of one request (fal-protocol.md §2). All unset by default: then
+/// Options of one request (protocol.md §2). All unset by default: then
 /// nothing extra is sent and fal applies its defaults.
 ///
 /// | field | wire | sent on |
@@ -55,7 +55,7 @@ pub struct RequestOptions {
     /// seconds, with a fraction when there is one (`5`, `2.5`).
     pub start_timeout: Option<Duration>,
     /// URL fal `POST`s the result to when the queued request finishes
-    /// (fal-protocol.md §6). Must be an `http(s)` URL.
+    /// (protocol.md §6). Must be an `http(s)` URL.
     pub webhook_url: Option<String>,
     /// Queue priority. Sent only when set (as fal's Python client; the JS
     /// client always sends `normal`, which is fal's default anyway).
@@ -177,7 +177,7 @@ fn format_seconds(duration: Duration) -> String {
     if duration.subsec_nanos() == 0 { duration.as_secs().to_string() } else { duration.as_secs_f64().to_string() }
 }
 
-/// Queue priority (`X-Fal-Queue-Priority`, fal-protocol.md §2).
+/// Queue priority (`X-Fal-Queue-Priority`, protocol.md §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum Priority {
@@ -200,7 +200,7 @@ impl Priority {
 }
 
 /// How long fal keeps the request's output files
-/// (`X-Fal-Object-Lifecycle-Preference`, fal-protocol.md §2), sent as JSON
+/// (`X-Fal-Object-Lifecycle-Preference`, protocol.md §2), sent as JSON
 /// with only the keys that are set, such as `{"expiration_duration_seconds":3600}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[non_exhaustive]
@@ -235,7 +235,7 @@ impl ObjectLifecycle {
 /// How [`Client::subscribe_with`](crate::Client::subscribe_with),
 /// [`RequestHandle::wait`](crate::RequestHandle::wait) and
 /// [`RequestHandle::updates`](crate::RequestHandle::updates) follow a
-/// queued request (fal-protocol.md §3, §4).
+/// queued request (protocol.md §3, §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum SubscribeMode {
@@ -276,7 +276,7 @@ pub struct SubscribeOptions {
     pub logs: bool,
     /// Client-side deadline, counted from the start of the call. On expiry
     /// the client sends the cancel `PUT` (ignoring its outcome) and returns
-    /// [`Error::Timeout`], as fal's clients do (fal-protocol.md §4). A
+    /// [`Error::Timeout`], as fal's clients do (protocol.md §4). A
     /// submit in flight is allowed to finish first, so that the request can
     /// be cancelled.
     pub deadline: Option<Duration>,

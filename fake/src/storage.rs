@@ -1,8 +1,8 @@
-//! The storage routes of the fake fal server (fal-protocol.md §5), **for
-//! tests only**. [`FakeFal`](crate::fake_fal::FakeFal) serves them; this
+//! The storage routes of the fake fal server (protocol.md §5), **for
+//! tests only**. [`FakeFal`](crate::FakeFal) serves them; this
 //! module holds their logic and state.
 //!
-//! On the REST base, [`FakeFal::rest_base_url`](crate::fake_fal::FakeFal::rest_base_url)
+//! On the REST base, [`FakeFal::rest_base_url`](crate::FakeFal::rest_base_url)
 //! (the queue server, standing in for `rest.fal.ai`):
 //!
 //! - `POST /storage/upload/initiate?storage_type=…` with
@@ -16,7 +16,7 @@
 //!   with the raw bytes, `Authorization: Bearer <token>` (401 otherwise),
 //!   `Content-Type` and `X-Fal-File-Name` (default `upload.bin`) → `{"access_url"}`.
 //!
-//! On the storage server, [`FakeFal::storage_url`](crate::fake_fal::FakeFal::storage_url)
+//! On the storage server, [`FakeFal::storage_url`](crate::FakeFal::storage_url)
 //! (its own `http://127.0.0.1:…` origin, standing in for the signed URLs and `v3.fal.media`):
 //!
 //! - `PUT /fake-storage/upload/{id}?signature=…`: the bytes of a single upload;
@@ -35,13 +35,13 @@
 //! `storage_type=gcs` fallback, and that path works against fal); tests
 //! check its absence in the recorded requests instead.
 //!
-//! With [`FakeFalConfig::local_files`](crate::fake_fal::FakeFalConfig::local_files)
+//! With [`FakeFalConfig::local_files`](crate::FakeFalConfig::local_files)
 //! the fake stores one file itself at start ([`UploadKind::Preloaded`],
 //! [`FAKE_MP4`] by default) and every `url` in its outputs points at it, so a
 //! client can download the outputs (the schema examples' `v3.fal.media` URLs
 //! are not reachable from tests).
 //!
-//! Every stored file is kept ([`FakeFal::stored_files`](crate::fake_fal::FakeFal::stored_files))
+//! Every stored file is kept ([`FakeFal::stored_files`](crate::FakeFal::stored_files))
 //! with its bytes, content type, name and how it arrived. Faults are served
 //! per [`Route`] as for every other route of the fake.
 
@@ -52,7 +52,7 @@ use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use crate::fake_fal::{Listener, Route};
+use crate::{Listener, Route};
 
 /// How a [`StoredFile`] was uploaded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,12 +64,12 @@ pub enum UploadKind {
     /// CDN token, then `POST /files/upload` (fal's Python client).
     Cdn,
     /// Stored by the fake itself, not uploaded: the output file of
-    /// [`FakeFalConfig::local_files`](crate::fake_fal::FakeFalConfig::local_files).
+    /// [`FakeFalConfig::local_files`](crate::FakeFalConfig::local_files).
     Preloaded,
 }
 
 /// A small MP4-ish payload (an `ftyp` box, then filler): the default
-/// output file of [`FakeFalConfig::local_files`](crate::fake_fal::FakeFalConfig::local_files).
+/// output file of [`FakeFalConfig::local_files`](crate::FakeFalConfig::local_files).
 /// Not a playable video; clients only download it.
 pub const FAKE_MP4: &[u8] = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom\0\0\0\x10freefake-fal!\0\0\0\x08mdat";
 

@@ -1,7 +1,7 @@
 //! A local fake of fal's run and queue APIs, **for tests only**.
 //!
 //! [`FakeFal::start`] serves two listeners on `127.0.0.1` (random ports) from
-//! one shared state, mirroring fal's two hosts (fal-protocol.md §1):
+//! one shared state, mirroring fal's two hosts (protocol.md §1):
 //!
 //! - the **queue** server, [`FakeFal::base_url`] (`queue.fal.run`):
 //!   `POST /{endpoint id}[?fal_webhook=…]` submits; `GET /{[ns/]owner/alias}/requests/{id}/status?logs=0|1`,
@@ -14,7 +14,7 @@
 //! the run server, so point a client's queue base URL at `base_url()` and its
 //! run base URL at `run_base_url()`.
 //!
-//! **Storage** (fal-protocol.md §5, logic in [`fake_storage`](crate::fake_storage)):
+//! **Storage** (protocol.md §5, logic in [`storage`](crate::storage)):
 //! the queue server also answers fal's REST storage routes
 //! ([`FakeFal::rest_base_url`]: upload initiate, initiate-multipart, the
 //! Python client's CDN token and `/files/upload`), and a third server,
@@ -35,13 +35,13 @@
 //! owner/alias that does not match the request's endpoint. Every response
 //! has `content-type: application/json` and `x-fal-request-id`, and the
 //! submit response's URLs are absolute URLs of the fake itself
-//! (fal-protocol.md §9). Unknown endpoints get 404. Canned error responses
+//! (protocol.md §9). Unknown endpoints get 404. Canned error responses
 //! replace the answer to a submit or run ([`FakeFalConfig::post_error`]) or
 //! to a result ([`FakeFalConfig::result_error`]) of one endpoint.
 //!
-//! `logs` accepts `0`, `1`, `true` and `false` (fal-protocol.md §9).
+//! `logs` accepts `0`, `1`, `true` and `false` (protocol.md §9).
 //!
-//! The **status stream** (`…/status/stream`, fal-protocol.md §3) answers
+//! The **status stream** (`…/status/stream`, protocol.md §3) answers
 //! `text/event-stream`: a `: keep-alive` comment, then one `data: <status
 //! JSON>` event per state, advancing the request exactly as that many status
 //! polls would (every [`FakeFalConfig::stream_interval`]), and closes after
@@ -67,7 +67,7 @@
 //!
 //! ```no_run
 //! # async fn example() {
-//! use integration_tests::fake_fal::{FakeFal, FakeFalConfig};
+//! use fake_fal::{FakeFal, FakeFalConfig};
 //! use serde_json::json;
 //!
 //! let fake = FakeFal::start(
@@ -81,9 +81,9 @@
 //! # }
 //! ```
 //!
-//! **Input validation** ([`fake_validate`](crate::fake_validate)): the body of
-//! every submit and run of an endpoint vendored in `schemas/` is checked
-//! against its input schema; a rejected body gets fal's 422
+//! **Input validation** ([`validate`](crate::validate)): the body of
+//! every submit and run of an endpoint whose OpenAPI document the fake was
+//! given ([`FakeFalConfig::schemas`]) is checked against its input schema; a rejected body gets fal's 422
 //! `{"detail":[{"loc":["body",…],"msg":…,"type":…}]}` (after the canned
 //! [`FakeFalConfig::post_error`] and the 404 of an unknown endpoint). Other
 //! endpoints are not validated.
@@ -109,8 +109,13 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 
-use crate::fake_storage::{self, StorageRequest, StorageState, StoredFile};
-#[path = "fake_webhook.rs"]
+use crate::schemas::Schemas;
+use crate::storage::{StorageRequest, StorageState, StoredFile};
+use crate::validate::{Checked, Validators};
+
+pub mod schemas;
+pub mod storage;
+pub mod validate;
 pub mod webhook;
 
 /// What the fake answers. Build it with [`FakeFalConfig::new`] and the
@@ -142,6 +147,10 @@ pub struct FakeFalConfig {
     /// Output files served by the fake itself (see [`FakeFalConfig::local_files`]):
     /// the bytes stored at start; `None` (the default) leaves the outputs as given.
     pub local_file: Option<Vec<u8>>,
+    /// The endpoints' OpenAPI documents: each submit and run body of an
+    /// endpoint listed here is validated against its input schema (fal's
+    /// 422). Empty by default: nothing is validated.
+    pub schemas: Schemas,
 }
 
 /// Random faults: each request of a route listed in `faults` is faulted with
@@ -162,6 +171,14 @@ impl FakeFalConfig {
     #[must_use]
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Validates the submit and run bodies of the endpoints of `schemas`
+    /// against their input schemas (see [`validate`]).
+    #[must_use]
+    pub fn schemas(mut self, schemas: Schemas) -> Self {
+        self.schemas = schemas;
+        self
     }
 
     /// Serves endpoint `endpoint_id` with output `output`.
@@ -209,11 +226,11 @@ impl FakeFalConfig {
 
     /// Serves the output files from the fake: at start, `bytes` are stored
     /// as one file (`output.mp4`, `video/mp4`, listed by
-    /// [`FakeFal::stored_files`] as [`UploadKind::Preloaded`](crate::fake_storage::UploadKind::Preloaded))
+    /// [`FakeFal::stored_files`] as [`UploadKind::Preloaded`](crate::storage::UploadKind::Preloaded))
     /// and every `url` in every output (at any depth) is rewritten to that
     /// file's URL on the storage server, so that clients can download the
     /// outputs. [`FakeFal::outputs`] returns the rewritten outputs.
-    /// [`fake_storage::FAKE_MP4`] is a suitable payload.
+    /// [`storage::FAKE_MP4`] is a suitable payload.
     #[must_use]
     pub fn local_files(mut self, bytes: impl Into<Vec<u8>>) -> Self {
         self.local_file = Some(bytes.into());
@@ -474,10 +491,12 @@ impl FakeFal {
         let mut stored = StorageState::default();
         if let Some(bytes) = config.local_file.take() {
             let url = stored.preload(&storage_url, "output.mp4", "video/mp4", &bytes);
-            config.outputs.values_mut().for_each(|output| fake_storage::rewrite_urls(output, &url));
+            config.outputs.values_mut().for_each(|output| storage::rewrite_urls(output, &url));
             config.local_file = Some(bytes);
         }
+        let validators = Validators::new(std::mem::take(&mut config.schemas));
         let state = Arc::new(Mutex::new(FakeState {
+            validators,
             config,
             queue_url: queue_url.clone(),
             next_id: 0,
@@ -527,7 +546,7 @@ impl FakeFal {
         self.storage_url.clone()
     }
 
-    /// Every file stored so far, in order (see [`fake_storage`](crate::fake_storage)).
+    /// Every file stored so far, in order (see [`storage`](crate::storage)).
     #[must_use]
     pub fn stored_files(&self) -> Vec<StoredFile> {
         self.lock().storage.files()
@@ -607,6 +626,7 @@ impl std::error::Error for DropConnection {}
 
 #[derive(Debug)]
 struct FakeState {
+    validators: Validators,
     config: FakeFalConfig,
     queue_url: String,
     next_id: u64,
@@ -670,7 +690,7 @@ impl FakeState {
     }
 }
 
-/// `[ns/]owner/alias` of an endpoint id (fal-protocol.md §1).
+/// `[ns/]owner/alias` of an endpoint id (protocol.md §1).
 fn app_of(endpoint_id: &str) -> String {
     let segments: Vec<&str> = endpoint_id.split('/').collect();
     let keep = if matches!(segments.first(), Some(&("workflows" | "comfy"))) { 3 } else { 2 };
@@ -742,7 +762,7 @@ async fn handle(state: Shared, listener: Listener, request: Request<Incoming>) -
     let (method, uri) = (parts.method, parts.uri);
     let path = uri.path().trim_matches('/').to_owned();
     let query = uri.query().unwrap_or_default().to_owned();
-    let route = fake_storage::route_of(listener, &method, &path).or_else(|| route_of(listener, &method, &path));
+    let route = storage::route_of(listener, &method, &path).or_else(|| route_of(listener, &method, &path));
     let headers = parts.headers.clone();
     let (answer, fault, interval) = {
         let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
@@ -760,10 +780,10 @@ async fn handle(state: Shared, listener: Listener, request: Request<Incoming>) -
             return Ok(fault_response(*status, headers, &id));
         }
         let answer = match (route, &method) {
-            (Some(route), _) if fake_storage::route_of(listener, &method, &path).is_some() => {
+            (Some(route), _) if storage::route_of(listener, &method, &path).is_some() => {
                 let request = StorageRequest { route, path: &path, query: &query, headers: &headers, body: &body };
                 let state = &mut *state;
-                Answer::Ready(fake_storage::answer(&mut state.storage, &state.storage_url, &request))
+                Answer::Ready(storage::answer(&mut state.storage, &state.storage_url, &request))
             }
             (Some(Route::Stream), _) => stream_request(&mut state, &path, &query),
             (_, &Method::POST) => Answer::Ready(post(&mut state, listener, &path, &query, &body)),
@@ -925,8 +945,10 @@ fn post(state: &mut FakeState, listener: Listener, endpoint_id: &str, query: &st
     let Some(output) = state.config.outputs.get(endpoint_id) else {
         return respond(404, json!({"detail": format!("Application '{endpoint_id}' not found")}).to_string(), &id, &[]);
     };
-    if let Some(detail) = crate::fake_validate::check(endpoint_id, input) {
-        return respond(422, detail.to_string(), &id, &[]);
+    match state.validators.check(endpoint_id, input) {
+        Checked::Valid => {}
+        Checked::Invalid(detail) => return respond(422, detail.to_string(), &id, &[]),
+        Checked::BadSchema(why) => return respond(500, json!({"detail": why}).to_string(), &id, &[]),
     }
     if listener == Listener::Run {
         return respond(200, output.to_string(), &id, &[]);

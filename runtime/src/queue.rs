@@ -1,4 +1,4 @@
-//! The JSON shapes of fal's queue protocol (fal-protocol.md §1, §3, §4).
+//! The JSON shapes of fal's queue protocol (protocol.md §1, §3, §4).
 //!
 //! - [`SubmitResponse`]: the answer to a queue submit.
 //! - [`QueueUpdate`]: the answer to a status request, made of a [`QueueStatus`]
@@ -14,7 +14,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// The answer to a queue submit (`POST https://queue.fal.run/{endpoint id}`,
-/// fal-protocol.md §1), for example
+/// protocol.md §1), for example
 /// `{"status":"IN_QUEUE","request_id":"…","response_url":"…","status_url":"…","cancel_url":"…","queue_position":0}`.
 ///
 /// The URLs use the owner/alias form (`…/fal-ai/ltx-2/requests/{id}`), not the
@@ -36,7 +36,7 @@ pub struct SubmitResponse {
 }
 
 /// The state of a queued request (the `status` key of a status object,
-/// fal-protocol.md §3).
+/// protocol.md §3).
 ///
 /// There is no failed or cancelled state: a failed or cancelled request ends
 /// as [`Completed`](QueueStatus::Completed), possibly with `error` set, and
@@ -96,7 +96,7 @@ impl QueueStatus {
 
 /// A status object as returned by
 /// [`RequestHandle::status`](crate::RequestHandle::status): the
-/// [`QueueStatus`] plus the request's id and URLs (fal-protocol.md §3), for example
+/// [`QueueStatus`] plus the request's id and URLs (protocol.md §3), for example
 /// `{"status":"IN_PROGRESS","request_id":"…","logs":[…],"response_url":"…","status_url":"…","cancel_url":"…"}`.
 ///
 /// The id and URLs are `None` when fal omits them.
@@ -134,7 +134,7 @@ impl QueueUpdate {
     }
 }
 
-/// One log line of a request (fal-protocol.md §3), for example
+/// One log line of a request (protocol.md §3), for example
 /// `{"message":"step 3/8","level":"INFO","source":"USER","timestamp":"2026-01-01T00:00:00.000Z"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -153,7 +153,7 @@ pub struct LogEntry {
     pub timestamp: Option<String>,
 }
 
-/// Timing of a completed request (fal-protocol.md §3).
+/// Timing of a completed request (protocol.md §3).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Metrics {
@@ -163,7 +163,7 @@ pub struct Metrics {
 }
 
 /// The answer to [`RequestHandle::cancel`](crate::RequestHandle::cancel)
-/// (fal-protocol.md §4).
+/// (protocol.md §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CancelOutcome {

@@ -1,7 +1,7 @@
 //! The link between generated endpoint types and the runtime.
 //!
 //! Each fal endpoint is a zero-sized marker type implementing [`Endpoint`]
-//! (for example [`ltx_2::text_to_video::Ltx2TextToVideo`](crate::ltx_2::text_to_video::Ltx2TextToVideo)),
+//! (for example `fal_ltx::ltx_2::text_to_video::Ltx2TextToVideo`),
 //! and its input type implements [`EndpointInput`], so the
 //! [`Client`](crate::Client) infers the endpoint and the output type from the input
 //! you pass. Write generic code over any endpoint with these traits.
@@ -13,7 +13,7 @@ use crate::validation::Validate;
 
 /// A fal endpoint: its id and its input and output types.
 pub trait Endpoint: Send + Sync + 'static {
-    /// The endpoint id, such as `fal-ai/ltx-2/text-to-video` (fal-protocol.md §1).
+    /// The endpoint id, such as `fal-ai/ltx-2/text-to-video` (protocol.md §1).
     const ID: &'static str;
     /// The request body type (the document's `<Key>Input` component).
     type Input: EndpointInput<Endpoint = Self>;
@@ -34,7 +34,8 @@ pub type OutputOf<I> = <<I as EndpointInput>::Endpoint as Endpoint>::Output;
 /// A description of one generated endpoint, for tools that work from an
 /// endpoint id at run time (command-line front ends, offline validation).
 ///
-/// The full list is [`ENDPOINTS`](crate::ENDPOINTS).
+/// A generated client crate lists every endpoint it has in a static
+/// `ENDPOINTS` table (`fal_ltx::ENDPOINTS`).
 #[derive(Debug, Clone, Copy)]
 pub struct EndpointDescriptor {
     /// The endpoint id, such as `fal-ai/ltx-2/text-to-video`.
