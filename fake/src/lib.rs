@@ -147,6 +147,9 @@ pub struct FakeFalConfig {
     /// Output files served by the fake itself (see [`FakeFalConfig::local_files`]):
     /// the bytes stored at start; `None` (the default) leaves the outputs as given.
     pub local_file: Option<Vec<u8>>,
+    /// An output's `seed` is the input's `seed` when both have one, as fal
+    /// answers (see [`FakeFalConfig::seed_from_input`]). Off by default.
+    pub seed_from_input: bool,
     /// The endpoints' OpenAPI documents: each submit and run body of an
     /// endpoint listed here is validated against its input schema (fal's
     /// 422). Empty by default: nothing is validated.
@@ -178,6 +181,16 @@ impl FakeFalConfig {
     #[must_use]
     pub fn schemas(mut self, schemas: Schemas) -> Self {
         self.schemas = schemas;
+        self
+    }
+
+    /// When `on`, an output that has a `seed` property answers the `seed` of
+    /// its own request's input (when the input has one), as fal returns the
+    /// seed it used. A test that gives each job a distinct seed can then tell
+    /// whether it received its own result, not another job's.
+    #[must_use]
+    pub fn seed_from_input(mut self, on: bool) -> Self {
+        self.seed_from_input = on;
         self
     }
 
@@ -650,6 +663,8 @@ struct Queued {
     completed: bool,
     cancelled: bool,
     webhook: Option<webhook::Pending>,
+    /// The input's `seed`, when [`FakeFalConfig::seed_from_input`] is on.
+    seed: Option<Value>,
 }
 
 impl FakeState {
@@ -950,8 +965,9 @@ fn post(state: &mut FakeState, listener: Listener, endpoint_id: &str, query: &st
         Checked::Invalid(detail) => return respond(422, detail.to_string(), &id, &[]),
         Checked::BadSchema(why) => return respond(500, json!({"detail": why}).to_string(), &id, &[]),
     }
+    let seed = input_seed(&state.config, input);
     if listener == Listener::Run {
-        return respond(200, output.to_string(), &id, &[]);
+        return respond(200, with_seed(output.clone(), seed).to_string(), &id, &[]);
     }
     let app = app_of(endpoint_id);
     let response_url = format!("{}/{app}/requests/{id}", state.queue_url);
@@ -972,10 +988,27 @@ fn post(state: &mut FakeState, listener: Listener, endpoint_id: &str, query: &st
             completed: false,
             cancelled: false,
             webhook: webhook::pending(query),
+            seed,
         },
     );
     *state.submissions.entry(endpoint_id.to_owned()).or_default() += 1;
     respond(200, body.to_string(), &id, &[])
+}
+
+/// The input's `seed` when the fake answers it back ([`FakeFalConfig::seed_from_input`]).
+fn input_seed(config: &FakeFalConfig, input: &[u8]) -> Option<Value> {
+    if !config.seed_from_input {
+        return None;
+    }
+    serde_json::from_slice::<Value>(input).ok()?.get("seed").filter(|seed| !seed.is_null()).cloned()
+}
+
+/// `output` with its `seed` replaced by `seed`, when the output has a `seed` and `seed` is set.
+fn with_seed(mut output: Value, seed: Option<Value>) -> Value {
+    if let (Some(seed), Some(slot)) = (seed, output.get_mut("seed")) {
+        *slot = seed;
+    }
+    output
 }
 
 /// The state machine's settings.
@@ -1086,7 +1119,7 @@ fn queue_request(state: &mut FakeState, method: &Method, path: &str, query: &str
                 return canned(response, &request_id);
             }
             let output = state.config.outputs.get(&endpoint_id).cloned().unwrap_or(Value::Null);
-            respond(200, output.to_string(), &request_id, &[])
+            respond(200, with_seed(output, request.seed.clone()).to_string(), &request_id, &[])
         }
         Op::Cancel => {
             if request.completed {

@@ -195,7 +195,8 @@ fn body_of(config: &FakeFalConfig, request_id: &str, request: &Queued) -> Vec<u8
     } else if let Some(canned) = config.result_errors.get(&request.endpoint_id) {
         (canned.status, canned.body.clone())
     } else {
-        (200, config.outputs.get(&request.endpoint_id).cloned().unwrap_or(Value::Null).to_string())
+        let output = config.outputs.get(&request.endpoint_id).cloned().unwrap_or(Value::Null);
+        (200, super::with_seed(output, request.seed.clone()).to_string())
     };
     let mut event = json!({"request_id": request_id, "gateway_request_id": request_id});
     if (200..300).contains(&status) {
