@@ -27,9 +27,10 @@
 //! - [`webhook`]: verification of fal's signed webhook deliveries.
 //!
 //! The protocol these modules implement is written down, with its sources, in
-//! the repository's `docs/protocol.md`; the code cites its sections as
-//! "protocol §N". `ARCHITECTURE.md` says how this crate, the generator and
-//! the generated crates fit together.
+//! the repository's [`docs/protocol.md`](https://github.com/fal-ltx-rs/fal-ltx/blob/main/docs/protocol.md);
+//! the code cites its sections as "protocol.md §N".
+//! [`ARCHITECTURE.md`](https://github.com/fal-ltx-rs/fal-ltx/blob/main/ARCHITECTURE.md)
+//! says how this crate, the generator and the generated crates fit together.
 //!
 //! # Versions
 //!
