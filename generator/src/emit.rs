@@ -16,6 +16,7 @@ use crate::error::{GenError, Note};
 use crate::ir::{Api, Constraints, Endpoint, Field, Kind, Scope, Type, TypeDef, TypeKind, TypeName};
 use crate::lower::{Source, lower};
 use crate::naming;
+use crate::pointer;
 
 /// One generated file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -828,7 +829,7 @@ impl Emitter<'_> {
         facts.push(format!(
             "Schema: `{}/properties/{}`.",
             def.pointer,
-            field.wire.replace('~', "~0").replace('/', "~1")
+            pointer::escape_token(&field.wire)
         ));
         doc.push_str("\n\n");
         doc.push_str(&facts.iter().map(|f| format!("- {f}")).collect::<Vec<_>>().join("\n"));
@@ -879,7 +880,7 @@ impl Emitter<'_> {
             None => {
                 notes.push(Note {
                     file: self.endpoint.map_or_else(|| "types".to_owned(), |e| e.source.clone()),
-                    pointer: format!("{}/properties/{}", def.pointer.trim_start_matches('#'), field.wire),
+                    pointer: format!("{}/properties/{}", def.pointer.trim_start_matches('#'), pointer::escape_token(&field.wire)),
                     message: format!("default {value} is documented but has no constant (no const form for this type)"),
                 });
                 DefaultConst::DocOnly
@@ -1184,7 +1185,7 @@ impl Emitter<'_> {
                 }
                 let const_name = format_ident!("DEFAULT_{}", naming::constant(&field.wire));
                 let pointer =
-                    format!("{}/properties/{}", def.pointer, field.wire.replace('~', "~0").replace('/', "~1"));
+                    format!("{}/properties/{}", def.pointer, pointer::escape_token(&field.wire));
                 entries.push(
                     quote!((#pointer, serde_json::to_value(#ty::#const_name).unwrap_or(serde_json::Value::Null))),
                 );

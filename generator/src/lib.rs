@@ -18,6 +18,7 @@ pub mod ir;
 pub mod lower;
 pub mod naming;
 pub mod normalize;
+pub mod pointer;
 
 pub use emit::{GeneratedFile, generate};
 pub use error::{GenError, Note};

@@ -23,7 +23,8 @@ use indexmap::IndexMap;
 use openapiv3::{AdditionalProperties, OpenAPI, ReferenceOr, Schema, SchemaKind, StatusCode, Type as OaType};
 use serde_json::Value;
 
-use crate::error::{GenError, Note, pointer_join};
+use crate::error::{GenError, Note};
+use crate::pointer;
 use crate::ir::{
     Api, Constraints, Endpoint, Field, IntegerVariant, Kind, Scope, StringVariant, Type, TypeDef, TypeKind, TypeName,
     UnionVariant,
@@ -111,9 +112,9 @@ fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
     let mut pointer = String::new();
     for segment in path.iter() {
         match segment {
-            Segment::Seq { index } => pointer = pointer_join(&pointer, &index.to_string()),
-            Segment::Map { key } => pointer = pointer_join(&pointer, key),
-            Segment::Enum { variant } => pointer = pointer_join(&pointer, variant),
+            Segment::Seq { index } => pointer = pointer::join(&pointer, &index.to_string()),
+            Segment::Map { key } => pointer = pointer::join(&pointer, key),
+            Segment::Enum { variant } => pointer = pointer::join(&pointer, variant),
             Segment::Unknown => {}
         }
     }
@@ -274,7 +275,7 @@ impl<'a> DocLowerer<'a> {
 
     /// Lowers a component (input, output or shared) as a named type.
     fn lower_component_struct(&mut self, key: &str, name: &str, target: Target, output: bool) -> Result<(), GenError> {
-        let pointer = format!("/components/schemas/{}", key.replace('~', "~0").replace('/', "~1"));
+        let pointer = pointer::join("/components/schemas", key);
         let schema = match self.component(key, &pointer) {
             Ok(schema) => schema,
             Err(error) if target == Target::Local => {
@@ -355,7 +356,7 @@ impl<'a> DocLowerer<'a> {
         let mut fields = Vec::new();
         for wire in order {
             let Some(prop) = props.get(wire) else { continue };
-            let field_ptr = pointer_join(&pointer_join(pointer, "properties"), wire);
+            let field_ptr = pointer::join(&pointer::join(pointer, "properties"), wire);
             let (data, ty) = match prop {
                 ReferenceOr::Reference { reference } => (None, self.lower_ref(reference, &field_ptr)?),
                 ReferenceOr::Item(schema) => {
@@ -822,7 +823,7 @@ impl<'a> DocLowerer<'a> {
         if !visiting.insert(key.to_owned()) {
             return format!("cycle:{key}");
         }
-        let pointer = format!("/components/schemas/{}", key.replace('~', "~0").replace('/', "~1"));
+        let pointer = pointer::join("/components/schemas", key);
         let raw = self.raw.pointer(&pointer).cloned().unwrap_or(Value::Null);
         let shape = canonical(&self.strip_docs(&raw, visiting));
         visiting.remove(key);
@@ -936,7 +937,7 @@ fn find_io(source: &Source, doc: &OpenAPI) -> Result<(String, String), GenError>
     let mut output = None;
     for (path, item) in &doc.paths.paths {
         let ReferenceOr::Item(item) = item else { continue };
-        let pointer = pointer_join("/paths", path);
+        let pointer = pointer::join("/paths", path);
         if let Some(post) = &item.post
             && let Some(ReferenceOr::Item(body)) = &post.request_body
             && let Some(ReferenceOr::Reference { reference }) =
