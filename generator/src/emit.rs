@@ -194,7 +194,17 @@ fn shared_module(api: &Api, notes: &mut Vec<Note>) -> TokenStream {
     let strict = strict_shared(api);
     let ctx = Emitter { api, endpoint: None, source: "the schemas that use it", strict: &strict };
     let items = api.shared.iter().map(|def| ctx.type_def(def, notes)).collect::<Vec<_>>();
-    let validation_use = validation_use(&quote!(#(#items)*));
+    // No shared type, no `use`: the imports would be unused (a warning, an
+    // error under `-D warnings`).
+    let uses = if items.is_empty() {
+        quote!()
+    } else {
+        let validation_use = validation_use(&quote!(#(#items)*));
+        quote! {
+            use serde::{Deserialize, Serialize};
+            #validation_use
+        }
+    };
     quote! {
         //! Component types shared by several endpoints.
         //!
@@ -202,8 +212,7 @@ fn shared_module(api: &Api, notes: &mut Vec<Note>) -> TokenStream {
         //! define `VideoFile` the same way, both endpoints use one `VideoFile`.
         #![allow(clippy::doc_markdown, clippy::too_many_arguments, clippy::large_enum_variant, clippy::single_match)]
 
-        use serde::{Deserialize, Serialize};
-        #validation_use
+        #uses
 
         #(#items)*
     }
@@ -826,11 +835,7 @@ impl Emitter<'_> {
         if let Kind::Json { reason: Some(reason) } = &field.ty.kind {
             facts.push(format!("Untyped (`serde_json::Value`): {}.", doc_text(reason)));
         }
-        facts.push(format!(
-            "Schema: `{}/properties/{}`.",
-            def.pointer,
-            pointer::escape_token(&field.wire)
-        ));
+        facts.push(format!("Schema: `{}/properties/{}`.", def.pointer, pointer::escape_token(&field.wire)));
         doc.push_str("\n\n");
         doc.push_str(&facts.iter().map(|f| format!("- {f}")).collect::<Vec<_>>().join("\n"));
         doc
@@ -880,7 +885,11 @@ impl Emitter<'_> {
             None => {
                 notes.push(Note {
                     file: self.endpoint.map_or_else(|| "types".to_owned(), |e| e.source.clone()),
-                    pointer: format!("{}/properties/{}", def.pointer.trim_start_matches('#'), pointer::escape_token(&field.wire)),
+                    pointer: format!(
+                        "{}/properties/{}",
+                        def.pointer.trim_start_matches('#'),
+                        pointer::escape_token(&field.wire)
+                    ),
                     message: format!("default {value} is documented but has no constant (no const form for this type)"),
                 });
                 DefaultConst::DocOnly
@@ -1184,8 +1193,7 @@ impl Emitter<'_> {
                     continue;
                 }
                 let const_name = format_ident!("DEFAULT_{}", naming::constant(&field.wire));
-                let pointer =
-                    format!("{}/properties/{}", def.pointer, pointer::escape_token(&field.wire));
+                let pointer = format!("{}/properties/{}", def.pointer, pointer::escape_token(&field.wire));
                 entries.push(
                     quote!((#pointer, serde_json::to_value(#ty::#const_name).unwrap_or(serde_json::Value::Null))),
                 );

@@ -24,13 +24,13 @@ use openapiv3::{AdditionalProperties, OpenAPI, ReferenceOr, Schema, SchemaKind, 
 use serde_json::Value;
 
 use crate::error::{GenError, Note};
-use crate::pointer;
 use crate::ir::{
     Api, Constraints, Endpoint, Field, IntegerVariant, Kind, Scope, StringVariant, Type, TypeDef, TypeKind, TypeName,
     UnionVariant,
 };
 use crate::naming::{self, IntegerUnit};
 use crate::normalize;
+use crate::pointer;
 
 /// One input document.
 #[derive(Debug, Clone)]
