@@ -74,7 +74,8 @@ fn every_snapshot_file_is_asserted() {
     expected.insert(format!("{prefix}vendored_notes.snap"));
     for path in fixture_files() {
         let stem = fixture_stem(&path);
-        let names: &[&str] = if generate(&[fixture_source(&path)]).is_ok() { &["code", "ir", "notes"] } else { &["error"] };
+        let names: &[&str] =
+            if generate(&[fixture_source(&path)]).is_ok() { &["code", "ir", "notes"] } else { &["error"] };
         expected.extend(names.iter().map(|name| format!("{prefix}{name}@{stem}.json.snap")));
     }
 
