@@ -173,7 +173,8 @@ fn golden_crates_are_what_the_generator_produces() {
     for (path, contents) in &expected {
         match std::fs::read_to_string(dir.join(path)) {
             Ok(actual) if actual == *contents => {}
-            Ok(_) => problems.push(format!("{}: differs from what the generator (and the templates here) produce", path.display())),
+            Ok(_) => problems
+                .push(format!("{}: differs from what the generator (and the templates here) produce", path.display())),
             Err(_) => problems.push(format!("{}: missing", path.display())),
         }
     }
