@@ -4,19 +4,40 @@
 //! into a `syn::File`, printed by `prettyplease`, and given a header naming the
 //! command that regenerates it. Output is a pure function of the input
 //! documents: regenerating twice is byte-identical.
+//!
+//! One submodule per concern:
+//!
+//! | module | emits |
+//! |---|---|
+//! | `modules` | the files: root `mod.rs` (`ENDPOINTS`), family `mod.rs`, shared `types.rs`, endpoint modules |
+//! | `strictness` | which types decode strictly (request-only) or leniently (reached from an output) |
+//! | `structs` | a struct per object: fields, `new`, setters, decoding, validation |
+//! | `enums` | string and integer enums (open ones for outputs) |
+//! | `unions` | untagged unions (`anyOf`/`oneOf`) |
+//! | `defaults` | `DEFAULT_*` constants, `*_or_default()` accessors, `schema_defaults()` |
+//! | `validation` | the statements of `Validate::collect_violations` |
+//! | `serde_impls` | the hand-written `Serialize`/`Deserialize` impl skeletons |
+//! | `docs` | doc comments: type and field docs, constraint facts, Markdown escaping |
+
+mod defaults;
+mod docs;
+mod enums;
+mod modules;
+mod serde_impls;
+mod strictness;
+mod structs;
+mod unions;
+mod validation;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 
-use proc_macro2::{Ident, Literal, Span, TokenStream};
-use quote::{format_ident, quote};
-use serde_json::Value;
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
 
+pub use crate::Generation;
 use crate::error::{GenError, Note};
-use crate::ir::{Api, Constraints, Endpoint, Field, Kind, Scope, Type, TypeDef, TypeKind, TypeName};
-use crate::lower::{Source, lower};
-use crate::naming;
-use crate::pointer;
+use crate::ir::{Api, Endpoint, Kind, Scope, Type, TypeDef, TypeKind, TypeName};
+pub use docs::doc_text;
 
 /// One generated file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,17 +49,6 @@ pub struct GeneratedFile {
     pub contents: String,
 }
 
-/// The result of [`generate`].
-#[derive(Debug, Clone)]
-pub struct Generation {
-    /// The files, sorted by path.
-    pub files: Vec<GeneratedFile>,
-    /// What was represented approximately (untyped fields, dropped defaults).
-    pub notes: Vec<Note>,
-    /// The intermediate model the files were emitted from.
-    pub api: Api,
-}
-
 /// The directory (under the generated crate's `src/`) that holds every
 /// generated file; nothing else lives there.
 pub const GENERATED_DIR: &str = "endpoints";
@@ -46,38 +56,36 @@ pub const GENERATED_DIR: &str = "endpoints";
 /// The command that regenerates the files, named in every header.
 pub const REGEN_COMMAND: &str = "cargo xtask regen";
 
-/// Generates the endpoint modules of the client crate from OpenAPI documents.
+/// Emits every file of `api`, sorted by path: `endpoints/mod.rs`,
+/// `endpoints/types.rs`, and per family `endpoints/<family>/mod.rs` and one
+/// `endpoints/<family>/<module>.rs` per endpoint. Defaults that get no
+/// constant are added to `notes`.
 ///
 /// # Errors
 ///
-/// A [`GenError`] naming the file and JSON Pointer of the first document the
-/// generator cannot handle.
-pub fn generate(sources: &[Source]) -> Result<Generation, GenError> {
-    let lowered = lower(sources)?;
-    let mut notes = lowered.notes;
-    let api = lowered.api;
-    let mut files = Vec::new();
-
+/// Only on a generator bug: tokens that are not valid Rust (named in the error).
+pub fn files(api: &Api, notes: &mut Vec<Note>) -> Result<Vec<GeneratedFile>, GenError> {
     let mut families: BTreeMap<&str, Vec<&Endpoint>> = BTreeMap::new();
     for endpoint in &api.endpoints {
         families.entry(&endpoint.family).or_default().push(endpoint);
     }
 
+    let mut files = Vec::new();
     let all_sources = "`schemas/endpoints.toml` and every schema it lists";
-    files.push(render(&format!("{GENERATED_DIR}/mod.rs"), all_sources, root_module(&api, &families))?);
-    files.push(render(&format!("{GENERATED_DIR}/types.rs"), all_sources, shared_module(&api, &mut notes))?);
+    files.push(render(&format!("{GENERATED_DIR}/mod.rs"), all_sources, modules::root_module(api, &families))?);
+    files.push(render(&format!("{GENERATED_DIR}/types.rs"), all_sources, modules::shared_module(api, notes))?);
     for (family, endpoints) in &families {
         let sources = endpoints.iter().map(|e| format!("`{}`", e.source)).collect::<Vec<_>>().join(", ");
-        files.push(render(&format!("{GENERATED_DIR}/{family}/mod.rs"), &sources, family_module(family, endpoints))?);
+        let tokens = modules::family_module(family, endpoints);
+        files.push(render(&format!("{GENERATED_DIR}/{family}/mod.rs"), &sources, tokens)?);
         for endpoint in endpoints {
             let path = format!("{GENERATED_DIR}/{family}/{}.rs", endpoint.module);
-            files.push(render(&path, &format!("`{}`", endpoint.source), endpoint_module(&api, endpoint, &mut notes))?);
+            let tokens = modules::endpoint_module(api, endpoint, notes);
+            files.push(render(&path, &format!("`{}`", endpoint.source), tokens)?);
         }
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    notes.sort();
-    notes.dedup();
-    Ok(Generation { files, notes, api })
+    Ok(files)
 }
 
 /// Parses the tokens, pretty-prints them and prepends the header.
@@ -94,332 +102,16 @@ fn render(path: &str, sources: &str, tokens: TokenStream) -> Result<GeneratedFil
     Ok(GeneratedFile { path: path.to_owned(), contents })
 }
 
-/// One `#[doc]` line per line of `text`, so prettyplease prints `///` comments.
-fn doc_lines(text: &str) -> Vec<String> {
-    text.lines().map(|line| if line.is_empty() { String::new() } else { format!(" {line}") }).collect()
-}
-
 fn ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
 }
 
-// ---------------------------------------------------------------------------
-// Modules
-
-fn root_module(api: &Api, families: &BTreeMap<&str, Vec<&Endpoint>>) -> TokenStream {
-    let family_mods = families.iter().map(|(family, endpoints)| {
-        let name = ident(family);
-        let doc = format!(
-            " Endpoints of the `{}` family: {}.",
-            endpoints.first().map(|e| family_prefix(&e.id)).unwrap_or_default(),
-            endpoints.iter().map(|e| format!("`{}`", e.id)).collect::<Vec<_>>().join(", ")
-        );
-        let feature = naming::feature_name(family);
-        let feature_doc = format!(" Enabled by the cargo feature `{feature}` (part of the default feature `full`).");
-        quote! {
-            #[doc = #doc]
-            #[doc = ""]
-            #[doc = #feature_doc]
-            #[cfg(feature = #feature)]
-            #[cfg_attr(docsrs, doc(cfg(feature = #feature)))]
-            pub mod #name;
-        }
-    });
-    let descriptors = api.endpoints.iter().map(|e| {
-        let id = &e.id;
-        let family = ident(&e.family);
-        let module = ident(&e.module);
-        let marker = ident(&e.marker);
-        let rust_path = format!("fal_ltx::{}::{}::{}", e.family, e.module, e.marker);
-        let feature = naming::feature_name(&e.family);
-        quote! {
-            #[cfg(feature = #feature)]
-            crate::endpoint::EndpointDescriptor {
-                id: #id,
-                rust_path: #rust_path,
-                check_input: crate::endpoint::check_input::<#family::#module::#marker>,
-                check_output: crate::endpoint::check_output::<#family::#module::#marker>,
-                defaults: #family::#module::schema_defaults,
-            }
-        }
-    });
-    let count = api.endpoints.len();
-    let list_doc = format!(
-        " Every generated endpoint ({count} with all features), sorted by endpoint id; only the families whose cargo feature is enabled are listed."
-    );
-    quote! {
-        //! Generated endpoint modules and shared types.
-
-        /// Component types shared by several endpoints (`ImageSize`, `LoRAInput`, `VideoFile`, …).
-        pub mod types;
-        #(#family_mods)*
-
-        #[doc = #list_doc]
-        pub static ENDPOINTS: &[crate::endpoint::EndpointDescriptor] = &[#(#descriptors),*];
-    }
-}
-
-fn family_prefix(id: &str) -> String {
-    let segments: Vec<&str> = id.split('/').collect();
-    match segments.as_slice() {
-        [owner, alias, ..] => format!("{owner}/{alias}"),
-        _ => id.to_owned(),
-    }
-}
-
-fn family_module(family: &str, endpoints: &[&Endpoint]) -> TokenStream {
-    let mods = endpoints.iter().map(|e| {
-        let module = ident(&e.module);
-        let marker = ident(&e.marker);
-        let doc = format!(" `{}`{}.", e.id, e.category.as_ref().map(|c| format!(" ({c})")).unwrap_or_default());
-        quote! {
-            #[doc = #doc]
-            pub mod #module;
-            #[doc(inline)]
-            pub use #module::#marker;
-        }
-    });
-    let doc = format!(
-        "Endpoints `{}/…`.",
-        endpoints.first().map(|e| family_prefix(&e.id)).unwrap_or_else(|| family.to_owned())
-    );
-    let doc = doc_lines(&doc);
-    quote! {
-        #(#![doc = #doc])*
-        #(#mods)*
-    }
-}
-
-fn shared_module(api: &Api, notes: &mut Vec<Note>) -> TokenStream {
-    let strict = strict_shared(api);
-    let ctx = Emitter { api, endpoint: None, source: "the schemas that use it", strict: &strict };
-    let items = api.shared.iter().map(|def| ctx.type_def(def, notes)).collect::<Vec<_>>();
-    // No shared type, no `use`: the imports would be unused (a warning, an
-    // error under `-D warnings`).
-    let uses = if items.is_empty() {
-        quote!()
-    } else {
-        let validation_use = validation_use(&quote!(#(#items)*));
-        quote! {
-            use serde::{Deserialize, Serialize};
-            #validation_use
-        }
-    };
-    quote! {
-        //! Component types shared by several endpoints.
-        //!
-        //! One type per distinct shape of a component key: where two documents
-        //! define `VideoFile` the same way, both endpoints use one `VideoFile`.
-        #![allow(clippy::doc_markdown, clippy::too_many_arguments, clippy::large_enum_variant, clippy::single_match)]
-
-        #uses
-
-        #(#items)*
-    }
-}
-
-fn endpoint_module(api: &Api, endpoint: &Endpoint, notes: &mut Vec<Note>) -> TokenStream {
-    let strict = strict_local(api, endpoint);
-    let ctx = Emitter { api, endpoint: Some(endpoint), source: &endpoint.source, strict: &strict };
-    let marker = ident(&endpoint.marker);
-    let input = ident(&endpoint.input);
-    let output = ident(&endpoint.output);
-    let id = &endpoint.id;
-
-    let mut module_doc = format!("The `{id}` endpoint");
-    if let Some(category) = &endpoint.category {
-        let _ = write!(module_doc, " ({category})");
-    }
-    module_doc.push('.');
-    let mut links = Vec::new();
-    if let Some(url) = &endpoint.playground_url {
-        links.push(format!("[playground](<{url}>)"));
-    }
-    if let Some(url) = &endpoint.documentation_url {
-        links.push(format!("[fal's API docs](<{url}>)"));
-    }
-    if !links.is_empty() {
-        let _ = write!(module_doc, "\n\nOn fal.ai: {}.", links.join(", "));
-    }
-    let _ = write!(
-        module_doc,
-        "\n\nBuild a [`{input}`]({path}::{input}) and pass it to [`Client::subscribe`](crate::Client::subscribe) \
-         (queue, wait for the result), [`Client::submit`](crate::Client::submit) (queue, get a handle) \
-         or [`Client::run`](crate::Client::run) (synchronous): each validates it first and returns \
-         a [`{output}`]({path}::{output}).\n\nGenerated from `{}`.",
-        endpoint.source,
-        input = endpoint.input,
-        output = endpoint.output,
-        path = format!("crate::{}::{}", endpoint.family, endpoint.module),
-    );
-    let marker_doc = format!(
-        "The `{id}` endpoint: takes a [`{}`], returns a [`{}`].\n\nUse it in generic code through [`Endpoint`](crate::Endpoint).",
-        endpoint.input, endpoint.output
-    );
-    let items = endpoint.types.iter().map(|def| ctx.type_def(def, notes)).collect::<Vec<_>>();
-
-    // Defaults of local types and of the shared types this endpoint reaches.
-    let mut defs: Vec<(&TypeDef, Scope)> = endpoint.types.iter().map(|d| (d, Scope::Local)).collect();
-    let reached = reachable_shared(api, endpoint);
-    defs.extend(api.shared.iter().filter(|d| reached.contains(&d.name)).map(|d| (d, Scope::Shared)));
-    let defaults = ctx.defaults_fn(defs, &format!("Schema defaults of every type `{id}` uses"));
-
-    let module_doc = doc_lines(&module_doc);
-    let marker_doc = doc_lines(&marker_doc);
-    let validation_use = validation_use(&quote!(#(#items)* #defaults));
-    quote! {
-        #(#![doc = #module_doc])*
-        #![allow(clippy::doc_markdown, clippy::too_many_arguments, clippy::large_enum_variant, clippy::single_match)]
-
-        use serde::{Deserialize, Serialize};
-        #validation_use
-
-        #(#[doc = #marker_doc])*
-        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-        pub struct #marker;
-
-        impl crate::Endpoint for #marker {
-            const ID: &'static str = #id;
-            type Input = #input;
-            type Output = #output;
-        }
-
-        impl crate::EndpointInput for #input {
-            type Endpoint = #marker;
-        }
-
-        #(#items)*
-        #defaults
-    }
-}
-
-/// The `use` of the validation helpers, naming only those `body` uses (a
-/// module whose types have no constraints never calls `check`).
-fn validation_use(body: &TokenStream) -> TokenStream {
-    let text = body.to_string();
-    if text.contains("check ::") {
-        quote!(
-            use crate::validation::{check, Validate, Violation};
-        )
-    } else {
-        quote!(
-            use crate::validation::{Validate, Violation};
-        )
-    }
-}
-
-/// Names of the shared types reachable from an endpoint's types.
-fn reachable_shared(api: &Api, endpoint: &Endpoint) -> BTreeSet<String> {
-    let mut seen = BTreeSet::new();
-    let mut todo: Vec<&TypeDef> = endpoint.types.iter().collect();
-    while let Some(def) = todo.pop() {
-        let mut names = Vec::new();
-        match &def.kind {
-            TypeKind::Struct { fields } => fields.iter().for_each(|f| shared_names(&f.ty, &mut names)),
-            TypeKind::Union { variants } => variants.iter().for_each(|v| shared_names(&v.ty, &mut names)),
-            TypeKind::StringEnum { .. } | TypeKind::IntegerEnum { .. } => {}
-        }
-        for name in names {
-            if seen.insert(name.clone()) {
-                todo.extend(api.shared.iter().filter(|d| d.name == name));
-            }
-        }
-    }
-    seen
-}
-
-/// The named types reachable from the local type `root` of `endpoint`: (local
-/// names, shared names), `root` included.
-fn reachable_from(api: &Api, endpoint: &Endpoint, root: &str) -> (BTreeSet<String>, BTreeSet<String>) {
-    let (mut local, mut shared) = (BTreeSet::new(), BTreeSet::new());
-    let mut todo: Vec<&TypeDef> = endpoint.types.iter().filter(|d| d.name == root).collect();
-    local.insert(root.to_owned());
-    while let Some(def) = todo.pop() {
-        let mut names = Vec::new();
-        match &def.kind {
-            TypeKind::Struct { fields } => fields.iter().for_each(|f| named_types(&f.ty, &mut names)),
-            TypeKind::Union { variants } => variants.iter().for_each(|v| named_types(&v.ty, &mut names)),
-            TypeKind::StringEnum { .. } | TypeKind::IntegerEnum { .. } => {}
-        }
-        for TypeName { scope, name } in names {
-            let (seen, defs) = match scope {
-                Scope::Local => (&mut local, &endpoint.types),
-                Scope::Shared => (&mut shared, &api.shared),
-            };
-            if seen.insert(name.clone()) {
-                todo.extend(defs.iter().filter(|d| d.name == name));
-            }
-        }
-    }
-    (local, shared)
-}
-
-fn named_types(ty: &Type, out: &mut Vec<TypeName>) {
-    match &ty.kind {
-        Kind::Named(name) => out.push(name.clone()),
-        Kind::Array(item) | Kind::Map(item) => named_types(item, out),
-        _ => {}
-    }
-}
-
-/// The local types of `endpoint` decoded strictly (see [`Emitter::strict`]):
-/// reachable from its input and not from its output.
-fn strict_local(api: &Api, endpoint: &Endpoint) -> BTreeSet<String> {
-    let (input, _) = reachable_from(api, endpoint, &endpoint.input);
-    let (output, _) = reachable_from(api, endpoint, &endpoint.output);
-    input.difference(&output).cloned().collect()
-}
-
-/// The shared types decoded strictly: reachable from some endpoint's input
-/// and from no endpoint's output.
-fn strict_shared(api: &Api) -> BTreeSet<String> {
-    let (mut input, mut output) = (BTreeSet::new(), BTreeSet::new());
-    for endpoint in &api.endpoints {
-        input.extend(reachable_from(api, endpoint, &endpoint.input).1);
-        output.extend(reachable_from(api, endpoint, &endpoint.output).1);
-    }
-    input.difference(&output).cloned().collect()
-}
-
-fn shared_names(ty: &Type, out: &mut Vec<String>) {
-    match &ty.kind {
-        Kind::Named(TypeName { scope: Scope::Shared, name }) => out.push(name.clone()),
-        Kind::Array(item) | Kind::Map(item) => shared_names(item, out),
-        _ => {}
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Types
-
-/// The hand-written serde impls of generated type `name`: `Deserialize` with
-/// `deserialize` as the body of `deserialize(deserializer)`, and `Serialize`
-/// with `serialize` as the body of `serialize(&self, serializer)` when given
-/// (otherwise the type derives it).
-fn serde_impls(name: &Ident, serialize: Option<TokenStream>, deserialize: TokenStream) -> TokenStream {
-    let serialize = serialize.map(|body| {
-        quote! {
-            impl Serialize for #name {
-                fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                    #body
-                }
-            }
-        }
-    });
-    quote! {
-        #serialize
-
-        impl<'de> Deserialize<'de> for #name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                #deserialize
-            }
-        }
-    }
-}
-
+/// Emits the types of one module: the shared `types` module (`endpoint` is
+/// `None`) or one endpoint's module.
 struct Emitter<'a> {
     api: &'a Api,
     endpoint: Option<&'a Endpoint>,
+    /// The schema file(s) named in type docs.
     source: &'a str,
     /// Structs of this module that only requests use (not reached from any
     /// output). Their `Deserialize` matches the JSON Schema of a request body:
@@ -427,19 +119,12 @@ struct Emitter<'a> {
     /// required one (see `fal_ltx::serde_helpers`). Output types read every
     /// optional or nullable property as `Option<T>`, so a sloppy result from
     /// fal (a `null` for an optional property) still decodes. Both accept only
-    /// a JSON object.
+    /// a JSON object. Computed by the `strictness` module.
     strict: &'a BTreeSet<String>,
 }
 
-/// How a field's default is exposed.
-enum DefaultConst {
-    /// `pub const DEFAULT_X: T = expr;` plus an `x_or_default()` accessor returning `ret`.
-    Const { ty: TokenStream, expr: TokenStream, accessor: TokenStream, ret: TokenStream },
-    /// Documented only.
-    DocOnly,
-}
-
 impl Emitter<'_> {
+    /// The definition a named type refers to, in this module or the shared one.
     fn lookup(&self, name: &TypeName) -> Option<&TypeDef> {
         match name.scope {
             Scope::Shared => self.api.shared.iter().find(|d| d.name == name.name),
@@ -447,6 +132,8 @@ impl Emitter<'_> {
         }
     }
 
+    /// Whether values of `ty` are `Copy` (numbers, booleans, closed enums), so
+    /// an accessor returns them by value rather than by `clone()`.
     fn is_copy(&self, ty: &Type) -> bool {
         match &ty.kind {
             Kind::Boolean | Kind::Integer | Kind::Number => true,
@@ -458,6 +145,8 @@ impl Emitter<'_> {
         }
     }
 
+    /// Whether a value of `ty` has anything to check: its own constraints, or
+    /// a struct or union (which validate themselves) inside it.
     fn is_validated(&self, ty: &Type) -> bool {
         if !ty.constraints.is_empty() {
             return true;
@@ -471,6 +160,10 @@ impl Emitter<'_> {
         }
     }
 
+    /// The Rust type of a type expression (without the `Option` that
+    /// optionality adds): `i64` for integers, `f64` for numbers, `BTreeMap`
+    /// for maps (sorted keys: deterministic output), `serde_json::Value` for
+    /// what is untyped.
     fn rust_type(&self, ty: &Type) -> TokenStream {
         match &ty.kind {
             Kind::Boolean => quote!(bool),
@@ -498,6 +191,8 @@ impl Emitter<'_> {
         }
     }
 
+    /// The path of a named type from the current module: shared types are
+    /// `crate::types::X` from an endpoint module, local names otherwise.
     fn type_path(&self, name: &TypeName) -> TokenStream {
         let id = ident(&name.name);
         match (name.scope.clone(), self.endpoint.is_some()) {
@@ -506,850 +201,14 @@ impl Emitter<'_> {
         }
     }
 
+    /// The items of one named type, by its shape.
     fn type_def(&self, def: &TypeDef, notes: &mut Vec<Note>) -> TokenStream {
-        let role = self.endpoint.and_then(|e| {
-            if def.name == e.input {
-                Some(format!("The input (request body) of `{}`.", e.id))
-            } else if def.name == e.output {
-                Some(format!("The output (result) of `{}`.", e.id))
-            } else {
-                None
-            }
-        });
-        let described = def.docs.as_deref().map(doc_text);
-        let mut doc = match (role, described) {
-            (Some(role), Some(text)) => format!("{role}\n\n{text}"),
-            (Some(role), None) => role,
-            (None, Some(text)) => text,
-            (None, None) => format!("`{}`.", def.name),
-        };
-        if !def.pointer.is_empty() {
-            let _ = write!(doc, "\n\nSchema: `{}` in {}.", def.pointer, self.source_text());
-        }
+        let doc = self.type_doc(def);
         match &def.kind {
             TypeKind::Struct { fields } => self.struct_def(def, &doc, fields, notes),
-            TypeKind::StringEnum { variants, open } => self.string_enum(def, &doc, variants, *open),
-            TypeKind::IntegerEnum { variants } => self.integer_enum(def, &doc, variants),
+            TypeKind::StringEnum { variants, open } => enums::string_enum(def, &doc, variants, *open),
+            TypeKind::IntegerEnum { variants } => enums::integer_enum(def, &doc, variants),
             TypeKind::Union { variants } => self.union_def(def, &doc, variants),
         }
-    }
-
-    fn source_text(&self) -> String {
-        if self.endpoint.is_some() { format!("`{}`", self.source) } else { self.source.to_owned() }
-    }
-
-    fn struct_def(&self, def: &TypeDef, doc: &str, fields: &[Field], notes: &mut Vec<Note>) -> TokenStream {
-        let name = ident(&def.name);
-        let mut field_tokens = Vec::new();
-        let mut consts = Vec::new();
-        let mut setters = Vec::new();
-        let mut checks = Vec::new();
-        let mut new_params = Vec::new();
-        let mut new_inits = Vec::new();
-        let mut new_doc_required = Vec::new();
-        let strict = self.strict.contains(&def.name);
-        // `Object::from_map`: one slot per field, the `match` arm reading it
-        // and the expression building the field from it.
-        let mut slots = Vec::new();
-        let mut reads = Vec::new();
-        let mut builds = Vec::new();
-        let mut wires = Vec::new();
-
-        for (index, field) in fields.iter().enumerate() {
-            let fid = ident(&field.ident);
-            let base_ty = self.rust_type(&field.ty);
-            let optional = !field.required || field.nullable;
-            let ty = if optional { quote!(Option<#base_ty>) } else { base_ty.clone() };
-            let default = self.default_const(def, field, notes);
-
-            let mut serde_args = Vec::new();
-            if field.ident != field.wire {
-                let wire = &field.wire;
-                serde_args.push(quote!(rename = #wire));
-            }
-            if !field.required {
-                serde_args.push(quote!(skip_serializing_if = "Option::is_none"));
-            }
-            let serde_attr = if serde_args.is_empty() { quote!() } else { quote!(#[serde(#(#serde_args),*)]) };
-
-            // How the field is decoded. Strictly (an input type): `null` only
-            // where the property is nullable, and a required property must be
-            // present even when nullable. Leniently (an output type): `null`
-            // is `None` for every optional property, and a missing nullable
-            // one is `None` too.
-            let read_option = field.nullable || (!strict && !field.required);
-            let read_ty = if read_option { quote!(Option<#base_ty>) } else { base_ty.clone() };
-            let slot = format_ident!("f{}", index);
-            let wire = &field.wire;
-            let index = Literal::usize_unsuffixed(index);
-            slots.push(quote!(let mut #slot: Option<#read_ty> = None;));
-            reads.push(quote!(#index => crate::serde_helpers::value(&mut map, &mut #slot, #wire)?,));
-            let build = if field.required && (strict || !field.nullable) {
-                quote!(crate::serde_helpers::required::<A::Error, _>(#slot, #wire)?)
-            } else if read_option {
-                quote!(#slot.flatten())
-            } else {
-                quote!(#slot)
-            };
-            builds.push(quote!(#fid: #build));
-            wires.push(wire.clone());
-            let field_doc = doc_lines(&self.field_doc(def, field, &default));
-            field_tokens.push(quote! {
-                #(#[doc = #field_doc])*
-                #serde_attr
-                pub #fid: #ty,
-            });
-
-            let bare = field.ident.trim_end_matches('_');
-            if field.required {
-                match (&field.ty.kind, field.nullable) {
-                    (Kind::String, false) => {
-                        new_params.push(quote!(#fid: impl Into<String>));
-                        new_inits.push(quote!(#fid: #fid.into()));
-                    }
-                    _ => {
-                        new_params.push(quote!(#fid: #ty));
-                        new_inits.push(quote!(#fid));
-                    }
-                }
-                new_doc_required.push(format!("`{}`", field.wire));
-            } else {
-                new_inits.push(quote!(#fid: None));
-                let setter = format_ident!("with_{}", bare);
-                let (param_ty, value) = match &field.ty.kind {
-                    Kind::String => (quote!(impl Into<String>), quote!(value.into())),
-                    Kind::Named(_) => (quote!(impl Into<#base_ty>), quote!(value.into())),
-                    _ => (base_ty.clone(), quote!(value)),
-                };
-                let setter_doc = format!(" Sets [`{0}`](Self::{0}).", field.ident);
-                setters.push(quote! {
-                    #[doc = #setter_doc]
-                    #[must_use]
-                    pub fn #setter(mut self, value: #param_ty) -> Self {
-                        self.#fid = Some(#value);
-                        self
-                    }
-                });
-            }
-
-            if let DefaultConst::Const { ty: const_ty, expr, accessor, ret } = &default {
-                let const_name = format_ident!("DEFAULT_{}", naming::constant(&field.wire));
-                let const_doc = format!(
-                    " The schema's default for [`{0}`](Self::{0}): `{1}`.",
-                    field.ident,
-                    field.default.as_ref().map(Value::to_string).unwrap_or_default()
-                );
-                let accessor_name = format_ident!("{}_or_default", bare);
-                let accessor_doc = format!(
-                    " [`{0}`](Self::{0}), or [`Self::{1}`] when unset (what fal uses then).",
-                    field.ident, const_name
-                );
-                let body = accessor;
-                consts.push(quote! {
-                    #[doc = #const_doc]
-                    pub const #const_name: #const_ty = #expr;
-                    #[doc = #accessor_doc]
-                    pub fn #accessor_name(&self) -> #ret {
-                        #body
-                    }
-                });
-            }
-
-            if self.is_validated(&field.ty) {
-                let wire = &field.wire;
-                let stmt = self.check_stmt(&field.ty, quote!(value), quote!(&path));
-                if optional {
-                    checks.push(quote! {
-                        if let Some(value) = &self.#fid {
-                            let path = check::child(path, #wire);
-                            #stmt
-                        }
-                    });
-                } else {
-                    checks.push(quote! {
-                        {
-                            let value = &self.#fid;
-                            let path = check::child(path, #wire);
-                            #stmt
-                        }
-                    });
-                }
-            }
-        }
-
-        let new_doc = if new_doc_required.is_empty() {
-            " Creates a value with every field unset: fal applies its defaults to what is not sent.".to_owned()
-        } else {
-            format!(
-                " Creates a value from the required field{} {}; every optional field is unset, so fal applies its defaults to it.",
-                if new_doc_required.len() == 1 { "" } else { "s" },
-                new_doc_required.join(", ")
-            )
-        };
-        let (path_param, out_param) =
-            if checks.is_empty() { (quote!(_path), quote!(_out)) } else { (quote!(path), quote!(out)) };
-        let doc = doc_lines(doc);
-        let derive_default = if new_params.is_empty() { quote!(Default,) } else { quote!() };
-        // `Deserialize` is not derived: `serde_helpers::object` decodes any
-        // generated struct from the `Object` impl (its keys and `from_map`),
-        // which is a few lines per field where the derive's expansion is
-        // dozens, and accepts only a JSON object.
-        let rust_name = &def.name;
-        let deserialize = serde_impls(&name, None, quote!(crate::serde_helpers::object(deserializer)));
-        let from_map = if fields.is_empty() {
-            quote! {
-                fn from_map<'de, A: serde::de::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-                    while crate::serde_helpers::next_field(&mut map, Self::FIELDS)?.is_some() {}
-                    Ok(Self {})
-                }
-            }
-        } else {
-            quote! {
-                fn from_map<'de, A: serde::de::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-                    #(#slots)*
-                    while let Some(index) = crate::serde_helpers::next_field(&mut map, Self::FIELDS)? {
-                        match index {
-                            #(#reads)*
-                            _ => {}
-                        }
-                    }
-                    Ok(Self { #(#builds),* })
-                }
-            }
-        };
-        quote! {
-            #(#[doc = #doc])*
-            #[derive(Debug, Clone, #derive_default PartialEq, Serialize)]
-            #[non_exhaustive]
-            pub struct #name {
-                #(#field_tokens)*
-            }
-
-            #deserialize
-
-            impl crate::serde_helpers::Object for #name {
-                const NAME: &'static str = #rust_name;
-                const FIELDS: &'static [&'static str] = &[#(#wires),*];
-                #from_map
-            }
-
-            impl #name {
-                #[doc = #new_doc]
-                #[must_use]
-                pub fn new(#(#new_params),*) -> Self {
-                    Self { #(#new_inits),* }
-                }
-                #(#setters)*
-                #(#consts)*
-            }
-
-            impl Validate for #name {
-                fn collect_violations(&self, #path_param: &str, #out_param: &mut Vec<Violation>) {
-                    #(#checks)*
-                }
-            }
-        }
-    }
-
-    /// A statement checking `value` (a reference to a value of type `ty`) at `path` (a `&str` expression).
-    fn check_stmt(&self, ty: &Type, value: TokenStream, path: TokenStream) -> TokenStream {
-        let c = &ty.constraints;
-        let mut stmts = Vec::new();
-        match &ty.kind {
-            Kind::Integer | Kind::Number if c.has_numeric() => {
-                let bounds = bounds_expr(c);
-                let func =
-                    if matches!(ty.kind, Kind::Integer) { quote!(check::integer) } else { quote!(check::number) };
-                stmts.push(quote!(#func(#path, *#value, &#bounds, out);));
-            }
-            Kind::String if c.min_length.is_some() || c.max_length.is_some() => {
-                let (min, max) = (opt_u64(c.min_length), opt_u64(c.max_length));
-                stmts.push(quote!(check::string(#path, #value, #min, #max, out);));
-            }
-            Kind::Array(item) => {
-                if c.min_items.is_some() || c.max_items.is_some() {
-                    let (min, max) = (opt_u64(c.min_items), opt_u64(c.max_items));
-                    stmts.push(quote!(check::items(#path, #value.len(), #min, #max, out);));
-                }
-                if c.unique_items {
-                    stmts.push(quote!(check::unique_items(#path, #value, out);));
-                }
-                if self.is_validated(item) {
-                    let inner = self.check_stmt(item, quote!(item), quote!(&item_path));
-                    stmts.push(quote! {
-                        for (index, item) in #value.iter().enumerate() {
-                            let item_path = check::item(#path, index);
-                            #inner
-                        }
-                    });
-                }
-            }
-            Kind::Map(item) if self.is_validated(item) => {
-                let inner = self.check_stmt(item, quote!(item), quote!(&item_path));
-                stmts.push(quote! {
-                    for (key, item) in #value {
-                        let item_path = check::child(#path, key);
-                        #inner
-                    }
-                });
-            }
-            Kind::Named(_) if self.is_validated(ty) => {
-                stmts.push(quote!(check::nested(#path, #value, out);));
-            }
-            _ => {}
-        }
-        quote!(#(#stmts)*)
-    }
-
-    fn field_doc(&self, def: &TypeDef, field: &Field, default: &DefaultConst) -> String {
-        let mut doc = field.docs.as_deref().map(doc_text).unwrap_or_else(|| format!("`{}`.", field.wire));
-        let mut facts = Vec::new();
-        facts.push(if field.required && !field.nullable {
-            "Required.".to_owned()
-        } else if field.required {
-            "Required, may be `null` (`None`).".to_owned()
-        } else {
-            "Optional: `None` is not sent.".to_owned()
-        });
-        if let Some(value) = &field.default {
-            match default {
-                DefaultConst::Const { .. } => {
-                    facts.push(format!("Default: `{value}` ([`Self::DEFAULT_{}`]).", naming::constant(&field.wire)))
-                }
-                DefaultConst::DocOnly => facts.push(format!("Default: `{value}`.")),
-            }
-        }
-        if let Some((value, reason)) = &field.rejected_default {
-            facts.push(format!("The schema's default `{value}` is not used by this crate: {reason}."));
-        }
-        facts.extend(constraint_facts(&field.ty));
-        if let Some(example) = field.examples.first() {
-            let text = example.to_string();
-            if text.len() <= 300 {
-                facts.push(format!("Example: `{}`.", text.replace('`', "'")));
-            }
-        }
-        if field.ident != field.wire {
-            facts.push(format!("JSON key: `{}`.", field.wire));
-        }
-        if let Kind::Json { reason: Some(reason) } = &field.ty.kind {
-            facts.push(format!("Untyped (`serde_json::Value`): {}.", doc_text(reason)));
-        }
-        facts.push(format!("Schema: `{}/properties/{}`.", def.pointer, pointer::escape_token(&field.wire)));
-        doc.push_str("\n\n");
-        doc.push_str(&facts.iter().map(|f| format!("- {f}")).collect::<Vec<_>>().join("\n"));
-        doc
-    }
-
-    fn default_const(&self, def: &TypeDef, field: &Field, notes: &mut Vec<Note>) -> DefaultConst {
-        let Some(value) = &field.default else { return DefaultConst::DocOnly };
-        let fid = ident(&field.ident);
-        let ty = &field.ty;
-        let base = self.rust_type(ty);
-        let copy = self.is_copy(ty);
-        let const_name = format_ident!("DEFAULT_{}", naming::constant(&field.wire));
-        let unwrap = if copy {
-            quote!(self.#fid.unwrap_or(Self::#const_name))
-        } else {
-            quote!(self.#fid.clone().unwrap_or(Self::#const_name))
-        };
-        let result = match (&ty.kind, value) {
-            (Kind::Boolean, Value::Bool(b)) => Some((quote!(bool), quote!(#b), unwrap, quote!(bool))),
-            (Kind::Integer, Value::Number(n)) => n.as_i64().map(|i| (quote!(i64), quote!(#i), unwrap, quote!(i64))),
-            (Kind::Number, Value::Number(n)) => n.as_f64().map(|f| {
-                let lit = Literal::f64_unsuffixed(f);
-                (quote!(f64), quote!(#lit), unwrap, quote!(f64))
-            }),
-            (Kind::String, Value::String(s)) => Some((
-                quote!(&'static str),
-                quote!(#s),
-                quote!(self.#fid.as_deref().unwrap_or(Self::#const_name)),
-                quote!(&str),
-            )),
-            (Kind::Array(item), Value::Array(items)) if items.is_empty() => {
-                let item_ty = self.rust_type(item);
-                Some((
-                    quote!(&'static [#item_ty]),
-                    quote!(&[]),
-                    quote!(self.#fid.as_deref().unwrap_or(Self::#const_name)),
-                    quote!(&[#item_ty]),
-                ))
-            }
-            (Kind::Named(name), _) => {
-                self.named_const(name, value).map(|expr| (base.clone(), expr, unwrap, base.clone()))
-            }
-            _ => None,
-        };
-        match result {
-            Some((ty, expr, accessor, ret)) => DefaultConst::Const { ty, expr, accessor, ret },
-            None => {
-                notes.push(Note {
-                    file: self.endpoint.map_or_else(|| "types".to_owned(), |e| e.source.clone()),
-                    pointer: format!(
-                        "{}/properties/{}",
-                        def.pointer.trim_start_matches('#'),
-                        pointer::escape_token(&field.wire)
-                    ),
-                    message: format!("default {value} is documented but has no constant (no const form for this type)"),
-                });
-                DefaultConst::DocOnly
-            }
-        }
-    }
-
-    /// A const expression of named type `name` for a default value.
-    fn named_const(&self, name: &TypeName, value: &Value) -> Option<TokenStream> {
-        let def = self.lookup(name)?;
-        let path = self.type_path(name);
-        match &def.kind {
-            TypeKind::StringEnum { variants, .. } => {
-                let v = variants.iter().find(|v| Some(v.wire.as_str()) == value.as_str())?;
-                let variant = ident(&v.ident);
-                Some(quote!(#path::#variant))
-            }
-            TypeKind::IntegerEnum { variants } => {
-                let v = variants.iter().find(|v| Some(v.value) == value.as_i64())?;
-                let variant = ident(&v.ident);
-                Some(quote!(#path::#variant))
-            }
-            TypeKind::Union { variants } => variants.iter().find_map(|v| {
-                let Kind::Named(inner) = &v.ty.kind else { return None };
-                let expr = self.named_const(inner, value)?;
-                let variant = ident(&v.ident);
-                Some(quote!(#path::#variant(#expr)))
-            }),
-            TypeKind::Struct { .. } => None,
-        }
-    }
-
-    fn string_enum(&self, def: &TypeDef, doc: &str, variants: &[crate::ir::StringVariant], open: bool) -> TokenStream {
-        let name = ident(&def.name);
-        let idents: Vec<Ident> = variants.iter().map(|v| ident(&v.ident)).collect();
-        let wires: Vec<&str> = variants.iter().map(|v| v.wire.as_str()).collect();
-        let variant_docs: Vec<String> = wires.iter().map(|w| format!(" `{}`", w.replace('`', "'"))).collect();
-        let all_doc = " Every value the schema lists, in its order.";
-        let as_str_doc = " The value as sent on the wire.";
-        if open {
-            let unknown = if idents.iter().any(|i| i == "Unknown") {
-                format_ident!("Unknown2")
-            } else {
-                format_ident!("Unknown")
-            };
-            let doc = doc_lines(doc);
-            let serde_impls = serde_impls(
-                &name,
-                Some(quote!(serializer.serialize_str(self.as_str()))),
-                quote!(String::deserialize(deserializer).map(Self::from)),
-            );
-            return quote! {
-                #(#[doc = #doc])*
-                ///
-                /// An output enum: a value fal adds later decodes as the catch-all variant instead of failing.
-                #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum #name {
-                    #(
-                        #[doc = #variant_docs]
-                        #idents,
-                    )*
-                    /// A value this version of the crate does not know.
-                    #unknown(String),
-                }
-
-                impl #name {
-                    #[doc = #as_str_doc]
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            #(Self::#idents => #wires,)*
-                            Self::#unknown(value) => value,
-                        }
-                    }
-                }
-
-                impl From<String> for #name {
-                    fn from(value: String) -> Self {
-                        match value.as_str() {
-                            #(#wires => Self::#idents,)*
-                            _ => Self::#unknown(value),
-                        }
-                    }
-                }
-
-                impl From<#name> for String {
-                    fn from(value: #name) -> Self {
-                        match value {
-                            #name::#unknown(value) => value,
-                            known => known.as_str().to_owned(),
-                        }
-                    }
-                }
-
-                impl std::fmt::Display for #name {
-                    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-
-                #serde_impls
-            };
-        }
-        let doc = doc_lines(doc);
-        let serde_impls = serde_impls(
-            &name,
-            Some(quote!(serializer.serialize_str(self.as_str()))),
-            quote!(crate::serde_helpers::string_enum(deserializer, Self::ALL, Self::as_str)),
-        );
-        quote! {
-            #(#[doc = #doc])*
-            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum #name {
-                #(
-                    #[doc = #variant_docs]
-                    #idents,
-                )*
-            }
-
-            impl #name {
-                #[doc = #all_doc]
-                pub const ALL: &'static [Self] = &[#(Self::#idents),*];
-
-                #[doc = #as_str_doc]
-                pub const fn as_str(self) -> &'static str {
-                    match self {
-                        #(Self::#idents => #wires,)*
-                    }
-                }
-            }
-
-            impl std::fmt::Display for #name {
-                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                    f.write_str(self.as_str())
-                }
-            }
-
-            #serde_impls
-        }
-    }
-
-    fn integer_enum(&self, def: &TypeDef, doc: &str, variants: &[crate::ir::IntegerVariant]) -> TokenStream {
-        let name = ident(&def.name);
-        let idents: Vec<Ident> = variants.iter().map(|v| ident(&v.ident)).collect();
-        let values: Vec<Literal> = variants.iter().map(|v| Literal::i64_unsuffixed(v.value)).collect();
-        let variant_docs: Vec<String> = variants.iter().map(|v| format!(" `{}`", v.value)).collect();
-        let doc = doc_lines(&format!("{doc}\n\nSent as a JSON integer."));
-        let serde_impls = serde_impls(
-            &name,
-            Some(quote!(serializer.serialize_i64(self.value()))),
-            quote!(crate::serde_helpers::integer_enum(deserializer, Self::ALL, Self::value)),
-        );
-        quote! {
-            #(#[doc = #doc])*
-            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-            #[repr(i64)]
-            #[non_exhaustive]
-            pub enum #name {
-                #(
-                    #[doc = #variant_docs]
-                    #idents = #values,
-                )*
-            }
-
-            impl #name {
-                /// Every value the schema lists, in its order.
-                pub const ALL: &'static [Self] = &[#(Self::#idents),*];
-
-                /// The value as sent on the wire.
-                pub const fn value(self) -> i64 {
-                    self as i64
-                }
-            }
-
-            impl std::fmt::Display for #name {
-                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                    write!(f, "{}", self.value())
-                }
-            }
-
-            #serde_impls
-        }
-    }
-
-    fn union_def(&self, def: &TypeDef, doc: &str, variants: &[crate::ir::UnionVariant]) -> TokenStream {
-        let name = ident(&def.name);
-        let doc = format!("{doc}\n\nOne of several shapes (JSON Schema `anyOf`), sent as the inner value itself.");
-        let mut items = Vec::new();
-        let mut arms = Vec::new();
-        let mut froms = Vec::new();
-        // `Deserialize`: each variant in order on the buffered value, as
-        // serde's `untagged` derive does, without its per-type expansion.
-        let mut attempts = Vec::new();
-        let mut seen_types = BTreeSet::new();
-        let duplicate_types: BTreeSet<String> = {
-            let mut all = BTreeSet::new();
-            let mut dup = BTreeSet::new();
-            for v in variants {
-                let key = self.rust_type(&v.ty).to_string();
-                if !all.insert(key.clone()) {
-                    dup.insert(key);
-                }
-            }
-            dup
-        };
-        for v in variants {
-            let vid = ident(&v.ident);
-            let ty = self.rust_type(&v.ty);
-            let vdoc = match &v.ty.kind {
-                Kind::Named(n) if v.ident == "Preset" => format!(" A named preset ({}).", self.link(n)),
-                Kind::Named(n) if v.ident == "Custom" => format!(" A custom value ({}).", self.link(n)),
-                Kind::Named(n) => format!(" A {}.", self.link(n)),
-                _ => {
-                    let facts = constraint_facts(&v.ty);
-                    if facts.is_empty() {
-                        format!(" A `{ty}` value.")
-                    } else {
-                        format!(" A `{ty}` value: {}", facts.join(" "))
-                    }
-                }
-            };
-            items.push(quote! {
-                #[doc = #vdoc]
-                #vid(#ty),
-            });
-            attempts.push(quote! {
-                if let Ok(inner) = <#ty as Deserialize>::deserialize(&value) {
-                    return Ok(Self::#vid(inner));
-                }
-            });
-            if self.is_validated(&v.ty) {
-                let stmt = self.check_stmt(&v.ty, quote!(value), quote!(path));
-                arms.push(quote!(Self::#vid(value) => { #stmt }));
-            }
-            let key = ty.to_string();
-            if !duplicate_types.contains(&key) && seen_types.insert(key) {
-                froms.push(quote! {
-                    impl From<#ty> for #name {
-                        fn from(value: #ty) -> Self {
-                            Self::#vid(value)
-                        }
-                    }
-                });
-            }
-        }
-        let body = if arms.is_empty() {
-            quote!(let _ = (path, out);)
-        } else {
-            quote! {
-                #[allow(unreachable_patterns)]
-                match self {
-                    #(#arms)*
-                    _ => {}
-                }
-            }
-        };
-        let doc = doc_lines(&doc);
-        let no_match = format!("data did not match any variant of untagged enum {}", def.name);
-        let deserialize = serde_impls(
-            &name,
-            None,
-            quote! {
-                let value = serde_json::Value::deserialize(deserializer)?;
-                #(#attempts)*
-                Err(serde::de::Error::custom(#no_match))
-            },
-        );
-        quote! {
-            #(#[doc = #doc])*
-            #[derive(Debug, Clone, PartialEq, Serialize)]
-            #[serde(untagged)]
-            #[non_exhaustive]
-            pub enum #name {
-                #(#items)*
-            }
-
-            #deserialize
-
-            #(#froms)*
-
-            impl Validate for #name {
-                fn collect_violations(&self, path: &str, out: &mut Vec<Violation>) {
-                    #body
-                }
-            }
-        }
-    }
-
-    /// `schema_defaults()`: every emitted default constant with the JSON
-    /// Pointer of its property in the document.
-    fn defaults_fn(&self, defs: Vec<(&TypeDef, Scope)>, doc: &str) -> TokenStream {
-        let mut entries = Vec::new();
-        for (def, scope) in defs {
-            let TypeKind::Struct { fields } = &def.kind else { continue };
-            let ty = self.type_path(&TypeName { scope, name: def.name.clone() });
-            for field in fields {
-                if field.default.is_none()
-                    || !matches!(self.default_const(def, field, &mut Vec::new()), DefaultConst::Const { .. })
-                {
-                    continue;
-                }
-                let const_name = format_ident!("DEFAULT_{}", naming::constant(&field.wire));
-                let pointer = format!("{}/properties/{}", def.pointer, pointer::escape_token(&field.wire));
-                entries.push(
-                    quote!((#pointer, serde_json::to_value(#ty::#const_name).unwrap_or(serde_json::Value::Null))),
-                );
-            }
-        }
-        let doc = format!(
-            "{doc}: `(JSON Pointer of the property in the document, value of the generated constant)`.\n\nUsed by the test suite to prove every constant equals the schema."
-        );
-        let doc = doc_lines(&doc);
-        quote! {
-            #(#[doc = #doc])*
-            #[doc(hidden)]
-            pub fn schema_defaults() -> Vec<(&'static str, serde_json::Value)> {
-                vec![#(#entries),*]
-            }
-        }
-    }
-}
-
-fn bounds_expr(c: &Constraints) -> TokenStream {
-    let f = |v: Option<f64>| match v {
-        Some(v) => {
-            let lit = Literal::f64_unsuffixed(v);
-            quote!(Some(#lit))
-        }
-        None => quote!(None),
-    };
-    let (min, max, xmin, xmax, mult) =
-        (f(c.minimum), f(c.maximum), f(c.exclusive_minimum), f(c.exclusive_maximum), f(c.multiple_of));
-    quote! {
-        check::Bounds {
-            minimum: #min,
-            maximum: #max,
-            exclusive_minimum: #xmin,
-            exclusive_maximum: #xmax,
-            multiple_of: #mult,
-        }
-    }
-}
-
-fn opt_u64(v: Option<u64>) -> TokenStream {
-    match v {
-        Some(v) => quote!(Some(#v)),
-        None => quote!(None),
-    }
-}
-
-/// A number for docs: `9`, `0.85`.
-fn num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 { format!("{v:.0}") } else { format!("{v}") }
-}
-
-/// Human-readable constraint lines for docs.
-fn constraint_facts(ty: &Type) -> Vec<String> {
-    let c = &ty.constraints;
-    let mut facts = Vec::new();
-    let lower = c.minimum.map(|v| (v, false)).or(c.exclusive_minimum.map(|v| (v, true)));
-    let upper = c.maximum.map(|v| (v, false)).or(c.exclusive_maximum.map(|v| (v, true)));
-    match (lower, upper) {
-        (Some((lo, false)), Some((hi, false))) => facts.push(format!("Range: `{} ..= {}`.", num(lo), num(hi))),
-        (lo, hi) => {
-            let mut parts = Vec::new();
-            if let Some((v, exclusive)) = lo {
-                parts.push(format!("`{} {}`", if exclusive { ">" } else { ">=" }, num(v)));
-            }
-            if let Some((v, exclusive)) = hi {
-                parts.push(format!("`{} {}`", if exclusive { "<" } else { "<=" }, num(v)));
-            }
-            if !parts.is_empty() {
-                facts.push(format!("Range: {}.", parts.join(" and ")));
-            }
-        }
-    }
-    if let Some(m) = c.multiple_of {
-        facts.push(format!("Multiple of `{}`.", num(m)));
-    }
-    match (c.min_length, c.max_length) {
-        (Some(a), Some(b)) => facts.push(format!("Length: {a} to {b} characters.")),
-        (Some(a), None) => facts.push(format!("Length: at least {a} characters.")),
-        (None, Some(b)) => facts.push(format!("Length: at most {b} characters.")),
-        (None, None) => {}
-    }
-    match (c.min_items, c.max_items) {
-        (Some(a), Some(b)) => facts.push(format!("Items: {a} to {b}.")),
-        (Some(a), None) => facts.push(format!("Items: at least {a}.")),
-        (None, Some(b)) => facts.push(format!("Items: at most {b}.")),
-        (None, None) => {}
-    }
-    if c.unique_items {
-        facts.push("Items must be unique.".to_owned());
-    }
-    if let Kind::Array(item) = &ty.kind {
-        let inner = constraint_facts(item);
-        if !inner.is_empty() {
-            facts.push(format!("Each item: {}", inner.join(" ")));
-        }
-    }
-    facts
-}
-
-/// Schema prose as Markdown that rustdoc renders as written: brackets and
-/// angle brackets escaped outside code spans, bare URLs made into autolinks.
-pub fn doc_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for (i, part) in text.trim().split('`').enumerate() {
-        if i > 0 {
-            out.push('`');
-        }
-        if i % 2 == 1 {
-            out.push_str(part);
-            continue;
-        }
-        let mut words = Vec::new();
-        for word in part.split(' ') {
-            let url_start = word.find("http://").or_else(|| word.find("https://"));
-            match url_start {
-                Some(start) => {
-                    let (before, rest) = word.split_at(start);
-                    let end = rest
-                        .find(|c: char| c.is_whitespace() || matches!(c, ')' | '>' | '"' | '\''))
-                        .unwrap_or(rest.len());
-                    let url = rest[..end].trim_end_matches(['.', ',', ';', ':']);
-                    let after = &word[start + url.len()..];
-                    words.push(format!("{}<{url}>{}", escape_md(before), escape_md(after)));
-                }
-                None => words.push(escape_md(word)),
-            }
-        }
-        out.push_str(&words.join(" "));
-    }
-    if text.matches('`').count() % 2 == 1 {
-        out.push('`');
-    }
-    out
-}
-
-fn escape_md(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '[' | ']' | '<' | '>' | '*' | '_' | '#' | '|') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::doc_text;
-
-    #[test]
-    fn doc_text_escapes_markdown_outside_code() {
-        assert_eq!(doc_text("If `True`, use [x] <y>"), "If `True`, use \\[x\\] \\<y\\>");
-        assert_eq!(doc_text("See https://fal.ai/docs."), "See <https://fal.ai/docs>.");
-        assert_eq!(doc_text("a_b `c_d`"), "a\\_b `c_d`");
-        assert_eq!(doc_text("odd ` tick"), "odd ` tick`");
     }
 }
