@@ -11,7 +11,7 @@
 //!    and printed by `prettyplease`.
 //!
 //! It never panics on input: a document it cannot handle yields a [`GenError`]
-//! naming the file and the JSON Pointer ([`pointer`]) of the problem. What it can
+//! naming the file and the JSON Pointer ([`pointer`](mod@pointer)) of the problem. What it can
 //! only represent approximately is listed as [`Note`]s.
 
 #![deny(missing_docs)]
