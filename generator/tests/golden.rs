@@ -19,6 +19,9 @@
 //! when any golden file differs from what the generator and the templates below
 //! produce now, or when `generator/golden/` holds anything else;
 //! `UPDATE_GOLDEN=1 cargo test -p fal-codegen --test golden` rewrites them.
+//! The root `Cargo.toml` lists the crates as `generator/golden/*`, so a new
+//! fixture's crate joins the workspace when it is written (cargo needs at
+//! least one crate there to load the workspace).
 
 mod support;
 
