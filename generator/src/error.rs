@@ -44,8 +44,3 @@ impl fmt::Display for Note {
         write!(f, "{}#{}: {}", self.file, self.pointer, self.message)
     }
 }
-
-/// Appends `token` to a JSON Pointer, escaping `~` and `/` (RFC 6901).
-pub fn pointer_join(base: &str, token: &str) -> String {
-    format!("{base}/{}", token.replace('~', "~0").replace('/', "~1"))
-}
