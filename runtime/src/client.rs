@@ -218,10 +218,8 @@ pub(crate) fn is_loopback(url: &Url) -> bool {
 /// Errors never echo the URL as given: it is redacted
 /// ([`redact::url_text`](crate::redact::url_text)), even when it does not parse.
 fn parse_base_url(given: &str) -> Result<Url> {
-    let invalid = |reason: &str| Error::InvalidBaseUrl {
-        url: crate::redact::url_text(given),
-        reason: reason.to_owned(),
-    };
+    let invalid =
+        |reason: &str| Error::InvalidBaseUrl { url: crate::redact::url_text(given), reason: reason.to_owned() };
     // The parser's message never contains the input.
     let url = Url::parse(given).map_err(|e| invalid(&e.to_string()))?;
     if !url.username().is_empty() || url.password().is_some() {

@@ -59,11 +59,11 @@
 //! ```
 
 use std::borrow::Cow;
+use std::collections::HashSet;
+use std::ffi::OsString;
 use std::fmt;
 use std::io::SeekFrom;
 use std::path::{Path, PathBuf};
-use std::collections::HashSet;
-use std::ffi::OsString;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
