@@ -12,7 +12,7 @@
 //! - a user name and password in a URL given by mistake (a base URL, a
 //!   download URL).
 //!
-//! Every URL the crate shows goes through [`url`] (or [`url_text`] when it
+//! Every URL the crate shows goes through [`url()`] (or [`url_text()`] when it
 //! may not parse): the user name and password are removed, the value of each
 //! query parameter becomes `REDACTED` (names are kept, so
 //! `?fal_webhook=…&logs=1` shows as `?fal_webhook=REDACTED&logs=REDACTED`),
@@ -45,7 +45,7 @@ pub fn url(url: &Url) -> String {
     redacted(url).into()
 }
 
-/// [`url`] for text that may not be a URL at all (a base URL as configured,
+/// [`url()`] for text that may not be a URL at all (a base URL as configured,
 /// a webhook URL option): parsed and redacted when it parses as a URL with a
 /// host; otherwise, so
 /// that nothing secret is echoed, whatever stands between `://` and the last
@@ -79,7 +79,7 @@ pub fn url_text(text: &str) -> String {
     out
 }
 
-/// `url` as a [`Url`], redacted as [`url`] says.
+/// `url` as a [`Url`], redacted as [`url()`] says.
 pub(crate) fn redacted(url: &Url) -> Url {
     let mut shown = url.clone();
     // Both only fail for URLs that cannot have credentials anyway.

@@ -716,7 +716,7 @@ impl Client {
     /// never touched. This costs one listing of the directory per download.
     ///
     /// A non-2xx answer's body is read only up to
-    /// [`MAX_ERROR_BODY`](crate::error::MAX_ERROR_BODY) (4 KiB): any host can
+    /// [`MAX_ERROR_BODY`] (4 KiB): any host can
     /// answer, with a body of any size.
     ///
     /// The request carries only the `User-Agent`: **no** `Authorization`,
@@ -868,6 +868,14 @@ mod tests {
         let b = temp_path_for(Path::new(&format!("{}b", "x".repeat(254))));
         let stem = |p: &Path| p.to_string_lossy().split('~').nth(1).unwrap()[..16].to_owned();
         assert_ne!(stem(&a), stem(&b));
+    }
+
+    #[tokio::test]
+    async fn directories_are_synced_even_for_a_bare_file_name() {
+        assert_eq!(parent_dir(Path::new("out.mp4")), Path::new("."));
+        assert_eq!(parent_dir(Path::new("/tmp/out.mp4")), Path::new("/tmp"));
+        sync_dir(Path::new(".")).await.expect("sync the current directory");
+        assert!(sync_dir(Path::new("/no/such/dir")).await.is_err(), "a real failure is reported");
     }
 
     #[test]

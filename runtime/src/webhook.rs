@@ -1035,6 +1035,16 @@ mod tests {
     }
 
     #[test]
+    fn verification_futures_are_send() {
+        // Web frameworks (axum, actix on tokio) need Send handler futures.
+        fn assert_send<T: Send>(_: &T) {}
+        let verifier = WebhookVerifier::new(reqwest::Client::new());
+        let headers = HeaderMap::new();
+        assert_send(&verifier.verify(&headers, b""));
+        assert_send(&verifier.refresh_keys());
+    }
+
+    #[test]
     fn jwks_without_ed25519_keys_is_rejected() {
         for jwks in [
             "not json",
