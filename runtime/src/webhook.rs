@@ -57,7 +57,8 @@
 //!             }
 //!             200
 //!         }
-//!         // 401 for a bad signature, 400 for a bad body, 503 when fal's keys could not be fetched.
+//!         // 401 for a bad signature, 400 for a bad body, 503 when the signature cannot be checked yet
+//!         // (fal's keys unavailable, or a key unknown to the cache): fal then delivers again.
 //!         Err(error) => error.suggested_status(),
 //!     }
 //! }
