@@ -215,27 +215,24 @@ pub(crate) fn is_loopback(url: &Url) -> bool {
 
 /// Parses a base URL: `https`, or `http` to a loopback host; no
 /// credentials, query or fragment.
+/// Errors never echo the URL as given: it is redacted
+/// ([`redact::url_text`](crate::redact::url_text)), even when it does not parse.
 fn parse_base_url(given: &str) -> Result<Url> {
-    let invalid = |url: String, reason: &str| Error::InvalidBaseUrl { url, reason: reason.to_owned() };
-    let url = Url::parse(given).map_err(|e| invalid(given.to_owned(), &e.to_string()))?;
+    let invalid =
+        |reason: &str| Error::InvalidBaseUrl { url: crate::redact::url_text(given), reason: reason.to_owned() };
+    // The parser's message never contains the input.
+    let url = Url::parse(given).map_err(|e| invalid(&e.to_string()))?;
     if !url.username().is_empty() || url.password().is_some() {
-        let mut shown = url.clone();
-        let _ = shown.set_username("");
-        let _ = shown.set_password(None);
-        return Err(invalid(
-            shown.into(),
-            "it contains a user name or password; pass the key with ClientBuilder::key instead",
-        ));
+        return Err(invalid("it contains a user name or password; pass the key with ClientBuilder::key instead"));
     }
     if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(invalid(given.to_owned(), "the scheme must be http or https"));
+        return Err(invalid("the scheme must be http or https"));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(invalid(given.to_owned(), "it must not have a query or a fragment"));
+        return Err(invalid("it must not have a query or a fragment"));
     }
     if url.scheme() == "http" && !is_loopback(&url) {
         return Err(invalid(
-            given.to_owned(),
             "plain http is only allowed to a loopback host (localhost, 127.0.0.0/8, ::1): every request carries \
              the fal key, which must not cross a network unencrypted; use https",
         ));
@@ -619,7 +616,13 @@ impl Client {
     /// One attempt: sends `request` and reads the whole body.
     pub(crate) async fn attempt(&self, request: reqwest::Request, call: Call<'_>) -> reqwest::Result<Reply> {
         let span = tracing::Span::current();
-        let response = self.http.execute(request).await.inspect_err(|error| tracing::debug!(%error, "no response"))?;
+        // reqwest's errors show the request's URL: redacted before they are logged or returned.
+        let response = self
+            .http
+            .execute(request)
+            .await
+            .map_err(crate::redact::reqwest_error)
+            .inspect_err(|error| tracing::debug!(%error, "no response"))?;
         let status = response.status();
         span.record("status", status.as_u16());
         let headers = response.headers().clone();
@@ -628,7 +631,11 @@ impl Client {
         {
             span.record("request_id", id);
         }
-        let body = response.bytes().await.inspect_err(|error| tracing::debug!(%error, "body read failed"))?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(crate::redact::reqwest_error)
+            .inspect_err(|error| tracing::debug!(%error, "body read failed"))?;
         tracing::debug!(status = status.as_u16(), bytes = body.len(), "response");
         Ok(Reply { status, headers, body })
     }
@@ -718,9 +725,9 @@ impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("key", &self.key.as_ref().map(|_| "<redacted>"))
-            .field("run_base_url", &self.run_base_url)
-            .field("queue_base_url", &self.queue_base_url)
-            .field("rest_base_url", &self.rest_base_url)
+            .field("run_base_url", &self.run_base_url.as_deref().map(crate::redact::url_text))
+            .field("queue_base_url", &self.queue_base_url.as_deref().map(crate::redact::url_text))
+            .field("rest_base_url", &self.rest_base_url.as_deref().map(crate::redact::url_text))
             .field("poll_interval", &self.poll_interval)
             .field("http_client", &self.http.as_ref().map(|_| "<custom>"))
             .field("user_agent", &self.user_agent)
@@ -785,8 +792,12 @@ impl ClientBuilder {
 
     /// The `reqwest::Client` to send requests with, for example one with
     /// timeouts, a proxy or custom TLS roots. Default: `reqwest::Client`'s
-    /// defaults (no timeout). The client's own headers are added to every
-    /// request regardless.
+    /// defaults (no timeout; proxies from `HTTP_PROXY`/`HTTPS_PROXY`/
+    /// `ALL_PROXY`, except for loopback base URLs, see
+    /// [`build`](ClientBuilder::build)). The client's own headers are added to
+    /// every request regardless. With a plain-`http` loopback base URL, give
+    /// this client no proxy for loopback hosts (`reqwest::ClientBuilder::no_proxy`):
+    /// a proxy would see the key in clear text.
     #[must_use]
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
@@ -850,6 +861,16 @@ impl ClientBuilder {
 
     /// Builds the client.
     ///
+    /// **Proxies.** Without [`http_client`](ClientBuilder::http_client), the
+    /// `reqwest::Client` is reqwest's default, which reads proxies from the
+    /// environment (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`),
+    /// **unless any base URL is loopback** (`localhost`, 127.0.0.0/8, `::1`):
+    /// then it uses no proxy at all. A plain-`http` loopback base URL would
+    /// otherwise send `Authorization: Key …` in clear text to the proxy
+    /// (reqwest does not exempt loopback hosts); `https` base URLs go
+    /// through a proxy only as a `CONNECT` tunnel, so the proxy never sees
+    /// the key.
+    ///
     /// # Errors
     ///
     /// [`Error::InvalidBaseUrl`] for an unusable base URL (including plain
@@ -872,6 +893,10 @@ impl ClientBuilder {
         let auth = Ok(auth_header(&key).map_err(key_error)?);
         let http = match self.http {
             Some(http) => http,
+            // Loopback base URLs bypass proxies: the key must not reach a proxy in clear text.
+            None if [&run_base, &queue_base, &rest_base].into_iter().any(is_loopback) => {
+                reqwest::Client::builder().no_proxy().build()?
+            }
             None => reqwest::Client::builder().build()?,
         };
         let user_agent =

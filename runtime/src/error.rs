@@ -116,9 +116,11 @@ pub enum Error {
 
     /// No HTTP response was received: connecting, TLS, a timeout of the
     /// `reqwest::Client`, or reading the body failed. The request may or may
-    /// not have reached fal. Any user name or password in the URL is removed
-    /// before the error is stored (the key itself is a header and never
-    /// appears in URLs).
+    /// not have reached fal. The error's URL is redacted before the error is
+    /// stored (user name, password, query values and fragment removed, see
+    /// [`redact`](crate::redact)): a webhook token or an upload signature
+    /// never shows in its `Display`, `Debug` or `source()` chain (the key
+    /// itself is a header and never appears in URLs).
     #[error("{}", display_transport(.0))]
     Transport(#[source] reqwest::Error),
 
@@ -128,7 +130,8 @@ pub enum Error {
     /// has credentials, a query or a fragment.
     #[error("invalid base URL {url:?}: {reason}; use an http(s) URL such as https://queue.fal.run")]
     InvalidBaseUrl {
-        /// The URL as given (without any user name or password).
+        /// The URL as given, redacted (no user name, password or query
+        /// values, see [`redact::url_text`](crate::redact::url_text)).
         url: String,
         /// Why it was rejected.
         reason: String,
@@ -179,10 +182,10 @@ pub enum Error {
     /// A URL that cannot be used: a download URL that is not `http(s)`, or
     /// an upload URL returned by fal's storage that is not `https` (or
     /// `http` to a loopback host) (protocol.md §5). **Nothing was sent**
-    /// to it. Any user name or password is removed from `url`.
+    /// to it. `url` is redacted (see [`redact`](crate::redact)).
     #[error("invalid URL {url:?}: {reason}")]
     InvalidUrl {
-        /// The URL (without credentials).
+        /// The URL, redacted (no user name, password or query values).
         url: String,
         /// Why it was rejected.
         reason: String,
@@ -216,15 +219,10 @@ impl Error {
 }
 
 impl From<reqwest::Error> for Error {
-    /// Wraps a `reqwest` error as [`Error::Transport`], removing any user
-    /// name and password from its URL.
-    fn from(mut error: reqwest::Error) -> Self {
-        if let Some(url) = error.url_mut() {
-            // Both only fail for URLs that cannot have credentials anyway.
-            let _ = url.set_username("");
-            let _ = url.set_password(None);
-        }
-        Self::Transport(error)
+    /// Wraps a `reqwest` error as [`Error::Transport`], with its URL
+    /// redacted ([`redact`](crate::redact)).
+    fn from(error: reqwest::Error) -> Self {
+        Self::Transport(crate::redact::reqwest_error(error))
     }
 }
 
@@ -349,7 +347,12 @@ fn display_transport(error: &reqwest::Error) -> String {
         out.push_str(&format!(": {cause}"));
         source = cause.source();
     }
-    out
+    // `From<reqwest::Error>` redacted the URL already; this covers an
+    // `Error::Transport` built by hand around an unredacted error.
+    match error.url() {
+        Some(url) => out.replace(url.as_str(), &crate::redact::url(url)),
+        None => out,
+    }
 }
 
 /// `text` cut to at most `max` bytes, on a character boundary.

@@ -25,6 +25,8 @@
 //! - [`storage`]: uploads to fal's CDN (multipart above 90 MiB), `data:`
 //!   URIs and streamed downloads.
 //! - [`webhook`]: verification of fal's signed webhook deliveries.
+//! - [`redact`]: how URLs (webhook tokens, signed upload URLs, credentials)
+//!   are redacted in every error, log line and `Debug` output.
 //!
 //! The protocol these modules implement is written down, with its sources, in
 //! the repository's [`docs/protocol.md`](https://github.com/fal-ltx-rs/fal-ltx/blob/main/docs/protocol.md);
@@ -48,6 +50,7 @@ pub mod endpoint;
 pub mod error;
 pub mod options;
 pub mod queue;
+pub mod redact;
 pub mod retry;
 #[doc(hidden)]
 pub mod serde_helpers;

@@ -45,7 +45,9 @@ use crate::retry::CallKind;
 ///     .object_lifecycle(ObjectLifecycle::expire_after(Duration::from_secs(3600)));
 /// assert_eq!(options.priority, Some(Priority::Low));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Its `Debug` output shows the webhook URL redacted ([`redact`](crate::redact)).
+#[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RequestOptions {
     /// Deadline for the request to *start* (queue wait, runner acquisition,
@@ -64,6 +66,18 @@ pub struct RequestOptions {
     pub runner_hint: Option<String>,
     /// How long fal keeps the files the request produces.
     pub object_lifecycle: Option<ObjectLifecycle>,
+}
+
+impl std::fmt::Debug for RequestOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestOptions")
+            .field("start_timeout", &self.start_timeout)
+            .field("webhook_url", &self.webhook_url.as_deref().map(crate::redact::url_text))
+            .field("priority", &self.priority)
+            .field("runner_hint", &self.runner_hint)
+            .field("object_lifecycle", &self.object_lifecycle)
+            .finish()
+    }
 }
 
 impl RequestOptions {
@@ -131,7 +145,10 @@ impl RequestOptions {
         if let Some(url) = &self.webhook_url {
             match url::Url::parse(url) {
                 Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => {}
-                _ => return invalid(format!("webhook_url must be an http(s) URL, got {url:?}")),
+                _ => {
+                    let shown = crate::redact::url_text(url);
+                    return invalid(format!("webhook_url must be an http(s) URL, got {shown:?}"));
+                }
             }
         }
         if let Some(hint) = &self.runner_hint

@@ -59,23 +59,27 @@
 //! ```
 
 use std::borrow::Cow;
+use std::collections::HashSet;
+use std::ffi::OsString;
 use std::fmt;
 use std::io::SeekFrom;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{LazyLock, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use bytes::Bytes;
 use reqwest::RequestBuilder;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue, USER_AGENT};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tracing::Instrument;
 use url::Url;
 
 use crate::client::{Call, Client, Reply, decode_json, error_from_reply, is_loopback, join, request_span};
-use crate::error::{Error, Result};
+use crate::error::{Error, MAX_ERROR_BODY, Result, truncate_utf8};
 use crate::options::ObjectLifecycle;
 use crate::retry::CallKind;
 
@@ -352,14 +356,6 @@ fn io_error(action: &'static str, path: &Path, source: std::io::Error) -> Error 
     Error::Io { action: Cow::Borrowed(action), path: path.to_path_buf(), source }
 }
 
-/// `url` without user name and password, for error messages.
-fn redacted(url: &Url) -> String {
-    let mut shown = url.clone();
-    let _ = shown.set_username("");
-    let _ = shown.set_password(None);
-    shown.into()
-}
-
 /// The `upload_url` of an initiate answer: `https`, or `http` to a loopback host.
 fn signed_url(given: &str) -> Result<Url> {
     let invalid = |url: String, reason: &str| Error::InvalidUrl { url, reason: reason.to_owned() };
@@ -367,7 +363,7 @@ fn signed_url(given: &str) -> Result<Url> {
     let secure = url.scheme() == "https" || (url.scheme() == "http" && is_loopback(&url));
     if !secure {
         return Err(invalid(
-            redacted(&url),
+            crate::redact::url(&url),
             "fal's upload_url must be https (plain http only to a loopback host); nothing was uploaded",
         ));
     }
@@ -382,11 +378,46 @@ fn under_upload_url(upload: &Url, tail: &str) -> Url {
     url
 }
 
-/// Deletes a download's temporary file unless the download succeeded
-/// (also when the download future is dropped).
+/// The last part of the name of a download's temporary file.
+pub const TEMP_SUFFIX: &str = ".fal-download";
+
+/// The longest file name, in bytes, that [`Client::download`]'s temporary
+/// files get: 255, the limit of ext4, XFS, Btrfs, APFS and (in UTF-16 units,
+/// never more than bytes) NTFS.
+pub const MAX_FILE_NAME: usize = 255;
+
+/// A temporary download file that has not been written to for this long is
+/// stale, whoever left it (see [`Client::download`]): 24 hours.
+pub const STALE_TEMP_AGE: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// A temporary download file whose owner is gone (its process id is not a
+/// live process, or is this process's but not one of its downloads in
+/// progress) is stale once it has not been written to for this long:
+/// 10 minutes (a margin for a process of another PID namespace that shares
+/// the directory).
+pub const STALE_ORPHAN_AGE: Duration = Duration::from_secs(10 * 60);
+
+/// The names of the temporary files of this process's downloads in progress
+/// (unique within the process: they contain its id and a counter).
+static ACTIVE_TEMP_FILES: LazyLock<Mutex<HashSet<OsString>>> = LazyLock::new(Mutex::default);
+
+fn active_temp_files() -> std::sync::MutexGuard<'static, HashSet<OsString>> {
+    ACTIVE_TEMP_FILES.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A download's temporary file: registered as in progress while it lives,
+/// deleted unless the download succeeded (also when the download future is
+/// dropped).
 struct TempFile {
     path: PathBuf,
     keep: bool,
+}
+
+impl TempFile {
+    fn new(path: PathBuf) -> Self {
+        active_temp_files().extend(path.file_name().map(ToOwned::to_owned));
+        Self { path, keep: false }
+    }
 }
 
 impl Drop for TempFile {
@@ -394,15 +425,95 @@ impl Drop for TempFile {
         if !self.keep {
             let _ = std::fs::remove_file(&self.path);
         }
+        if let Some(name) = self.path.file_name() {
+            active_temp_files().remove(name);
+        }
     }
 }
 
-/// `.<name>.<pid>-<n>.fal-download` beside `path`.
+/// `.<name>.<pid>-<n>.fal-download` beside `path`, at most
+/// [`MAX_FILE_NAME`] bytes: a longer `<name>` is cut (on a character
+/// boundary) and followed by `~` and 16 hex digits of its SHA-256, so that
+/// two long names sharing a prefix still get different temporary files.
 fn temp_path_for(path: &Path) -> PathBuf {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let name = path.file_name().map_or_else(|| "download".into(), |n| n.to_string_lossy());
     let unique = COUNTER.fetch_add(1, Ordering::Relaxed);
-    path.with_file_name(format!(".{name}.{}-{unique}.fal-download", std::process::id()))
+    let tail = format!(".{}-{unique}{TEMP_SUFFIX}", std::process::id());
+    let room = MAX_FILE_NAME - 1 - tail.len();
+    let name = if name.len() <= room {
+        name.into_owned()
+    } else {
+        let hash = hex::encode(&Sha256::digest(name.as_bytes())[..8]);
+        format!("{}~{hash}", truncate_utf8(&name, room - 1 - hash.len()))
+    };
+    path.with_file_name(format!(".{name}{tail}"))
+}
+
+/// The process id of a temporary download file's name
+/// (`.<name>.<pid>-<n>.fal-download`), if it is one.
+fn temp_file_pid(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix('.')?.strip_suffix(TEMP_SUFFIX)?;
+    let (_, owner) = rest.rsplit_once('.')?;
+    let (pid, unique) = owner.split_once('-')?;
+    let digits = |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    (digits(pid) && digits(unique)).then(|| pid.parse().ok()).flatten()
+}
+
+/// Whether process `pid` is alive: `Some` only where `/proc` says (Linux).
+fn process_alive(pid: u32) -> Option<bool> {
+    Path::new("/proc/self").exists().then(|| Path::new("/proc").join(pid.to_string()).exists())
+}
+
+/// Deletes the stale temporary download files in `dir` (best effort;
+/// failures are logged at debug level), by the rule of [`Client::download`].
+/// Returns how many were deleted.
+async fn remove_stale_temp_files(dir: &Path) -> usize {
+    let Ok(mut entries) = tokio::fs::read_dir(dir).await else { return 0 };
+    let mut removed = 0;
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(temp_file_pid) else { continue };
+        let path = entry.path();
+        let Ok(metadata) = entry.metadata().await else { continue };
+        let idle = metadata.modified().ok().and_then(|at| at.elapsed().ok()).unwrap_or_default();
+        let orphan = if pid == std::process::id() {
+            !active_temp_files().contains(&name)
+        } else {
+            process_alive(pid) == Some(false)
+        };
+        let stale = metadata.is_file() && (idle >= STALE_TEMP_AGE || (orphan && idle >= STALE_ORPHAN_AGE));
+        if stale {
+            match tokio::fs::remove_file(&path).await {
+                Ok(()) => removed += 1,
+                Err(error) => tracing::debug!(path = %path.display(), %error, "could not remove a stale download"),
+            }
+        }
+    }
+    removed
+}
+
+/// The directory of `path` (`.` for a bare file name).
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
+}
+
+/// fsyncs directory `dir`, so that a rename into it survives a crash
+/// (Unix; elsewhere a no-op). File systems that cannot sync a directory
+/// (`EINVAL`) are not an error.
+async fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    if cfg!(unix) {
+        let result = async { tokio::fs::File::open(dir).await?.sync_all().await }.await;
+        if let Err(error) = result
+            && !matches!(error.kind(), std::io::ErrorKind::InvalidInput | std::io::ErrorKind::Unsupported)
+        {
+            return Err(error);
+        }
+    }
+    Ok(())
 }
 
 impl Client {
@@ -584,11 +695,29 @@ impl Client {
     /// written.
     ///
     /// The body is streamed to a temporary file in the same directory as
-    /// `path` (`.<name>.<pid>-<n>.fal-download`), which is renamed to `path`
-    /// once complete, replacing any existing file; on any error (or when the
-    /// future is dropped) the temporary file is deleted and `path` is left
-    /// untouched. `on_progress` is called when the headers arrive and after
-    /// every chunk written (see [`DownloadProgress`]).
+    /// `path` (`.<name>.<pid>-<n>.fal-download`, at most [`MAX_FILE_NAME`]
+    /// bytes: a long `<name>` is shortened and hashed), which is synced,
+    /// renamed to `path` once complete, replacing any existing file, and the
+    /// directory is synced (Unix) so the rename survives a crash. On any
+    /// error (or when the future is dropped) the temporary file is deleted
+    /// and `path` is left untouched. `on_progress` is called when the
+    /// headers arrive and after every chunk written (see
+    /// [`DownloadProgress`]).
+    ///
+    /// **Stale temporary files.** A process killed mid-download leaves its
+    /// temporary file behind. Before it creates its own, each download
+    /// deletes the temporary files (names of the form above) in the target's
+    /// directory that have not been modified for [`STALE_TEMP_AGE`] (24 h),
+    /// or for [`STALE_ORPHAN_AGE`] (10 min) when their owner is gone: the
+    /// process id in the name is not a live process (checked on Linux,
+    /// through `/proc`), or is this process's own id but the file is not one
+    /// of its downloads in progress (left by an earlier process with the same
+    /// id). A download in progress writes to its file continuously and so is
+    /// never touched. This costs one listing of the directory per download.
+    ///
+    /// A non-2xx answer's body is read only up to
+    /// [`MAX_ERROR_BODY`] (4 KiB): any host can
+    /// answer, with a body of any size.
     ///
     /// The request carries only the `User-Agent`: **no** `Authorization`,
     /// since fal's output URLs are public CDN URLs and the key must never go
@@ -615,7 +744,7 @@ impl Client {
         })?;
         if !matches!(parsed.scheme(), "http" | "https") {
             let reason = "a download URL must be http or https".to_owned();
-            return Err(Error::InvalidUrl { url: redacted(&parsed), reason });
+            return Err(Error::InvalidUrl { url: crate::redact::url(&parsed), reason });
         }
         let request = self.http.get(parsed).header(USER_AGENT, self.config.user_agent.clone()).build()?;
         let span = request_span(SPAN_ENDPOINT, None, "GET", "download", 1);
@@ -624,11 +753,21 @@ impl Client {
         if !response.status().is_success() {
             let status = response.status();
             let headers = response.headers().clone();
-            let body = response.bytes().await?;
-            return Err(error_from_reply(&Reply { status, headers, body }));
+            // Any host can answer: keep at most MAX_ERROR_BODY bytes, and stop reading there.
+            let mut body = Vec::new();
+            while body.len() < MAX_ERROR_BODY {
+                let Ok(Some(chunk)) = response.chunk().await else { break };
+                body.extend_from_slice(&chunk[..chunk.len().min(MAX_ERROR_BODY - body.len())]);
+            }
+            drop(response);
+            return Err(error_from_reply(&Reply { status, headers, body: body.into() }));
         }
         let total = response.content_length();
-        let temp = TempFile { path: temp_path_for(path), keep: false };
+        let removed = remove_stale_temp_files(parent_dir(path)).await;
+        if removed > 0 {
+            tracing::debug!(removed, "removed stale temporary downloads");
+        }
+        let temp = TempFile::new(temp_path_for(path));
         let mut file = tokio::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -655,6 +794,9 @@ impl Client {
         tokio::fs::rename(&temp.path, path).await.map_err(|e| io_error("move the finished download to", path, e))?;
         let mut temp = temp;
         temp.keep = true;
+        // The rename is durable only once the directory is synced.
+        let dir = parent_dir(path);
+        sync_dir(dir).await.map_err(|e| io_error("sync the directory of the download", dir, e))?;
         Ok(downloaded)
     }
 }
@@ -707,5 +849,40 @@ mod tests {
         let name = temp.file_name().unwrap().to_string_lossy().into_owned();
         assert!(name.starts_with(".video.mp4.") && name.ends_with(".fal-download"), "{name}");
         assert_ne!(temp_path_for(Path::new("a")), temp_path_for(Path::new("a")));
+        assert_eq!(temp_file_pid(&name), Some(std::process::id()));
+    }
+
+    #[test]
+    fn temporary_names_stay_within_the_file_name_limit() {
+        for length in [1, 200, 230, 254, 255] {
+            for unit in ["a", "é", "🎬"] {
+                let name: String = unit.repeat(length / unit.len());
+                let temp = temp_path_for(&Path::new("/tmp").join(&name));
+                let temp_name = temp.file_name().unwrap().to_str().unwrap().to_owned();
+                assert!(temp_name.len() <= MAX_FILE_NAME, "{} bytes: {temp_name}", temp_name.len());
+                assert_eq!(temp_file_pid(&temp_name), Some(std::process::id()), "{temp_name}");
+            }
+        }
+        // Long names sharing a prefix get different temporary names.
+        let a = temp_path_for(Path::new(&format!("{}a", "x".repeat(254))));
+        let b = temp_path_for(Path::new(&format!("{}b", "x".repeat(254))));
+        let stem = |p: &Path| p.to_string_lossy().split('~').nth(1).unwrap()[..16].to_owned();
+        assert_ne!(stem(&a), stem(&b));
+    }
+
+    #[tokio::test]
+    async fn directories_are_synced_even_for_a_bare_file_name() {
+        assert_eq!(parent_dir(Path::new("out.mp4")), Path::new("."));
+        assert_eq!(parent_dir(Path::new("/tmp/out.mp4")), Path::new("/tmp"));
+        sync_dir(Path::new(".")).await.expect("sync the current directory");
+        assert!(sync_dir(Path::new("/no/such/dir")).await.is_err(), "a real failure is reported");
+    }
+
+    #[test]
+    fn only_temporary_download_names_have_an_owner() {
+        assert_eq!(temp_file_pid(".v.mp4.42-7.fal-download"), Some(42));
+        for name in ["v.mp4.42-7.fal-download", ".v.mp4.42.fal-download", ".v.mp4.x-7.fal-download", ".v.mp4.42-7"] {
+            assert_eq!(temp_file_pid(name), None, "{name}");
+        }
     }
 }

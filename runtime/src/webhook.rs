@@ -57,7 +57,8 @@
 //!             }
 //!             200
 //!         }
-//!         // 401 for a bad signature, 400 for a bad body, 503 when fal's keys could not be fetched.
+//!         // 401 for a bad signature, 400 for a bad body, 503 when the signature cannot be checked yet
+//!         // (fal's keys unavailable, or a key unknown to the cache): fal then delivers again.
 //!         Err(error) => error.suggested_status(),
 //!     }
 //! }
@@ -117,13 +118,22 @@ pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
 /// How long fetched keys are used before the JWKS is fetched again: 24 h,
 /// the most fal's docs allow.
 pub const DEFAULT_JWKS_MAX_AGE: Duration = Duration::from_secs(24 * 60 * 60);
-/// The least time between two fetches of the JWKS caused by a signature that
-/// no cached key verifies (a key rotation): 5 minutes, so forged requests
-/// cannot make the verifier hammer fal.
-pub const DEFAULT_REFETCH_INTERVAL: Duration = Duration::from_secs(5 * 60);
-/// How long one fetch of the JWKS may take.
+/// The least time between two fetches of the JWKS that a delivery can
+/// cause (an expired cache, a signature no cached key verifies, a retry
+/// after a failed fetch): 1 minute. Whatever requests arrive, forged or not,
+/// the verifier fetches the JWKS at most once per interval (plus explicit
+/// [`WebhookVerifier::refresh_keys`] calls).
+pub const DEFAULT_REFETCH_INTERVAL: Duration = Duration::from_secs(60);
+/// How long the last keys fetched stay usable past
+/// [`max age`](WebhookVerifier::with_max_cache_age) while the JWKS cannot be
+/// fetched (fal's endpoint down or unreachable): 24 hours, so an outage of
+/// the JWKS does not reject genuine deliveries. Keys are never used longer.
+pub const DEFAULT_STALE_KEYS_GRACE: Duration = Duration::from_secs(24 * 60 * 60);
+/// How long one fetch of the JWKS may take, body included.
 pub const JWKS_FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest JWKS body accepted, in bytes (fal's has a handful of keys).
+/// Checked while the body is read: a larger (or endless chunked) body is
+/// abandoned at this size.
 pub const MAX_JWKS_SIZE: usize = 64 * 1024;
 
 /// Header with the request id (`X-Fal-Webhook-Request-Id`; names are case-insensitive).
@@ -143,6 +153,7 @@ pub const HEADER_SIGNATURE: &str = "x-fal-webhook-signature";
 /// | [`TimestampOutOfWindow`](WebhookError::TimestampOutOfWindow) | replayed, delayed or future-dated | 401 |
 /// | [`BadSignature`](WebhookError::BadSignature) | tampered body or headers, or another key | 401 |
 /// | [`JwksFetch`](WebhookError::JwksFetch), [`JwksDecode`](WebhookError::JwksDecode) | fal's keys could not be had | 503 (fal retries delivery) |
+/// | [`UnknownKey`](WebhookError::UnknownKey) | no cached key verifies and the JWKS was fetched too recently to fetch it again (perhaps a key rotation) | 503 (fal retries delivery) |
 /// | [`InvalidJwksUrl`](WebhookError::InvalidJwksUrl) | configuration | 500 |
 /// | [`Decode`](WebhookError::Decode), [`UnknownStatus`](WebhookError::UnknownStatus) | signed, but not the body expected | 400 |
 #[derive(Debug, thiserror::Error)]
@@ -197,14 +208,33 @@ pub enum WebhookError {
         /// How many keys were tried.
         keys: usize,
     },
-    /// The JWKS could not be fetched (transport error or non-2xx answer).
+    /// No cached key verifies the signature, and the JWKS was fetched (or
+    /// tried) less than the refetch interval ago, so it is not fetched
+    /// again yet. Either the delivery is forged, or fal rotated its keys
+    /// since the last fetch: verification cannot be completed now, and the
+    /// suggested status is 503 so that fal delivers again later, when the
+    /// JWKS may be fetched again.
+    #[error(
+        "webhook not verified: the signature matches none of the {keys} cached key(s) of fal's JWKS, which will \
+         not be fetched again for {refetch_in:?} (a key rotation?); answer 503 so that fal retries"
+    )]
+    UnknownKey {
+        /// How many keys were tried.
+        keys: usize,
+        /// How long until the JWKS may be fetched again.
+        refetch_in: Duration,
+    },
+    /// The JWKS could not be fetched (transport error, non-2xx answer, a
+    /// body over [`MAX_JWKS_SIZE`]) and no usable older keys verify the
+    /// signature. Also returned, without `source`, to the deliveries that
+    /// waited for the failed fetch or arrived before the next one is allowed.
     #[error("could not fetch fal's webhook keys from {url}: {reason}")]
     JwksFetch {
-        /// The JWKS URL.
+        /// The JWKS URL, redacted ([`redact`](crate::redact)).
         url: String,
         /// The HTTP status or the transport error's text.
         reason: String,
-        /// The transport error, if any.
+        /// The transport error (its URL redacted), if any.
         #[source]
         source: Option<reqwest::Error>,
     },
@@ -219,7 +249,7 @@ pub enum WebhookError {
     /// (or `http` to a loopback host).
     #[error("invalid JWKS URL {url:?}: {reason}")]
     InvalidJwksUrl {
-        /// The URL as given.
+        /// The URL as given, redacted ([`redact::url_text`](crate::redact::url_text)).
         url: String,
         /// Why it was rejected.
         reason: String,
@@ -246,9 +276,10 @@ pub enum WebhookError {
 impl WebhookError {
     /// The HTTP status a webhook handler should answer fal with: 401 when
     /// the request is not proven to come from fal, 400 when it is signed
-    /// but its body is not what was expected, 503 when fal's keys could not
-    /// be fetched (fal retries the delivery, protocol.md §6), 500 for a
-    /// bad configuration.
+    /// but its body is not what was expected, 503 when the signature could
+    /// not be checked (fal's keys could not be fetched, or a key unknown to
+    /// the cache may be a rotated-in one: fal retries the delivery,
+    /// protocol.md §6), 500 for a bad configuration.
     #[must_use]
     pub fn suggested_status(&self) -> u16 {
         match self {
@@ -258,7 +289,7 @@ impl WebhookError {
             | Self::InvalidSignatureEncoding { .. }
             | Self::TimestampOutOfWindow { .. }
             | Self::BadSignature { .. } => 401,
-            Self::JwksFetch { .. } | Self::JwksDecode { .. } => 503,
+            Self::JwksFetch { .. } | Self::JwksDecode { .. } | Self::UnknownKey { .. } => 503,
             Self::InvalidJwksUrl { .. } => 500,
             Self::Decode { .. } | Self::UnknownStatus { .. } => 400,
         }
@@ -419,22 +450,81 @@ impl<T: DeserializeOwned> WebhookEvent<T> {
     }
 }
 
-/// Fetched (or given) keys.
+/// Fetched (or given) keys, and the outcome of the last fetch.
 #[derive(Default)]
 struct Cache {
     keys: Arc<[VerifyingKey]>,
-    /// When the keys were fetched; `None` before the first fetch.
+    /// When the keys were fetched; `None` before the first successful fetch.
     fetched_at: Option<Instant>,
-    /// When a fetch was last attempted, successful or not.
+    /// When the last fetch attempt ended, successful or not.
     attempted_at: Option<Instant>,
+    /// How many fetch attempts have ended: a caller that waited for the
+    /// fetch lock sees it changed and takes that outcome instead of fetching.
+    generation: u64,
+    /// Why the last attempt failed; `None` when it succeeded.
+    failure: Option<FetchFailure>,
+}
+
+/// A failed fetch, kept to answer the deliveries that waited for it.
+#[derive(Clone)]
+enum FetchFailure {
+    Fetch { url: String, reason: String },
+    Decode { reason: String },
+}
+
+impl FetchFailure {
+    fn of(error: &WebhookError) -> Self {
+        match error {
+            WebhookError::JwksDecode { reason } => Self::Decode { reason: reason.clone() },
+            WebhookError::JwksFetch { url, reason, .. } => Self::Fetch { url: url.clone(), reason: reason.clone() },
+            other => Self::Fetch { url: String::new(), reason: other.to_string() },
+        }
+    }
+
+    fn to_error(&self) -> WebhookError {
+        match self.clone() {
+            Self::Fetch { url, reason } => WebhookError::JwksFetch { url, reason, source: None },
+            Self::Decode { reason } => WebhookError::JwksDecode { reason },
+        }
+    }
+}
+
+/// What a delivery saw of the cache when it started.
+struct Seen {
+    keys: Arc<[VerifyingKey]>,
+    /// Age of the keys; `None` before the first successful fetch.
+    age: Option<Duration>,
+    /// Time since the last fetch attempt ended.
+    since_attempt: Option<Duration>,
+    generation: u64,
+    failure: Option<FetchFailure>,
 }
 
 /// Checks fal's webhook signatures (see the [module docs](self)).
 ///
-/// Defaults: keys from [`DEFAULT_JWKS_URL`], cached [`DEFAULT_JWKS_MAX_AGE`]
-/// (fetched on first use, again when expired, and at most once per
-/// [`DEFAULT_REFETCH_INTERVAL`] when a signature matches no cached key, in
-/// case fal rotated its keys); timestamps within [`DEFAULT_TOLERANCE`].
+/// # Keys
+///
+/// With keys from a URL (the default, [`DEFAULT_JWKS_URL`]):
+///
+/// - keys younger than the max age ([`DEFAULT_JWKS_MAX_AGE`], 24 h) that
+///   verify the signature are used without any fetch;
+/// - otherwise (no keys yet, keys expired, or no cached key verifies: fal
+///   may have rotated its keys) the JWKS is fetched, **at most once per
+///   refetch interval** ([`DEFAULT_REFETCH_INTERVAL`], 1 min, counted from
+///   the end of the last attempt) whatever the requests, forged or not, and
+///   **one fetch at a time**: deliveries arriving while a fetch is in flight
+///   wait for its outcome (up to [`JWKS_FETCH_TIMEOUT`]) instead of fetching
+///   again;
+/// - when a fetch fails, or may not be tried yet, the last keys fetched are
+///   still used up to [`DEFAULT_STALE_KEYS_GRACE`] (24 h) past their max
+///   age, so an outage of the JWKS does not reject genuine deliveries;
+/// - when the signature cannot be checked (no usable keys, or no cached key
+///   verifies and a fetch is not allowed yet) the error's
+///   [`suggested_status`](WebhookError::suggested_status) is 503, so that
+///   fal delivers again; 401 ([`WebhookError::BadSignature`]) is returned
+///   only when keys fetched for this delivery (or static keys) reject it.
+///
+/// Timestamps must be within [`DEFAULT_TOLERANCE`] of now.
 ///
 /// Cheap to clone; clones share the key cache. Build one per process.
 #[derive(Clone)]
@@ -445,17 +535,21 @@ pub struct WebhookVerifier {
     tolerance: Duration,
     max_age: Duration,
     refetch_interval: Duration,
-    cache: Arc<tokio::sync::Mutex<Cache>>,
+    stale_grace: Duration,
+    cache: Arc<std::sync::Mutex<Cache>>,
+    /// Held for the whole of a fetch: one fetch in flight at a time.
+    fetching: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl fmt::Debug for WebhookVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let source = if self.http.is_some() { self.jwks_url.as_str() } else { "<static JWKS>" };
+        let source = if self.http.is_some() { crate::redact::url(&self.jwks_url) } else { "<static JWKS>".to_owned() };
         f.debug_struct("WebhookVerifier")
             .field("jwks", &source)
             .field("tolerance", &self.tolerance)
             .field("max_age", &self.max_age)
             .field("refetch_interval", &self.refetch_interval)
+            .field("stale_grace", &self.stale_grace)
             .finish_non_exhaustive()
     }
 }
@@ -475,7 +569,9 @@ impl WebhookVerifier {
             tolerance: DEFAULT_TOLERANCE,
             max_age: DEFAULT_JWKS_MAX_AGE,
             refetch_interval: DEFAULT_REFETCH_INTERVAL,
-            cache: Arc::new(tokio::sync::Mutex::new(cache)),
+            stale_grace: DEFAULT_STALE_KEYS_GRACE,
+            cache: Arc::new(std::sync::Mutex::new(cache)),
+            fetching: Arc::default(),
         }
     }
 
@@ -496,7 +592,7 @@ impl WebhookVerifier {
     /// Ed25519 key.
     pub fn from_jwks(jwks: impl AsRef<[u8]>) -> Result<Self, WebhookError> {
         let keys = parse_jwks(jwks.as_ref())?;
-        Ok(Self::with_source(None, Cache { keys, fetched_at: None, attempted_at: None }))
+        Ok(Self::with_source(None, Cache { keys, ..Cache::default() }))
     }
 
     /// Fetches the JWKS from `url` instead of [`DEFAULT_JWKS_URL`] (for
@@ -510,7 +606,10 @@ impl WebhookVerifier {
     /// a loopback host (keys fetched in clear text over a network could be
     /// replaced by anyone on the path).
     pub fn with_jwks_url(mut self, url: &str) -> Result<Self, WebhookError> {
-        let invalid = |reason: &str| WebhookError::InvalidJwksUrl { url: url.to_owned(), reason: reason.to_owned() };
+        let invalid = |reason: &str| WebhookError::InvalidJwksUrl {
+            url: crate::redact::url_text(url),
+            reason: reason.to_owned(),
+        };
         let parsed = Url::parse(url).map_err(|e| invalid(&e.to_string()))?;
         match parsed.scheme() {
             "https" => {}
@@ -521,6 +620,7 @@ impl WebhookVerifier {
         self.jwks_url = parsed;
         if self.http.is_some() {
             self.cache = Arc::default();
+            self.fetching = Arc::default();
         }
         Ok(self)
     }
@@ -542,24 +642,37 @@ impl WebhookVerifier {
         self
     }
 
-    /// Sets the least time between two fetches caused by a signature no
-    /// cached key verifies (default [`DEFAULT_REFETCH_INTERVAL`], 5 min).
+    /// Sets the least time between two fetches a delivery can cause
+    /// (default [`DEFAULT_REFETCH_INTERVAL`], 1 min). `Duration::ZERO`
+    /// lets every delivery that needs a fetch cause one (still one at a
+    /// time): for tests, not for a public endpoint.
     #[must_use]
     pub fn with_refetch_interval(mut self, interval: Duration) -> Self {
         self.refetch_interval = interval;
         self
     }
 
+    /// Sets how long the last keys fetched stay usable past their max age
+    /// while the JWKS cannot be fetched (default
+    /// [`DEFAULT_STALE_KEYS_GRACE`], 24 h). `Duration::ZERO` never uses
+    /// expired keys (a JWKS outage then rejects deliveries with 503).
+    #[must_use]
+    pub fn with_stale_keys_grace(mut self, grace: Duration) -> Self {
+        self.stale_grace = grace;
+        self
+    }
+
     /// Fetches the JWKS now (for example at startup, to fail early), unless
-    /// the keys are static.
+    /// the keys are static. Not limited by the refetch interval; if a fetch
+    /// is already in flight, waits for its outcome instead.
     ///
     /// # Errors
     ///
     /// [`WebhookError::JwksFetch`], [`WebhookError::JwksDecode`].
     pub async fn refresh_keys(&self) -> Result<(), WebhookError> {
         let Some(http) = &self.http else { return Ok(()) };
-        let mut cache = self.cache.lock().await;
-        self.fetch_into(http, &mut cache).await.map(drop)
+        let generation = self.seen().generation;
+        self.fetch_once(http, generation).await.map(drop)
     }
 
     /// Checks that `headers` and `body` (the raw request body, byte for
@@ -577,12 +690,11 @@ impl WebhookVerifier {
     ///
     /// In order: the four `X-Fal-Webhook-*` headers are present and text; the
     /// timestamp is Unix seconds within the tolerance of `now`; the signature
-    /// is 128 hex digits; then (fetching the JWKS if needed, with no network
-    /// before this step) one key verifies the signature over
+    /// is 128 hex digits; then (with no network before this step) one key
+    /// verifies the signature over
     /// `request_id\nuser_id\ntimestamp\nhex(sha256(body))` (Ed25519, strict
-    /// verification). When none does and the keys come from a URL, the JWKS
-    /// is fetched again (at most once per refetch interval) and tried once
-    /// more.
+    /// verification). Which keys, and when the JWKS is fetched, is said in
+    /// [Keys](WebhookVerifier#keys).
     ///
     /// # Errors
     ///
@@ -590,8 +702,9 @@ impl WebhookVerifier {
     /// [`WebhookError::InvalidTimestamp`],
     /// [`WebhookError::TimestampOutOfWindow`],
     /// [`WebhookError::InvalidSignatureEncoding`],
-    /// [`WebhookError::BadSignature`]; [`WebhookError::JwksFetch`] /
-    /// [`WebhookError::JwksDecode`] when the keys cannot be had.
+    /// [`WebhookError::BadSignature`] (401); [`WebhookError::UnknownKey`],
+    /// [`WebhookError::JwksFetch`] / [`WebhookError::JwksDecode`] (503) when
+    /// the signature cannot be checked now.
     pub async fn verify_at(
         &self,
         headers: &HeaderMap,
@@ -621,14 +734,7 @@ impl WebhookVerifier {
         let verifies =
             |keys: &[VerifyingKey]| keys.iter().any(|key| key.verify_strict(message.as_bytes(), &signature).is_ok());
 
-        let keys = self.keys().await?;
-        if !verifies(&keys) {
-            match self.refetch_after_failure().await? {
-                Some(fresh) if verifies(&fresh) => {}
-                Some(fresh) => return Err(WebhookError::BadSignature { keys: fresh.len() }),
-                None => return Err(WebhookError::BadSignature { keys: keys.len() }),
-            }
-        }
+        self.check(&verifies).await?;
         Ok(VerifiedWebhook { request_id: request_id.to_owned(), user_id: user_id.to_owned(), timestamp })
     }
 
@@ -663,34 +769,86 @@ impl WebhookVerifier {
         WebhookEvent::decode(body, Cow::Owned(format!("webhook payload of {}", E::ID)))
     }
 
-    /// The keys: static, cached, or fetched when missing or expired.
-    async fn keys(&self) -> Result<Arc<[VerifyingKey]>, WebhookError> {
-        let mut cache = self.cache.lock().await;
-        let Some(http) = &self.http else { return Ok(Arc::clone(&cache.keys)) };
-        if cache.fetched_at.is_some_and(|at| at.elapsed() < self.max_age) {
-            return Ok(Arc::clone(&cache.keys));
-        }
-        self.fetch_into(http, &mut cache).await
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, Cache> {
+        // The cache is consistent between statements: a panic elsewhere cannot leave it half-written.
+        self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Fetches the keys again after a signature matched none, unless the
-    /// keys are static or a fetch was attempted within the refetch interval
-    /// (`None`: nothing new to try).
-    async fn refetch_after_failure(&self) -> Result<Option<Arc<[VerifyingKey]>>, WebhookError> {
-        let Some(http) = &self.http else { return Ok(None) };
-        let mut cache = self.cache.lock().await;
-        if cache.attempted_at.is_some_and(|at| at.elapsed() < self.refetch_interval) {
-            return Ok(None);
+    fn seen(&self) -> Seen {
+        let cache = self.lock_cache();
+        Seen {
+            keys: Arc::clone(&cache.keys),
+            age: cache.fetched_at.map(|at| at.elapsed()),
+            since_attempt: cache.attempted_at.map(|at| at.elapsed()),
+            generation: cache.generation,
+            failure: cache.failure.clone(),
         }
-        self.fetch_into(http, &mut cache).await.map(Some)
     }
 
-    async fn fetch_into(&self, http: &reqwest::Client, cache: &mut Cache) -> Result<Arc<[VerifyingKey]>, WebhookError> {
-        cache.attempted_at = Some(Instant::now());
-        let keys = fetch_jwks(http, &self.jwks_url).await?;
-        cache.keys = Arc::clone(&keys);
-        cache.fetched_at = Some(Instant::now());
-        Ok(keys)
+    /// Whether a key verifies, fetching the JWKS when the rules of
+    /// [Keys](WebhookVerifier#keys) allow.
+    async fn check(&self, verifies: &(dyn Fn(&[VerifyingKey]) -> bool + Sync)) -> Result<(), WebhookError> {
+        let Some(http) = &self.http else {
+            let keys = self.seen().keys;
+            return if verifies(&keys) { Ok(()) } else { Err(WebhookError::BadSignature { keys: keys.len() }) };
+        };
+        let seen = self.seen();
+        let fresh = seen.age.is_some_and(|age| age < self.max_age);
+        let usable = seen.age.is_some_and(|age| age < self.max_age.saturating_add(self.stale_grace));
+        if fresh && verifies(&seen.keys) {
+            return Ok(());
+        }
+        let may_fetch = seen.since_attempt.is_none_or(|since| since >= self.refetch_interval);
+        if may_fetch {
+            return match self.fetch_once(http, seen.generation).await {
+                Ok(keys) if verifies(&keys) => Ok(()),
+                Ok(keys) => Err(WebhookError::BadSignature { keys: keys.len() }),
+                Err(error) if usable && verifies(&seen.keys) => {
+                    tracing::warn!(%error, "fal's JWKS could not be fetched; the last keys fetched verified the webhook");
+                    Ok(())
+                }
+                Err(error) => Err(error),
+            };
+        }
+        if usable && verifies(&seen.keys) {
+            // Expired keys while the JWKS cannot be fetched yet (a failed attempt within the interval).
+            return Ok(());
+        }
+        let refetch_in = self.refetch_interval.saturating_sub(seen.since_attempt.unwrap_or_default());
+        match seen.failure {
+            Some(failure) if !fresh => Err(failure.to_error()),
+            _ => Err(WebhookError::UnknownKey { keys: seen.keys.len(), refetch_in }),
+        }
+    }
+
+    /// Fetches the JWKS into the cache, one fetch at a time: when another
+    /// fetch ended since the caller looked at the cache (`generation`), its
+    /// outcome is returned instead.
+    async fn fetch_once(&self, http: &reqwest::Client, generation: u64) -> Result<Arc<[VerifyingKey]>, WebhookError> {
+        let _turn = self.fetching.lock().await;
+        {
+            let cache = self.lock_cache();
+            if cache.generation != generation {
+                return match &cache.failure {
+                    None => Ok(Arc::clone(&cache.keys)),
+                    Some(failure) => Err(failure.to_error()),
+                };
+            }
+        }
+        let outcome = fetch_jwks(http, &self.jwks_url).await;
+        let mut cache = self.lock_cache();
+        let now = Instant::now();
+        cache.generation += 1;
+        cache.attempted_at = Some(now);
+        match &outcome {
+            Ok(keys) => {
+                cache.keys = Arc::clone(keys);
+                cache.fetched_at = Some(now);
+                cache.failure = None;
+            }
+            Err(error) => cache.failure = Some(FetchFailure::of(error)),
+        }
+        outcome
     }
 }
 
@@ -706,27 +864,36 @@ fn header<'h>(headers: &'h HeaderMap, name: &'static str) -> Result<&'h str, Web
 
 async fn fetch_jwks(http: &reqwest::Client, url: &Url) -> Result<Arc<[VerifyingKey]>, WebhookError> {
     let failed = |reason: String, source: Option<reqwest::Error>| WebhookError::JwksFetch {
-        url: url.to_string(),
+        url: crate::redact::url(url),
         reason,
-        source: source.map(reqwest::Error::without_url),
+        source,
     };
-    let response = http
+    let transport = |e: reqwest::Error| {
+        let e = crate::redact::reqwest_error(e);
+        failed(e.to_string(), Some(e))
+    };
+    let too_large = || failed(format!("the JWKS is larger than {MAX_JWKS_SIZE} bytes"), None);
+    let mut response = http
         .get(url.clone())
         .header(ACCEPT, "application/json")
         .timeout(JWKS_FETCH_TIMEOUT)
         .send()
         .await
-        .map_err(|e| failed(e.to_string(), Some(e)))?;
+        .map_err(transport)?;
     let status = response.status();
     if !status.is_success() {
         return Err(failed(format!("HTTP {status}"), None));
     }
     if response.content_length().is_some_and(|length| length > MAX_JWKS_SIZE as u64) {
-        return Err(failed(format!("the JWKS is larger than {MAX_JWKS_SIZE} bytes"), None));
+        return Err(too_large());
     }
-    let body = response.bytes().await.map_err(|e| failed(e.to_string(), Some(e)))?;
-    if body.len() > MAX_JWKS_SIZE {
-        return Err(failed(format!("the JWKS is larger than {MAX_JWKS_SIZE} bytes"), None));
+    // Capped while reading: a chunked body announces no length.
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(transport)? {
+        if body.len() + chunk.len() > MAX_JWKS_SIZE {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
     }
     parse_jwks(&body)
 }
@@ -866,6 +1033,16 @@ mod tests {
         let other = SigningKey::from_bytes(&[4u8; 32]);
         let headers = signed(&other, NOW, b"{}");
         assert!(matches!(verifier.verify_at(&headers, b"{}", at(NOW)).await, Err(WebhookError::BadSignature { .. })));
+    }
+
+    #[test]
+    fn verification_futures_are_send() {
+        // Web frameworks (axum, actix on tokio) need Send handler futures.
+        fn assert_send<T: Send>(_: &T) {}
+        let verifier = WebhookVerifier::new(reqwest::Client::new());
+        let headers = HeaderMap::new();
+        assert_send(&verifier.verify(&headers, b""));
+        assert_send(&verifier.refresh_keys());
     }
 
     #[test]
