@@ -26,7 +26,7 @@
 //! such an error ([`Error::Transport`](crate::Error::Transport)).
 //!
 //! ```
-//! use fal_ltx_runtime::redact;
+//! use fal_ltx::redact;
 //!
 //! let url = url::Url::parse("https://me:pw@hooks.example/fal?token=s3cret&v=2#frag").unwrap();
 //! assert_eq!(redact::url(&url), "https://hooks.example/fal?token=REDACTED&v=REDACTED");
