@@ -269,6 +269,7 @@ pub enum SubscribeMode {
 ///     .deadline(Duration::from_secs(600))
 ///     .request_options(RequestOptions::new().start_timeout(Duration::from_secs(120)));
 /// assert_eq!(options.deadline, Some(Duration::from_secs(600)));
+/// ```
 ///
 /// The request id reaches the caller as soon as fal accepts the job, before
 /// any waiting, through [`on_enqueue`](SubscribeOptions::on_enqueue):
