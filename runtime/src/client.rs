@@ -60,6 +60,12 @@
 //! | [`stream_idle_timeout`](ClientBuilder::stream_idle_timeout) | [45 s](DEFAULT_STREAM_IDLE_TIMEOUT) | silence of the SSE status stream (no event, no keep-alive comment); then the client polls instead | fal sends a keep-alive comment every 15 s (protocol.md §3): three missed comments |
 //! | [`SubscribeOptions::deadline`] | none | a whole subscribe, submit included | only the caller knows what a job is worth waiting for; without one, a subscribe still ends, since every attempt is bounded and a stalled stream falls back to polling |
 //!
+//! Bodies are bounded too: a response body larger than
+//! [`max_response_body`](ClientBuilder::max_response_body) (64 MiB) is
+//! [`Error::ResponseTooLarge`], and a status stream event larger than
+//! [`MAX_STREAM_EVENT`] (1 MiB) makes the client poll instead; both are
+//! enforced while reading, never after buffering the whole body.
+//!
 //! An attempt that exceeds one of them is closed and becomes
 //! [`Error::ResponseTimeout`]; idempotent calls retry it, a submit or run
 //! does not (see [`retry`](crate::retry)). The connect timeout is a setting
@@ -134,6 +140,16 @@ pub const DEFAULT_RUN_TIMEOUT: Duration = Duration::from_secs(600);
 pub const DEFAULT_UPLOAD_TIMEOUT: Duration = Duration::from_secs(600);
 /// Default [`ClientBuilder::stream_idle_timeout`]: 45 s (three of fal's 15 s keep-alives).
 pub const DEFAULT_STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(45);
+/// Default [`ClientBuilder::max_response_body`]: 64 MiB. fal's JSON answers
+/// are kilobytes (outputs are URLs); the cap leaves room for an output that
+/// inlines its media as a `data:` URI (`sync_mode`) while keeping a runaway
+/// or hostile body from exhausting memory.
+pub const DEFAULT_MAX_RESPONSE_BODY: usize = 64 * 1024 * 1024;
+/// The largest status stream event (bytes between two blank lines, keep-alive
+/// comments included) the client reads before giving the stream up for
+/// polling: 1 MiB. A status event is a small JSON object; its log lines are
+/// the only part that grows.
+pub const MAX_STREAM_EVENT: usize = 1024 * 1024;
 
 /// The per-attempt bounds of a client (see the [module docs](self#timeouts-nothing-waits-forever)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,6 +160,8 @@ pub(crate) struct Timeouts {
     pub(crate) run: Duration,
     pub(crate) upload: Duration,
     pub(crate) stream_idle: Duration,
+    /// Not a timeout, but the same kind of bound: the largest response body.
+    pub(crate) max_body: usize,
 }
 
 impl Default for Timeouts {
@@ -155,6 +173,7 @@ impl Default for Timeouts {
             run: DEFAULT_RUN_TIMEOUT,
             upload: DEFAULT_UPLOAD_TIMEOUT,
             stream_idle: DEFAULT_STREAM_IDLE_TIMEOUT,
+            max_body: DEFAULT_MAX_RESPONSE_BODY,
         }
     }
 }
@@ -439,6 +458,8 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
 pub(crate) struct Failure {
     pub(crate) error: Error,
     pub(crate) connect: bool,
+    /// Retrying cannot help (the same answer would come back).
+    pub(crate) fatal: bool,
 }
 
 impl From<Failure> for Error {
@@ -867,6 +888,7 @@ impl Client {
                         Attempt::Response { status: reply.status, headers: &reply.headers, body: &reply.body };
                     retry_delay(call.kind, policy, retry, &attempt)
                 }
+                Err(failure) if failure.fatal => None,
                 Err(failure) => retry_delay(call.kind, policy, retry, &Attempt::Failed { connect: failure.connect }),
             };
             // No new attempt after the caller's deadline.
@@ -898,6 +920,7 @@ impl Client {
             Failure {
                 error: Error::ResponseTimeout { call: call.kind, waiting_for, after, request_id },
                 connect: false,
+                fatal: false,
             }
         };
         let mut response = match tokio::time::timeout(to_headers, self.http.execute(request)).await {
@@ -905,7 +928,11 @@ impl Client {
             Ok(Err(error)) => {
                 tracing::debug!(%error, "no response");
                 let connect = error.is_connect();
-                return Err(Failure { error: Error::from(error).with_request_id(call.request_id), connect });
+                return Err(Failure {
+                    error: Error::from(error).with_request_id(call.request_id),
+                    connect,
+                    fatal: false,
+                });
             }
             Ok(Ok(response)) => response,
         };
@@ -919,6 +946,15 @@ impl Client {
             span.record("request_id", id.as_str());
         }
         let id = call.request_id.or(header_id.as_deref());
+        let limit = timeouts.max_body;
+        let too_large = || {
+            tracing::debug!(limit, "response body too large");
+            let error = Error::ResponseTooLarge { call: call.kind, limit, request_id: id.map(str::to_owned) };
+            Failure { error, connect: false, fatal: true }
+        };
+        if response.content_length().is_some_and(|length| length > limit as u64) {
+            return Err(too_large());
+        }
         let mut body = Vec::new();
         loop {
             let left = whole.saturating_sub(started.elapsed());
@@ -928,8 +964,13 @@ impl Client {
                 Err(_) => return Err(timed_out("response body bytes", wait, id)),
                 Ok(Err(error)) => {
                     tracing::debug!(%error, "body read failed");
-                    return Err(Failure { error: Error::from(error).with_request_id(id), connect: false });
+                    return Err(Failure {
+                        error: Error::from(error).with_request_id(id),
+                        connect: false,
+                        fatal: false,
+                    });
                 }
+                Ok(Ok(Some(chunk))) if body.len().saturating_add(chunk.len()) > limit => return Err(too_large()),
                 Ok(Ok(Some(chunk))) => body.extend_from_slice(&chunk),
                 Ok(Ok(None)) => break,
             }
@@ -1213,6 +1254,16 @@ impl ClientBuilder {
     #[must_use]
     pub fn upload_timeout(mut self, timeout: Duration) -> Self {
         self.timeouts.upload = timeout;
+        self
+    }
+
+    /// The largest response body the client reads, in bytes (status, result,
+    /// submit, run, cancel and storage answers). Default
+    /// [`DEFAULT_MAX_RESPONSE_BODY`] (64 MiB). Enforced while reading; a
+    /// larger body is [`Error::ResponseTooLarge`] and is not retried.
+    #[must_use]
+    pub fn max_response_body(mut self, bytes: usize) -> Self {
+        self.timeouts.max_body = bytes;
         self
     }
 

@@ -14,6 +14,7 @@
 //! | [`Error::Decode`] | a 2xx body that is not the JSON expected | report it; the API may have changed |
 //! | [`Error::Transport`] | no complete HTTP response (connect, TLS, reset, body cut) | check the network, retry; after a submit with `request_id()`, follow that job |
 //! | [`Error::ResponseTimeout`] | one attempt got no complete response within the client's timeouts | as `Transport` |
+//! | [`Error::ResponseTooLarge`] | a response body exceeded the client's cap | raise `ClientBuilder::max_response_body` |
 //! | [`Error::Timeout`] | the client-side deadline of a subscribe expired; a cancel was sent | raise the deadline |
 //! | [`Error::Io`] | a local file of an upload or download could not be read or written | see the path and the message |
 //! | [`Error::InvalidUrl`] | a download URL, or an upload URL fal returned, is not usable | check the URL |
@@ -164,6 +165,28 @@ pub enum Error {
         request_id: Option<String>,
     },
 
+    /// A response body was larger than the client accepts
+    /// ([`ClientBuilder::max_response_body`](crate::ClientBuilder::max_response_body),
+    /// default [`DEFAULT_MAX_RESPONSE_BODY`](crate::client::DEFAULT_MAX_RESPONSE_BODY)).
+    /// The cap is enforced while reading (from `Content-Length`, else as the
+    /// bytes arrive), so memory stays bounded; the connection was closed and
+    /// the call is not retried (the same answer would come back). For a
+    /// submit, `request_id` (from `x-fal-request-id`) is the accepted job's.
+    #[error(
+        "the {} response{} is larger than the {limit} bytes this client accepts; raise \
+         ClientBuilder::max_response_body if it is expected (an output with inline data URIs)",
+        call.name(),
+        request_id.as_deref().map(|id| format!(" of request {id}")).unwrap_or_default()
+    )]
+    ResponseTooLarge {
+        /// The call whose response was too large.
+        call: crate::retry::CallKind,
+        /// The cap, in bytes.
+        limit: usize,
+        /// The request's id when known.
+        request_id: Option<String>,
+    },
+
     /// A base URL given to the [`ClientBuilder`](crate::ClientBuilder) is not
     /// usable: not a URL, not `http`/`https`, plain `http` to a host that is
     /// not loopback (the key would cross the network in clear text), or it
@@ -257,7 +280,8 @@ impl Error {
     /// stream, a subscribe's deadline). Filled for
     /// [`Http`](Error::Http), [`FalValidation`](Error::FalValidation),
     /// [`Decode`](Error::Decode), [`Transport`](Error::Transport),
-    /// [`ResponseTimeout`](Error::ResponseTimeout) and
+    /// [`ResponseTimeout`](Error::ResponseTimeout),
+    /// [`ResponseTooLarge`](Error::ResponseTooLarge) and
     /// [`Timeout`](Error::Timeout).
     ///
     /// After a failed submit, `Some` means fal **accepted** the job (its
@@ -272,6 +296,7 @@ impl Error {
             | Self::Decode { request_id, .. }
             | Self::Transport { request_id, .. }
             | Self::ResponseTimeout { request_id, .. }
+            | Self::ResponseTooLarge { request_id, .. }
             | Self::Timeout { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
@@ -299,6 +324,7 @@ impl Error {
             | Self::Decode { request_id, .. }
             | Self::Transport { request_id, .. }
             | Self::ResponseTimeout { request_id, .. }
+            | Self::ResponseTooLarge { request_id, .. }
             | Self::Timeout { request_id, .. } => {
                 request_id.get_or_insert_with(|| id.to_owned());
             }

@@ -36,7 +36,7 @@ use futures_util::StreamExt;
 use sse_stream::{Sse, SseByteStream};
 use tracing::Instrument;
 
-use crate::client::{RequestHandle, join, request_span};
+use crate::client::{MAX_STREAM_EVENT, RequestHandle, join, request_span};
 use crate::endpoint::Endpoint;
 use crate::error::Result;
 use crate::options::SubscribeMode;
@@ -193,14 +193,70 @@ async fn open<E: Endpoint>(
         return Err(format!("content type {content_type:?}, not text/event-stream"));
     }
     let bytes = Box::pin(response.bytes_stream());
-    let guarded = futures_util::stream::unfold(Some(bytes), move |bytes| async move {
-        let mut bytes = bytes?;
+    let guarded = futures_util::stream::unfold(Some((bytes, EventCap::default())), move |state| async move {
+        let (mut bytes, mut cap) = state?;
         match tokio::time::timeout(idle, bytes.next()).await {
             Err(_) => Some((Err(io::Error::new(io::ErrorKind::TimedOut, format!("silent for {idle:?}"))), None)),
             Ok(None) => None,
-            Ok(Some(Ok(chunk))) => Some((Ok(chunk), Some(bytes))),
+            Ok(Some(Ok(chunk))) if !cap.feed(&chunk) => {
+                let why = format!("an event longer than {MAX_STREAM_EVENT} bytes");
+                Some((Err(io::Error::new(io::ErrorKind::InvalidData, why)), None))
+            }
+            Ok(Some(Ok(chunk))) => Some((Ok(chunk), Some((bytes, cap)))),
             Ok(Some(Err(error))) => Some((Err(io::Error::other(error)), None)),
         }
     });
     Ok(Box::pin(SseByteStream::new(guarded)))
+}
+
+/// Bounds the bytes of one SSE event (up to a blank line, `\n\n`, `\r\r`
+/// or `\r\n\r\n`) to [`MAX_STREAM_EVENT`], counting as the chunks arrive,
+/// before the SSE decoder buffers them.
+#[derive(Debug, Default)]
+struct EventCap {
+    /// Bytes since the end of the last blank line.
+    pending: usize,
+    /// The last (up to 3) bytes seen, to find a blank line split across chunks.
+    tail: Vec<u8>,
+}
+
+impl EventCap {
+    /// Counts `chunk`; `false` when the current event is over the cap.
+    fn feed(&mut self, chunk: &[u8]) -> bool {
+        let mut window = std::mem::take(&mut self.tail);
+        let carried = window.len();
+        window.extend_from_slice(chunk);
+        let end = [&b"\n\n"[..], b"\r\r", b"\r\n\r\n"]
+            .iter()
+            .filter_map(|blank| window.windows(blank.len()).rposition(|w| w == *blank).map(|at| at + blank.len()))
+            .max();
+        self.pending = match end {
+            Some(end) => window.len() - end,
+            None => self.pending.saturating_add(window.len() - carried),
+        };
+        self.tail = window[window.len().saturating_sub(3)..].to_vec();
+        self.pending <= MAX_STREAM_EVENT
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_bounded_across_chunks() {
+        let mut cap = EventCap::default();
+        assert!(cap.feed(b": keep-alive\n\ndata: {}\n"));
+        assert!(cap.feed(b"\n"), "a blank line split across chunks ends the event");
+        assert_eq!(cap.pending, 0);
+        let big = vec![b'x'; MAX_STREAM_EVENT / 2];
+        assert!(cap.feed(b"data: "));
+        assert!(cap.feed(&big));
+        assert!(!cap.feed(&big), "one event of more than MAX_STREAM_EVENT bytes");
+        let mut cap = EventCap::default();
+        for _ in 0..4 {
+            assert!(cap.feed(&big));
+            assert!(cap.feed(b"\r\n\r\n"));
+        }
+    }
 }
