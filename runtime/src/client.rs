@@ -21,7 +21,7 @@
 //!
 //! - **Retries** (§4): every request is retried on rate limiting, gateway
 //!   errors and transport errors, with exponential backoff and jitter, per
-//!   [`CallKind`]; a submit only when fal cannot have accepted it. See
+//!   [`CallKind`]; a submit or a run only when fal cannot have taken it. See
 //!   [`retry`](crate::retry) and [`ClientBuilder::retry_policies`].
 //! - **Request options** (§2): [`RequestOptions`] (start timeout, webhook,
 //!   priority, runner hint, object lifecycle), client-wide with

@@ -284,10 +284,19 @@ impl Error {
     /// [`ResponseTooLarge`](Error::ResponseTooLarge) and
     /// [`Timeout`](Error::Timeout).
     ///
-    /// After a failed submit, `Some` means fal **accepted** the job (its
-    /// answer carried the id, then broke): follow it with
+    /// After a failed submit, a [`Transport`](Error::Transport),
+    /// [`ResponseTimeout`](Error::ResponseTimeout),
+    /// [`Decode`](Error::Decode) or [`ResponseTooLarge`](Error::ResponseTooLarge)
+    /// error with `Some` means fal **accepted** the job (its answer carried
+    /// the id, then broke): follow it with
     /// [`Client::request`](crate::Client::request) instead of submitting
-    /// again. Quote the id when asking fal for support.
+    /// again. An [`Http`](Error::Http) error's id is the one fal gave the
+    /// failed HTTP request: after a 5xx the queue may have the job (follow
+    /// it), after a 4xx such as 429 or 422 it was refused. `None` after a
+    /// submit: fal's answer never reached the client (refused, reset or
+    /// silent connection, or a proxy's error page); the job may exist all the
+    /// same, and a webhook would report it. Quote the id when asking fal
+    /// for support.
     #[must_use]
     pub fn request_id(&self) -> Option<&str> {
         match self {
