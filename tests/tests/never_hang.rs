@@ -110,6 +110,7 @@ async fn a_stream_that_sends_headers_then_nothing_falls_back_to_polling() {
     let started = Instant::now();
     let got = guard(client.subscribe(&input(7))).await.expect("subscribe");
     assert_eq!(got, output(7));
+    println!("stream headers then silence, idle timeout {BOUND:?}: subscribe returned in {:?}", started.elapsed());
     assert!(started.elapsed() < BOUND + SLACK, "took {:?}", started.elapsed());
     assert_eq!(count(&fake, "GET", "/status/stream"), 1);
     assert_eq!(count(&fake, "GET", "/status"), 1, "one poll found COMPLETED");
