@@ -57,8 +57,12 @@
 //! processed (it never reached the queue); the other faults process the
 //! request normally and then damage the answer ([`Fault::Drop`] closes the
 //! connection without any response, [`Fault::Slow`] delays it,
-//! [`Fault::MalformedJson`] truncates it). [`FakeFal::submissions`] counts the
-//! submissions actually accepted per endpoint, to prove none was queued twice.
+//! [`Fault::MalformedJson`] truncates it, [`Fault::Hang`] never answers,
+//! [`Fault::Stall`] stops sending midway, [`Fault::ProxyError`] answers as a
+//! proxy in front of fal would, [`Fault::IdOnly`] answers a submit with only
+//! its id). [`FakeFal::submissions`] counts the submissions actually accepted
+//! per endpoint, and [`FakeFal::runs`] the synchronous runs processed, to
+//! prove none was queued or run twice.
 //!
 //! Every request received, on either server and whatever its path, is
 //! recorded ([`FakeFal::requests`]), so a test can assert that nothing was
@@ -321,6 +325,25 @@ pub enum Fault {
     /// full `Content-Length`) and only this many bytes of the body before
     /// cutting the connection: a download that breaks midway.
     CutBody(usize),
+    /// Process the request, then never answer: the connection stays open
+    /// and silent (no status line, no header) until the client gives up. A
+    /// submit or run is accepted ([`FakeFal::submissions`], [`FakeFal::runs`]).
+    Hang,
+    /// Process the request, then send the status, the headers (with the
+    /// full `Content-Length`) and only this many bytes of the body, and stay
+    /// silent with the connection open: a body that stalls midway (`0`:
+    /// headers, then nothing). On the status stream: the headers, then
+    /// nothing at all (not even the keep-alive comment), whatever the count.
+    Stall(usize),
+    /// Process the request (it was forwarded and accepted), then answer
+    /// `status` as a proxy or load balancer in front of fal would: a
+    /// plain-text body that is not nginx's page, and no `x-fal-request-id`.
+    /// Retrying a submit or run on this answer runs the job twice.
+    ProxyError(u16),
+    /// Submit only: process the request, then answer only
+    /// `{"request_id":"…"}` (no URLs, no status), with `x-fal-request-id`.
+    /// Other routes answer normally.
+    IdOnly,
 }
 
 impl Fault {
@@ -383,6 +406,20 @@ impl CannedResponse {
         self.headers.push((name.to_owned(), value.to_owned()));
         self
     }
+}
+
+/// A submission the queue accepted or a run the run server processed
+/// ([`FakeFal::accepted`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Accepted {
+    /// [`Route::Submit`] or [`Route::Run`].
+    pub route: Route,
+    /// The endpoint id.
+    pub endpoint_id: String,
+    /// The request id the fake gave it (also its `x-fal-request-id`).
+    pub request_id: String,
+    /// The input (the request body as JSON; `null` if it was not JSON).
+    pub input: Value,
 }
 
 /// Which of the fake's two servers received a request.
@@ -517,6 +554,8 @@ impl FakeFal {
             log: Vec::new(),
             faults: BTreeMap::new(),
             submissions: BTreeMap::new(),
+            runs: BTreeMap::new(),
+            accepted: Vec::new(),
             faults_served: 0,
             rng,
             storage_url: storage_url.clone(),
@@ -592,6 +631,28 @@ impl FakeFal {
         self.lock().submissions.get(endpoint_id).copied().unwrap_or(0)
     }
 
+    /// Synchronous runs of `endpoint_id` processed by the run server (an
+    /// output was produced; faulted answers that replace the run are not
+    /// counted, a run whose answer was then dropped, delayed or garbled is).
+    #[must_use]
+    pub fn runs(&self, endpoint_id: &str) -> u64 {
+        self.lock().runs.get(endpoint_id).copied().unwrap_or(0)
+    }
+
+    /// Every submission accepted into the queue and every run processed, in
+    /// order, with its request id and input: a test can check that no input
+    /// was accepted twice, and that the caller holds each accepted id.
+    #[must_use]
+    pub fn accepted(&self) -> Vec<Accepted> {
+        self.lock().accepted.clone()
+    }
+
+    /// Runs processed, over all endpoints.
+    #[must_use]
+    pub fn total_runs(&self) -> u64 {
+        self.lock().runs.values().sum()
+    }
+
     /// Submissions accepted, over all endpoints.
     #[must_use]
     pub fn total_submissions(&self) -> u64 {
@@ -647,6 +708,8 @@ struct FakeState {
     log: Vec<RecordedRequest>,
     faults: BTreeMap<Route, VecDeque<Fault>>,
     submissions: BTreeMap<String, u64>,
+    runs: BTreeMap<String, u64>,
+    accepted: Vec<Accepted>,
     faults_served: u64,
     rng: u64,
     storage_url: String,
@@ -819,6 +882,19 @@ async fn handle(state: Shared, listener: Listener, request: Request<Incoming>) -
     webhook::dispatch(&state);
     match (fault, answer) {
         (Some(Fault::Drop), _) => Err(DropConnection),
+        (Some(Fault::Hang), _) => {
+            std::future::pending::<()>().await;
+            Err(DropConnection)
+        }
+        (Some(Fault::Stall(keep)), Answer::Ready(response)) => Ok(stalled(response, keep).await),
+        (Some(Fault::Stall(_)), Answer::Stream { .. }) => {
+            let mut response =
+                Response::new(Body::from_stream(futures_util::stream::pending::<Result<Bytes, std::io::Error>>()));
+            response.headers_mut().insert("content-type", HeaderValue::from_static("text/event-stream"));
+            Ok(response)
+        }
+        (Some(Fault::ProxyError(status)), _) => Ok(proxy_error(status)),
+        (Some(Fault::IdOnly), Answer::Ready(response)) if route == Some(Route::Submit) => Ok(id_only(response)),
         (Some(Fault::Slow(delay)), answer) => {
             tokio::time::sleep(delay).await;
             Ok(finish(answer, &state, interval, None, false))
@@ -844,6 +920,35 @@ fn fault_response(status: u16, headers: &[(String, String)], request_id: &str) -
     }
     let body = json!({"detail": format!("fake-fal: scripted HTTP {status}")});
     respond(status, body.to_string(), request_id, headers)
+}
+
+/// A proxy's error page: plain text, not nginx's, no `x-fal-request-id`.
+fn proxy_error(status: u16) -> Response {
+    let body = format!("upstream connect error or disconnect/reset before headers (fake-fal proxy, HTTP {status})");
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+    response.headers_mut().insert("content-type", HeaderValue::from_static("text/plain"));
+    response
+}
+
+/// A submit answer reduced to `{"request_id": …}` (same status and headers).
+fn id_only(response: Response) -> Response {
+    let (mut parts, _) = response.into_parts();
+    let id = parts.headers.get("x-fal-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    parts.headers.remove("content-length");
+    Response::from_parts(parts, Body::from(json!({"request_id": id}).to_string()))
+}
+
+/// `response` with its full `Content-Length` but only `keep` bytes of its
+/// body, then silence with the connection open.
+async fn stalled(response: Response, keep: usize) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = body.collect().await.map(|collected| collected.to_bytes()).unwrap_or_default();
+    parts.headers.insert("content-length", HeaderValue::from(bytes.len()));
+    let head = bytes.slice(..keep.min(bytes.len()));
+    let head = futures_util::stream::iter((!head.is_empty()).then_some(Ok::<_, std::io::Error>(head)));
+    let body = futures_util::StreamExt::chain(head, futures_util::stream::pending());
+    Response::from_parts(parts, Body::from_stream(body))
 }
 
 /// `response` with its body cut in half (malformed JSON), same status and headers.
@@ -966,8 +1071,16 @@ fn post(state: &mut FakeState, listener: Listener, endpoint_id: &str, query: &st
         Checked::BadSchema(why) => return respond(500, json!({"detail": why}).to_string(), &id, &[]),
     }
     let seed = input_seed(&state.config, input);
+    state.accepted.push(Accepted {
+        route: if listener == Listener::Run { Route::Run } else { Route::Submit },
+        endpoint_id: endpoint_id.to_owned(),
+        request_id: id.clone(),
+        input: serde_json::from_slice(input).unwrap_or(Value::Null),
+    });
     if listener == Listener::Run {
-        return respond(200, with_seed(output.clone(), seed).to_string(), &id, &[]);
+        let output = with_seed(output.clone(), seed).to_string();
+        *state.runs.entry(endpoint_id.to_owned()).or_default() += 1;
+        return respond(200, output, &id, &[]);
     }
     let app = app_of(endpoint_id);
     let response_url = format!("{}/{app}/requests/{id}", state.queue_url);

@@ -21,7 +21,7 @@
 //!
 //! - **Retries** (§4): every request is retried on rate limiting, gateway
 //!   errors and transport errors, with exponential backoff and jitter, per
-//!   [`CallKind`]; a submit only when fal cannot have accepted it. See
+//!   [`CallKind`]; a submit or a run only when fal cannot have taken it. See
 //!   [`retry`](crate::retry) and [`ClientBuilder::retry_policies`].
 //! - **Request options** (§2): [`RequestOptions`] (start timeout, webhook,
 //!   priority, runner hint, object lifecycle), client-wide with
@@ -43,6 +43,51 @@
 //!   checks fal's signature on a webhook delivery and decodes it into a
 //!   typed [`WebhookEvent`](crate::webhook::WebhookEvent); see
 //!   [`webhook`](crate::webhook).
+//!
+//! # Timeouts: nothing waits forever
+//!
+//! Every HTTP attempt is bounded, with these defaults (all configurable on
+//! [`ClientBuilder`]; the status stream's and the deadline also per call on
+//! [`SubscribeOptions`]):
+//!
+//! | setting | default | bounds | why this default |
+//! |---|---|---|---|
+//! | [`connect_timeout`](ClientBuilder::connect_timeout) | [10 s](DEFAULT_CONNECT_TIMEOUT) | DNS + TCP + TLS of a new connection | a healthy connect takes milliseconds; a failed connect is retried even for a submit (nothing was written), so failing fast costs nothing |
+//! | [`read_timeout`](ClientBuilder::read_timeout) | [60 s](DEFAULT_READ_TIMEOUT) | silence while waiting for the response headers or between two body chunks (all calls but the run's wait for its headers) | fal's queue answers submit, status, result and cancel in well under a second; a minute of silence is a dead connection (fal's Python client allows 120 s for the whole call) |
+//! | [`request_timeout`](ClientBuilder::request_timeout) | [120 s](DEFAULT_REQUEST_TIMEOUT) | one whole attempt of submit, status, result, cancel, storage initiate | fal's Python client's `default_timeout`; a response trickling slower than that is stuck |
+//! | [`run_timeout`](ClientBuilder::run_timeout) | [10 min](DEFAULT_RUN_TIMEOUT) | one whole attempt of a synchronous [`run`](Client::run) (fal sends nothing until the model has finished) | longer than an LTX generation on a warm runner; longer jobs belong in the queue ([`Client::subscribe`]), which has no such limit |
+//! | [`upload_timeout`](ClientBuilder::upload_timeout) | [10 min](DEFAULT_UPLOAD_TIMEOUT) | one `PUT` of a file (or of one 10 MiB part) to fal's storage | a part at a slow 20 KiB/s |
+//! | [`stream_idle_timeout`](ClientBuilder::stream_idle_timeout) | [45 s](DEFAULT_STREAM_IDLE_TIMEOUT) | silence of the SSE status stream (no event, no keep-alive comment); then the client polls instead | fal sends a keep-alive comment every 15 s (protocol.md §3): three missed comments |
+//! | [`SubscribeOptions::deadline`] | none | a whole subscribe, submit included | only the caller knows what a job is worth waiting for; without one, a subscribe still ends, since every attempt is bounded and a stalled stream falls back to polling |
+//!
+//! Bodies are bounded too: a response body larger than
+//! [`max_response_body`](ClientBuilder::max_response_body) (64 MiB) is
+//! [`Error::ResponseTooLarge`], and a status stream event larger than
+//! [`MAX_STREAM_EVENT`] (1 MiB) makes the client poll instead; both are
+//! enforced while reading, never after buffering the whole body.
+//!
+//! An attempt that exceeds one of them is closed and becomes
+//! [`Error::ResponseTimeout`]; idempotent calls retry it, a submit or run
+//! does not (see [`retry`](crate::retry)). The connect timeout is a setting
+//! of the built-in `reqwest::Client` (so is a socket read timeout of
+//! `max(read, run, upload)`, a backstop for the storage downloads, which
+//! the client streams itself); every other bound is enforced by this crate
+//! around each attempt, so it also applies to a `reqwest::Client` you pass
+//! with [`ClientBuilder::http_client`]. With your own client, set
+//! `reqwest::ClientBuilder::connect_timeout` on it yourself (the default
+//! `reqwest::Client` has none); a `reqwest::RequestBuilder::timeout` or
+//! client-wide `timeout` you set still applies as well and shows as
+//! [`Error::Transport`] with [`reqwest::Error::is_timeout`].
+//!
+//! # Request ids: never lose a billed job
+//!
+//! Once fal accepts a job, its id is the caller's:
+//! [`SubscribeOptions::on_enqueue`] hands it over before any waiting;
+//! [`RequestHandle::updates`] items carry it; [`Client::run_with_id`] returns
+//! it beside a run's output; every error after acceptance has it
+//! ([`Error::request_id`]); and a [`RequestHandle`] can be saved
+//! ([`RequestHandle::saved`], a serde [`SavedRequest`]) and resumed in another
+//! process ([`Client::resume`]).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -63,7 +108,7 @@ use url::{Host, Url};
 use crate::endpoint::{Endpoint, EndpointInput, OutputOf};
 use crate::error::{Error, FalValidationDetail, MAX_DECODE_SNIPPET, MAX_ERROR_BODY, Result, truncate_utf8};
 use crate::options::{RequestOptions, SubscribeMode, SubscribeOptions};
-use crate::queue::{CancelOutcome, QueueStatus, QueueUpdate, SubmitResponse};
+use crate::queue::{CancelOutcome, QueueStatus, QueueUpdate, SavedRequest, SubmitResponse};
 use crate::retry::{Attempt, CallKind, RetryPolicies, RetryPolicy, retry_delay};
 
 /// Default base URL of synchronous runs (protocol.md §1).
@@ -78,6 +123,87 @@ pub const DEFAULT_USER_AGENT: &str = concat!("fal-ltx/", env!("CARGO_PKG_VERSION
 /// How long the cancel request sent when a subscribe deadline expires may
 /// take before the client gives up on it and returns [`Error::Timeout`].
 pub const DEADLINE_CANCEL_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a submit attempt that is in flight when a subscribe's deadline
+/// expires may still take to answer: long enough for an accepted job's
+/// answer to arrive (so that the job is cancelled and its id returned in
+/// [`Error::Timeout`]), short enough to keep the deadline meaningful.
+pub const DEADLINE_GRACE: Duration = Duration::from_secs(10);
+/// Default [`ClientBuilder::connect_timeout`]: 10 s (see the [module docs](self#timeouts-nothing-waits-forever)).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default [`ClientBuilder::read_timeout`]: 60 s.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default [`ClientBuilder::request_timeout`]: 120 s, as fal's Python client.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+/// Default [`ClientBuilder::run_timeout`]: 10 minutes.
+pub const DEFAULT_RUN_TIMEOUT: Duration = Duration::from_secs(600);
+/// Default [`ClientBuilder::upload_timeout`]: 10 minutes.
+pub const DEFAULT_UPLOAD_TIMEOUT: Duration = Duration::from_secs(600);
+/// Default [`ClientBuilder::stream_idle_timeout`]: 45 s (three of fal's 15 s keep-alives).
+pub const DEFAULT_STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(45);
+/// Default [`ClientBuilder::max_response_body`]: 64 MiB. fal's JSON answers
+/// are kilobytes (outputs are URLs); the cap leaves room for an output that
+/// inlines its media as a `data:` URI (`sync_mode`) while keeping a runaway
+/// or hostile body from exhausting memory.
+pub const DEFAULT_MAX_RESPONSE_BODY: usize = 64 * 1024 * 1024;
+/// The largest status stream event (bytes between two blank lines, keep-alive
+/// comments included) the client reads before giving the stream up for
+/// polling: 1 MiB. A status event is a small JSON object; its log lines are
+/// the only part that grows.
+pub const MAX_STREAM_EVENT: usize = 1024 * 1024;
+
+/// The per-attempt bounds of a client (see the [module docs](self#timeouts-nothing-waits-forever)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Timeouts {
+    pub(crate) connect: Duration,
+    pub(crate) read: Duration,
+    pub(crate) request: Duration,
+    pub(crate) run: Duration,
+    pub(crate) upload: Duration,
+    pub(crate) stream_idle: Duration,
+    /// Not a timeout, but the same kind of bound: the largest response body.
+    pub(crate) max_body: usize,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: DEFAULT_CONNECT_TIMEOUT,
+            read: DEFAULT_READ_TIMEOUT,
+            request: DEFAULT_REQUEST_TIMEOUT,
+            run: DEFAULT_RUN_TIMEOUT,
+            upload: DEFAULT_UPLOAD_TIMEOUT,
+            stream_idle: DEFAULT_STREAM_IDLE_TIMEOUT,
+            max_body: DEFAULT_MAX_RESPONSE_BODY,
+        }
+    }
+}
+
+impl Timeouts {
+    /// The built-in `reqwest::Client`: the connect timeout, and a socket read
+    /// timeout no legitimate wait exceeds (a backstop for the downloads,
+    /// which do not go through [`Client::attempt`]).
+    ///
+    /// With `no_proxy` (a loopback base URL), proxies from the environment are
+    /// not used (see [`ClientBuilder::build`]).
+    fn http_client(&self, no_proxy: bool) -> reqwest::Result<reqwest::Client> {
+        let builder = reqwest::Client::builder()
+            .connect_timeout(self.connect)
+            .read_timeout(self.read.max(self.run).max(self.upload));
+        if no_proxy { builder.no_proxy() } else { builder }.build()
+    }
+
+    /// The bound on the wait for the response headers and on the whole
+    /// attempt of a call of `kind`.
+    fn of(&self, kind: CallKind) -> (Duration, Duration) {
+        match kind {
+            // The model works in silence before the headers.
+            CallKind::Run => (self.run, self.run),
+            // The request body (a file, a part) is sent before the headers come.
+            CallKind::Storage => (self.upload, self.upload),
+            _ => (self.read.min(self.request), self.request),
+        }
+    }
+}
 
 /// Reads the key the way fal's clients do (protocol.md §2), through
 /// `lookup` instead of the process environment: `FAL_KEY`, else
@@ -122,8 +248,9 @@ pub fn key_from_env_with(lookup: impl Fn(&str) -> Option<String>) -> Result<Stri
 /// [`DEFAULT_QUEUE_BASE_URL`], poll interval [`DEFAULT_POLL_INTERVAL`],
 /// user agent [`DEFAULT_USER_AGENT`], fal's JS client's retry policies
 /// ([`RetryPolicies::default`]), [`SubscribeMode::Streaming`], no request
-/// options, and a default `reqwest::Client` (no request timeout). Change
-/// them with [`Client::builder`].
+/// options, and a `reqwest::Client` with the timeouts of the
+/// [module docs](self#timeouts-nothing-waits-forever). Change them with
+/// [`Client::builder`].
 #[derive(Clone)]
 pub struct Client {
     pub(crate) http: reqwest::Client,
@@ -150,6 +277,7 @@ pub(crate) struct Config {
     retry: RetryPolicies,
     pub(crate) subscribe_mode: SubscribeMode,
     request_options: RequestOptions,
+    pub(crate) timeouts: Timeouts,
 }
 
 impl fmt::Debug for Config {
@@ -169,6 +297,7 @@ impl fmt::Debug for Config {
             .field("retry", &self.retry)
             .field("subscribe_mode", &self.subscribe_mode)
             .field("request_options", &self.request_options)
+            .field("timeouts", &self.timeouts)
             .finish()
     }
 }
@@ -285,11 +414,13 @@ pub(crate) struct Call<'a> {
     pub(crate) request_id: Option<&'a str>,
     /// `false` sends a single attempt whatever the policy.
     pub(crate) retries: bool,
+    /// No retry starts after this instant (a subscribe's deadline).
+    pub(crate) deadline: Option<Instant>,
 }
 
 impl<'a> Call<'a> {
     pub(crate) fn new(kind: CallKind, endpoint: &'static str, request_id: Option<&'a str>) -> Self {
-        Self { kind, endpoint, request_id, retries: true }
+        Self { kind, endpoint, request_id, retries: true, deadline: None }
     }
 
     fn what(self) -> Cow<'static, str> {
@@ -313,7 +444,27 @@ pub(crate) struct Reply {
 
 impl Reply {
     fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+        header_text(&self.headers, name)
+    }
+}
+
+fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+/// An attempt that got no complete response: the error, and whether it
+/// failed while connecting (nothing written, so even a submit may be retried).
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) error: Error,
+    pub(crate) connect: bool,
+    /// Retrying cannot help (the same answer would come back).
+    pub(crate) fatal: bool,
+}
+
+impl From<Failure> for Error {
+    fn from(failure: Failure) -> Self {
+        failure.error
     }
 }
 
@@ -355,8 +506,10 @@ impl Client {
     /// When the TLS backend cannot be initialised (as `reqwest::Client::new`).
     #[must_use]
     pub fn new(key: impl Into<String>) -> Self {
+        let timeouts = Timeouts::default();
         Self {
-            http: reqwest::Client::new(),
+            // The default base URLs are fal's https hosts: proxies apply only as CONNECT tunnels.
+            http: timeouts.http_client(false).expect("the TLS backend could not be initialised"),
             config: Arc::new(Config {
                 auth: auth_header(&key.into()),
                 run_base: parse_base_url(DEFAULT_RUN_BASE_URL).expect("valid default"),
@@ -367,6 +520,7 @@ impl Client {
                 retry: RetryPolicies::default(),
                 subscribe_mode: SubscribeMode::default(),
                 request_options: RequestOptions::default(),
+                timeouts,
             }),
         }
     }
@@ -402,16 +556,25 @@ impl Client {
     /// The call blocks until the model has finished, with no queue and no
     /// server-side retries; dropping the future closes the connection, which
     /// cancels the work and loses the result. Prefer [`Client::subscribe`]
-    /// for long generations. Client-side retries follow the
-    /// [`CallKind::Run`] policy, as fal's JS client (closing the connection
-    /// of a failed attempt cancels it on fal's side).
+    /// for long generations: a run attempt is bounded by the
+    /// [`run_timeout`](ClientBuilder::run_timeout) (10 min by default).
+    ///
+    /// A run is billed work, so it is retried (per the [`CallKind::Run`]
+    /// policy) **only when fal certainly did not take it**: a failed
+    /// connect, a 429, or a 502/503/504 from fal's ingress (see
+    /// [`retry`](crate::retry)). After a reset, a timeout or a cut body the
+    /// model may have finished, and the error is returned, never a second
+    /// run. Use [`run_with_id`](Client::run_with_id) to get the request id too.
     ///
     /// # Errors
     ///
     /// [`Error::Validation`] (nothing sent) when `input` breaks the schema;
     /// [`Error::FalValidation`] on 422; [`Error::Http`] on other non-2xx;
     /// [`Error::Decode`] when the output does not decode;
-    /// [`Error::Transport`]; [`Error::MissingCredentials`] / [`Error::InvalidKey`].
+    /// [`Error::Transport`] / [`Error::ResponseTimeout`];
+    /// [`Error::MissingCredentials`] / [`Error::InvalidKey`]. Every error
+    /// that followed fal's answer has its `x-fal-request-id` in
+    /// [`Error::request_id`].
     pub async fn run<I: EndpointInput>(&self, input: &I) -> Result<OutputOf<I>> {
         self.run_with(input, &RequestOptions::default()).await
     }
@@ -426,12 +589,41 @@ impl Client {
     /// As [`run`](Client::run); [`Error::InvalidRequestOptions`] (nothing
     /// sent) for an option fal would reject.
     pub async fn run_with<I: EndpointInput>(&self, input: &I, options: &RequestOptions) -> Result<OutputOf<I>> {
+        Ok(self.run_with_id(input, options).await?.output)
+    }
+
+    /// [`run_with`](Client::run_with), returning the request id fal gave the
+    /// run (its `x-fal-request-id` header, as fal's JS client's
+    /// `{data, requestId}`) beside the output: quote it to fal's support, or
+    /// match it with fal's usage records.
+    ///
+    /// ```no_run
+    /// # async fn example(client: fal_ltx::Client, input: fal_ltx::ltx_2::text_to_video::Ltx2TextToVideoInput)
+    /// # -> Result<(), fal_ltx::Error> {
+    /// let ran = client.run_with_id(&input, &fal_ltx::RequestOptions::new()).await?;
+    /// println!("{:?}: {}", ran.request_id, ran.output.video.url);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`run_with`](Client::run_with).
+    pub async fn run_with_id<I: EndpointInput>(
+        &self,
+        input: &I,
+        options: &RequestOptions,
+    ) -> Result<RunOutput<OutputOf<I>>> {
         input.validate()?;
         let options = options.or(&self.config.request_options);
         options.validate()?;
         let url = Self::endpoint_url::<I::Endpoint>(&self.config.run_base);
         let request = options.apply(self.http.post(url).json(input), CallKind::Run);
-        self.send_json(request, Call::new(CallKind::Run, <I::Endpoint as Endpoint>::ID, None)).await
+        let call = Call::new(CallKind::Run, <I::Endpoint as Endpoint>::ID, None);
+        let reply = self.send(request, call).await?;
+        if !reply.status.is_success() {
+            return Err(error_from_reply(&reply));
+        }
+        Ok(RunOutput { output: decode_json(&reply, call)?, request_id: reply.header("x-fal-request-id") })
     }
 
     /// Queues a request to endpoint `I::Endpoint` and returns a handle to it:
@@ -441,34 +633,39 @@ impl Client {
     ///
     /// The handle uses the status, result and cancel URLs of the response
     /// when they are on the queue base URL's origin (scheme, host and port),
-    /// as fal's docs ask; otherwise (for example behind a proxy) it builds
-    /// them from the queue base URL, so the key is never sent to another host.
+    /// as fal's docs ask; otherwise (for example behind a proxy), or when the
+    /// answer has only `request_id`, it builds them from the queue base URL,
+    /// so the key is never sent to another host.
     ///
     /// # Retries: never twice in the queue
     ///
     /// A submit is not idempotent: each accepted one is a job (and a bill).
     /// So it is retried (per the [`CallKind::Submit`] policy) **only when fal
-    /// cannot have accepted it** (protocol.md §4):
+    /// cannot have accepted it** (protocol.md §4, see [`retry`](crate::retry)):
     ///
     /// - connecting failed, so nothing was written;
     /// - 429 (rate limited: the request was refused);
-    /// - 502, 503 or 504 **without** an `x-fal-request-id` header: the
-    ///   ingress answered and the request never reached the queue (fal's
-    ///   Python client's rule). With the header, the queue has it, and the
-    ///   error is returned as is.
+    /// - 502, 503 or 504 from fal's **ingress**: no `x-fal-request-id` header
+    ///   and nginx's error page as the body (fal's Python client's rule).
+    ///   With the header, the queue has it; without it but with another
+    ///   body, a proxy may have answered after forwarding it: the error is
+    ///   returned as is.
     ///
-    /// A connection dropped after the request was written, a timeout of the
-    /// `reqwest::Client`, or an unreadable reply is returned as
-    /// [`Error::Transport`] and **not** retried: fal may well have queued
-    /// the job, and a retry could run it twice. The outcome is then unknown;
-    /// a webhook ([`RequestOptions::webhook_url`]) still reports the job if it
-    /// was accepted. Other calls (status, result, cancel) are idempotent and
+    /// A connection dropped after the request was written, a timeout, or an
+    /// unreadable reply is returned ([`Error::Transport`],
+    /// [`Error::ResponseTimeout`], [`Error::Decode`]) and **not** retried:
+    /// fal may well have queued the job, and a retry could run it twice. When
+    /// the answer's headers had arrived, [`Error::request_id`] has the id of
+    /// the accepted job (follow it with [`Client::request`]); when nothing
+    /// arrived, the outcome is unknown, and a webhook
+    /// ([`RequestOptions::webhook_url`]) still reports the job if it was
+    /// accepted. Other calls (status, result, cancel) are idempotent and
     /// retried on any transport error.
     ///
     /// # Errors
     ///
-    /// As [`Client::run`]; [`Error::Decode`] when the submit response lacks
-    /// `request_id` or a URL.
+    /// As [`Client::run`]; [`Error::Decode`] when the submit response has no
+    /// `request_id`.
     pub async fn submit<I: EndpointInput>(&self, input: &I) -> Result<RequestHandle<I::Endpoint>> {
         self.submit_with(input, &RequestOptions::default()).await
     }
@@ -487,12 +684,22 @@ impl Client {
         input: &I,
         options: &RequestOptions,
     ) -> Result<RequestHandle<I::Endpoint>> {
+        self.submit_until(input, options, None).await
+    }
+
+    /// [`submit_with`](Client::submit_with), starting no retry after `deadline`.
+    async fn submit_until<I: EndpointInput>(
+        &self,
+        input: &I,
+        options: &RequestOptions,
+        deadline: Option<Instant>,
+    ) -> Result<RequestHandle<I::Endpoint>> {
         input.validate()?;
         let options = options.or(&self.config.request_options);
         options.validate()?;
         let url = Self::endpoint_url::<I::Endpoint>(&self.config.queue_base);
         let request = options.apply(self.http.post(url).json(input), CallKind::Submit);
-        let call = Call::new(CallKind::Submit, <I::Endpoint as Endpoint>::ID, None);
+        let call = Call { deadline, ..Call::new(CallKind::Submit, <I::Endpoint as Endpoint>::ID, None) };
         let response: SubmitResponse = self.send_json(request, call).await?;
         Ok(RequestHandle::from_submit(self.clone(), response))
     }
@@ -502,25 +709,35 @@ impl Client {
     /// (streaming by default, see [`SubscribeMode`]), then get the result
     /// (protocol.md §3, §4).
     ///
-    /// There is no overall deadline; set one with
-    /// [`subscribe_with`](Client::subscribe_with) and
-    /// [`SubscribeOptions::deadline`]. Dropping the future does **not**
-    /// cancel the request on fal.
+    /// There is no overall deadline (each HTTP attempt is bounded by the
+    /// client's timeouts, and a silent status stream falls back to polling);
+    /// set one with [`subscribe_with`](Client::subscribe_with) and
+    /// [`SubscribeOptions::deadline`].
+    ///
+    /// **Dropping the future does not cancel the request on fal** (closing a
+    /// queue connection never does, protocol.md §4): the job runs and is
+    /// billed. To keep its id, use [`subscribe_with`](Client::subscribe_with)
+    /// with [`SubscribeOptions::on_enqueue`], which receives it before any
+    /// waiting, or [`submit`](Client::submit) and [`RequestHandle::wait`].
     ///
     /// # Errors
     ///
     /// As [`Client::submit`], [`RequestHandle::status`] and
     /// [`RequestHandle::result`]; a request that failed on fal's side is
     /// reported by the result as [`Error::Http`] or [`Error::FalValidation`].
+    /// Every error after fal accepted the job has its id
+    /// ([`Error::request_id`]).
     pub async fn subscribe<I: EndpointInput>(&self, input: &I) -> Result<OutputOf<I>> {
         self.subscribe_with(input, &SubscribeOptions::default(), |_| {}).await
     }
 
     /// [`subscribe`](Client::subscribe) with [`SubscribeOptions`] (mode,
-    /// logs, deadline, submit options), calling `on_update` with every
-    /// status seen: `IN_QUEUE` with its queue position, `IN_PROGRESS` and
-    /// `COMPLETED` with the log lines that are **new** since the previous
-    /// update (when `logs` is on), so an app can show progress.
+    /// logs, deadline, stream idle timeout, enqueue hook, submit options),
+    /// calling `on_update` with every status seen: `IN_QUEUE` with its queue
+    /// position, `IN_PROGRESS` and `COMPLETED` with the log lines that are
+    /// **new** since the previous update (when `logs` is on), so an app can
+    /// show progress. [`SubscribeOptions::on_enqueue`] receives the request
+    /// id (a [`SavedRequest`]) first, as soon as fal accepted the job.
     ///
     /// ```no_run
     /// use std::time::Duration;
@@ -528,7 +745,10 @@ impl Client {
     /// use fal_ltx::queue::QueueStatus;
     /// # async fn example(client: fal_ltx::Client, input: fal_ltx::ltx_2::text_to_video::Ltx2TextToVideoInput)
     /// # -> Result<(), fal_ltx::Error> {
-    /// let options = SubscribeOptions::new().logs(true).deadline(Duration::from_secs(900));
+    /// let options = SubscribeOptions::new()
+    ///     .logs(true)
+    ///     .deadline(Duration::from_secs(900))
+    ///     .on_enqueue(|saved| println!("queued as {}", saved.request_id));
     /// let output = client
     ///     .subscribe_with(&input, &options, |status| match status {
     ///         QueueStatus::InQueue { queue_position, .. } => println!("position {queue_position}"),
@@ -542,7 +762,8 @@ impl Client {
     ///
     /// As [`subscribe`](Client::subscribe) and
     /// [`submit_with`](Client::submit_with); [`Error::Timeout`] when the
-    /// deadline expires (after a cancel request was sent).
+    /// deadline expires (after a cancel request was sent, when the job had
+    /// been queued; see [`SubscribeOptions::deadline`]).
     pub async fn subscribe_with<I: EndpointInput>(
         &self,
         input: &I,
@@ -550,13 +771,39 @@ impl Client {
         mut on_update: impl FnMut(&QueueStatus) + Send,
     ) -> Result<OutputOf<I>> {
         let started = Instant::now();
-        let handle = self.submit_with(input, &options.request).await?;
+        let deadline = options.deadline.and_then(|after| Some((after, started.checked_add(after)?)));
+        let submit = std::pin::pin!(self.submit_until(input, &options.request, deadline.map(|(_, at)| at)));
+        let handle = match deadline {
+            None => submit.await?,
+            Some((after, at)) => {
+                let mut submit = submit;
+                match tokio::time::timeout_at(at.into(), &mut submit).await {
+                    Ok(handle) => handle?,
+                    // The deadline passed during the submit: let an attempt in flight
+                    // answer, so that an accepted job is cancelled, not lost.
+                    Err(_) => match tokio::time::timeout(DEADLINE_GRACE, submit).await {
+                        Ok(Ok(handle)) => {
+                            if let Some(hook) = &options.on_enqueue {
+                                hook.call(&handle.saved());
+                            }
+                            return Err(handle.expire(after).await);
+                        }
+                        Ok(Err(error)) => return Err(error),
+                        Err(_) => return Err(Error::Timeout { request_id: None, after }),
+                    },
+                }
+            }
+        };
+        if let Some(hook) = &options.on_enqueue {
+            hook.call(&handle.saved());
+        }
         handle.wait_from(options, &mut on_update, started).await
     }
 
     /// A handle to an existing queued request of endpoint `E`, from its id
-    /// (for example one saved after [`submit`](Client::submit) or received by
-    /// a webhook). Nothing is sent.
+    /// (for example one saved after [`submit`](Client::submit), received by
+    /// [`SubscribeOptions::on_enqueue`], by a webhook, or in an error's
+    /// [`Error::request_id`]). Nothing is sent.
     ///
     /// The URLs are built from the queue base URL and the endpoint's
     /// `[namespace/]owner/alias` (protocol.md §1): for
@@ -567,6 +814,46 @@ impl Client {
         let request_id = request_id.into();
         let urls = RequestUrls::build(&self.config.queue_base, E::ID, &request_id);
         RequestHandle { client: self.clone(), request_id, urls, endpoint: PhantomData }
+    }
+
+    /// A handle to a request saved with [`RequestHandle::saved`] (or received
+    /// by [`SubscribeOptions::on_enqueue`]), possibly in another process.
+    /// Nothing is sent. The saved URLs are used when they are on this
+    /// client's queue base origin; otherwise, or when absent, they are
+    /// rebuilt from the queue base URL (so the key never goes to another
+    /// host), as [`Client::request`].
+    ///
+    /// ```no_run
+    /// use fal_ltx::queue::SavedRequest;
+    /// use fal_ltx::ltx_2::text_to_video::Ltx2TextToVideo;
+    /// # async fn example(client: fal_ltx::Client, json: &str) -> Result<(), Box<dyn std::error::Error>> {
+    /// let handle = client.resume::<Ltx2TextToVideo>(&SavedRequest::from_json(json)?)?;
+    /// let output = handle.wait().await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequestOptions`] when the saved endpoint id is not
+    /// `E`'s (resume it with the matching endpoint type).
+    pub fn resume<E: Endpoint>(&self, saved: &SavedRequest) -> Result<RequestHandle<E>> {
+        if saved.endpoint_id != E::ID {
+            return Err(Error::InvalidRequestOptions {
+                reason: format!(
+                    "the saved request is of endpoint {:?}, not {:?}; resume it with that endpoint's type",
+                    saved.endpoint_id,
+                    E::ID
+                ),
+            });
+        }
+        let submitted = SubmitResponse {
+            request_id: saved.request_id.clone(),
+            response_url: saved.response_url.clone(),
+            status_url: saved.status_url.clone(),
+            cancel_url: saved.cancel_url.clone(),
+            queue_position: None,
+        };
+        Ok(RequestHandle::from_submit(self.clone(), submitted))
     }
 
     /// `request` with the client's headers: the key, `User-Agent` and `Accept: accept`.
@@ -593,58 +880,114 @@ impl Client {
             let span = request_span(call.endpoint, call.request_id, &method, call.kind.name(), retry + 1);
             // Bodies are always in memory (JSON), so the clone never fails.
             let Some(attempt) = request.try_clone() else {
-                return self.attempt(request, call).instrument(span).await.map_err(Error::from);
+                return Ok(self.attempt(request, call).instrument(span).await?);
             };
             let outcome = self.attempt(attempt, call).instrument(span.clone()).await;
             let delay = match &outcome {
                 Ok(reply) => {
-                    let attempt = Attempt::Response { status: reply.status, headers: &reply.headers };
+                    let attempt =
+                        Attempt::Response { status: reply.status, headers: &reply.headers, body: &reply.body };
                     retry_delay(call.kind, policy, retry, &attempt)
                 }
-                Err(error) => retry_delay(call.kind, policy, retry, &Attempt::Transport(error)),
+                Err(failure) if failure.fatal => None,
+                Err(failure) => retry_delay(call.kind, policy, retry, &Attempt::Failed { connect: failure.connect }),
             };
-            let Some(delay) = delay else { return outcome.map_err(Error::from) };
+            // No new attempt after the caller's deadline.
+            let delay = delay.filter(|delay| {
+                call.deadline.is_none_or(|at| Instant::now().checked_add(*delay).is_some_and(|resume| resume < at))
+            });
+            let Some(delay) = delay else { return Ok(outcome?) };
             span.in_scope(|| match &outcome {
                 Ok(reply) => tracing::warn!(status = reply.status.as_u16(), ?delay, "fal answered a retryable status"),
-                Err(error) => tracing::warn!(%error, ?delay, "request failed, retrying"),
+                Err(failure) => tracing::warn!(error = %failure.error, ?delay, "request failed, retrying"),
             });
             tokio::time::sleep(delay).await;
             retry += 1;
         }
     }
 
-    /// One attempt: sends `request` and reads the whole body.
-    pub(crate) async fn attempt(&self, request: reqwest::Request, call: Call<'_>) -> reqwest::Result<Reply> {
+    /// One attempt: sends `request` and reads the whole body, within the
+    /// client's timeouts for `call.kind` (see the [module docs](self#timeouts-nothing-waits-forever)).
+    /// Every error carries the request id when known: `call.request_id`, else
+    /// the `x-fal-request-id` of the response headers.
+    pub(crate) async fn attempt(&self, request: reqwest::Request, call: Call<'_>) -> Result<Reply, Failure> {
         let span = tracing::Span::current();
-        // reqwest's errors show the request's URL: redacted before they are logged or returned.
-        let response = self
-            .http
-            .execute(request)
-            .await
-            .map_err(crate::redact::reqwest_error)
-            .inspect_err(|error| tracing::debug!(%error, "no response"))?;
+        let timeouts = &self.config.timeouts;
+        let (to_headers, whole) = timeouts.of(call.kind);
+        let started = Instant::now();
+        let timed_out = |waiting_for: &'static str, after: Duration, id: Option<&str>| {
+            tracing::debug!(waiting_for, ?after, "attempt timed out");
+            let request_id = call.request_id.or(id).map(str::to_owned);
+            Failure {
+                error: Error::ResponseTimeout { call: call.kind, waiting_for, after, request_id },
+                connect: false,
+                fatal: false,
+            }
+        };
+        let mut response = match tokio::time::timeout(to_headers, self.http.execute(request)).await {
+            Err(_) => return Err(timed_out("response headers", to_headers, None)),
+            Ok(Err(error)) => {
+                // reqwest's errors show the request's URL: redacted before they are logged or returned.
+                let error = crate::redact::reqwest_error(error);
+                tracing::debug!(%error, "no response");
+                let connect = error.is_connect();
+                return Err(Failure {
+                    error: Error::from(error).with_request_id(call.request_id),
+                    connect,
+                    fatal: false,
+                });
+            }
+            Ok(Ok(response)) => response,
+        };
         let status = response.status();
         span.record("status", status.as_u16());
         let headers = response.headers().clone();
+        let header_id = header_text(&headers, "x-fal-request-id");
         if call.request_id.is_none()
-            && let Some(id) = headers.get("x-fal-request-id").and_then(|v| v.to_str().ok())
+            && let Some(id) = &header_id
         {
-            span.record("request_id", id);
+            span.record("request_id", id.as_str());
         }
-        let body = response
-            .bytes()
-            .await
-            .map_err(crate::redact::reqwest_error)
-            .inspect_err(|error| tracing::debug!(%error, "body read failed"))?;
+        let id = call.request_id.or(header_id.as_deref());
+        let limit = timeouts.max_body;
+        let too_large = || {
+            tracing::debug!(limit, "response body too large");
+            let error = Error::ResponseTooLarge { call: call.kind, limit, request_id: id.map(str::to_owned) };
+            Failure { error, connect: false, fatal: true }
+        };
+        if response.content_length().is_some_and(|length| length > limit as u64) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        loop {
+            let left = whole.saturating_sub(started.elapsed());
+            let wait = timeouts.read.min(left);
+            match tokio::time::timeout(wait, response.chunk()).await {
+                Err(_) if wait == left => return Err(timed_out("complete response", whole, id)),
+                Err(_) => return Err(timed_out("response body bytes", wait, id)),
+                Ok(Err(error)) => {
+                    let error = crate::redact::reqwest_error(error);
+                    tracing::debug!(%error, "body read failed");
+                    return Err(Failure {
+                        error: Error::from(error).with_request_id(id),
+                        connect: false,
+                        fatal: false,
+                    });
+                }
+                Ok(Ok(Some(chunk))) if body.len().saturating_add(chunk.len()) > limit => return Err(too_large()),
+                Ok(Ok(Some(chunk))) => body.extend_from_slice(&chunk),
+                Ok(Ok(None)) => break,
+            }
+        }
         tracing::debug!(status = status.as_u16(), bytes = body.len(), "response");
-        Ok(Reply { status, headers, body })
+        Ok(Reply { status, headers, body: Bytes::from(body) })
     }
 
     /// [`send`](Client::send), then decodes a 2xx JSON body or maps the error.
     pub(crate) async fn send_json<T: DeserializeOwned>(&self, request: RequestBuilder, call: Call<'_>) -> Result<T> {
         let reply = self.send(request, call).await?;
         if !reply.status.is_success() {
-            return Err(error_from_reply(&reply));
+            return Err(error_from_reply(&reply).with_request_id(call.request_id));
         }
         decode_json(&reply, call)
     }
@@ -684,12 +1027,18 @@ fn validation_detail(body: &Value) -> Option<Vec<FalValidationDetail>> {
     }
 }
 
-/// Decodes a JSON body; a mismatch is [`Error::Decode`] with the start of the body.
+/// Decodes a JSON body; a mismatch is [`Error::Decode`] with the start of
+/// the body and the request id (the call's, else the `x-fal-request-id` header).
 pub(crate) fn decode_json<T: DeserializeOwned>(reply: &Reply, call: Call<'_>) -> Result<T> {
     let bytes = &reply.body;
     serde_json::from_slice(bytes).map_err(|source| {
         let head = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_DECODE_SNIPPET)]);
-        Error::Decode { what: call.what(), source, snippet: truncate_utf8(&head, MAX_DECODE_SNIPPET).to_owned() }
+        Error::Decode {
+            what: call.what(),
+            source,
+            snippet: truncate_utf8(&head, MAX_DECODE_SNIPPET).to_owned(),
+            request_id: call.request_id.map(str::to_owned).or_else(|| reply.header("x-fal-request-id")),
+        }
     })
 }
 
@@ -719,6 +1068,7 @@ pub struct ClientBuilder {
     retry: Option<RetryPolicies>,
     subscribe_mode: Option<SubscribeMode>,
     request_options: Option<RequestOptions>,
+    timeouts: Timeouts,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -734,6 +1084,7 @@ impl fmt::Debug for ClientBuilder {
             .field("retry", &self.retry)
             .field("subscribe_mode", &self.subscribe_mode)
             .field("request_options", &self.request_options)
+            .field("timeouts", &self.timeouts)
             .finish()
     }
 }
@@ -790,14 +1141,23 @@ impl ClientBuilder {
         self
     }
 
-    /// The `reqwest::Client` to send requests with, for example one with
-    /// timeouts, a proxy or custom TLS roots. Default: `reqwest::Client`'s
-    /// defaults (no timeout; proxies from `HTTP_PROXY`/`HTTPS_PROXY`/
-    /// `ALL_PROXY`, except for loopback base URLs, see
-    /// [`build`](ClientBuilder::build)). The client's own headers are added to
-    /// every request regardless. With a plain-`http` loopback base URL, give
-    /// this client no proxy for loopback hosts (`reqwest::ClientBuilder::no_proxy`):
-    /// a proxy would see the key in clear text.
+    /// The `reqwest::Client` to send requests with, for example one with a
+    /// proxy or custom TLS roots. Default: a `reqwest::Client` with
+    /// [`connect_timeout`](ClientBuilder::connect_timeout) and a socket read
+    /// timeout (see the [module docs](self#timeouts-nothing-waits-forever)).
+    /// The client's own headers are added to every request regardless.
+    ///
+    /// With your own client, the read, request, run, upload and stream idle
+    /// timeouts of this builder **still apply** (this crate enforces them
+    /// around each attempt); the connect timeout does not: set
+    /// `reqwest::ClientBuilder::connect_timeout` on your client (the default
+    /// `reqwest::Client` has none, so a black-holed connect would last until
+    /// the read timeout). Any `timeout` you set on your client applies too.
+    ///
+    /// Proxies are your client's too: with a plain-`http` loopback base URL,
+    /// give it no proxy for loopback hosts (`reqwest::ClientBuilder::no_proxy`),
+    /// or a proxy from the environment would see the key in clear text (see
+    /// [`build`](ClientBuilder::build)).
     #[must_use]
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
@@ -859,10 +1219,78 @@ impl ClientBuilder {
         self
     }
 
+    /// The longest a new connection may take to open (DNS, TCP, TLS).
+    /// Default [`DEFAULT_CONNECT_TIMEOUT`] (10 s). A setting of the built-in
+    /// `reqwest::Client`: ignored with [`http_client`](ClientBuilder::http_client).
+    /// A connect that fails or times out is retried, even for a submit.
+    /// Any value is accepted ([`Duration::MAX`]: no limit).
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.connect = timeout;
+        self
+    }
+
+    /// The longest silence within one attempt: waiting for the response
+    /// headers (except a run's, see [`run_timeout`](ClientBuilder::run_timeout))
+    /// or for the next chunk of the body. Default [`DEFAULT_READ_TIMEOUT`]
+    /// (60 s). On expiry the attempt fails with [`Error::ResponseTimeout`].
+    #[must_use]
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.read = timeout;
+        self
+    }
+
+    /// The longest one whole attempt of a submit, status, result or cancel
+    /// may take, headers and body. Default [`DEFAULT_REQUEST_TIMEOUT`] (120 s).
+    #[must_use]
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.request = timeout;
+        self
+    }
+
+    /// The longest one attempt of a synchronous [`run`](Client::run) may
+    /// take (fal answers only when the model has finished). Default
+    /// [`DEFAULT_RUN_TIMEOUT`] (10 min). A run that times out is not retried.
+    #[must_use]
+    pub fn run_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.run = timeout;
+        self
+    }
+
+    /// The longest one storage attempt may take: the upload initiate, the
+    /// `PUT` of a file or of one multipart part ([`Client::upload`]).
+    /// Default [`DEFAULT_UPLOAD_TIMEOUT`] (10 min).
+    #[must_use]
+    pub fn upload_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.upload = timeout;
+        self
+    }
+
+    /// The largest response body the client reads, in bytes (status, result,
+    /// submit, run, cancel and storage answers). Default
+    /// [`DEFAULT_MAX_RESPONSE_BODY`] (64 MiB). Enforced while reading; a
+    /// larger body is [`Error::ResponseTooLarge`] and is not retried.
+    #[must_use]
+    pub fn max_response_body(mut self, bytes: usize) -> Self {
+        self.timeouts.max_body = bytes;
+        self
+    }
+
+    /// The longest the SSE status stream may stay silent before the client
+    /// polls instead (protocol.md §3). Default
+    /// [`DEFAULT_STREAM_IDLE_TIMEOUT`] (45 s: fal sends a keep-alive comment
+    /// every 15 s); [`SubscribeOptions::stream_idle_timeout`] overrides it
+    /// per call.
+    #[must_use]
+    pub fn stream_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.timeouts.stream_idle = timeout;
+        self
+    }
+
     /// Builds the client.
     ///
     /// **Proxies.** Without [`http_client`](ClientBuilder::http_client), the
-    /// `reqwest::Client` is reqwest's default, which reads proxies from the
+    /// built-in `reqwest::Client` (with the timeouts above) reads proxies from the
     /// environment (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`),
     /// **unless any base URL is loopback** (`localhost`, 127.0.0.0/8, `::1`):
     /// then it uses no proxy at all. A plain-`http` loopback base URL would
@@ -894,10 +1322,10 @@ impl ClientBuilder {
         let http = match self.http {
             Some(http) => http,
             // Loopback base URLs bypass proxies: the key must not reach a proxy in clear text.
-            None if [&run_base, &queue_base, &rest_base].into_iter().any(is_loopback) => {
-                reqwest::Client::builder().no_proxy().build()?
+            None => {
+                let loopback = [&run_base, &queue_base, &rest_base].into_iter().any(is_loopback);
+                self.timeouts.http_client(loopback)?
             }
-            None => reqwest::Client::builder().build()?,
         };
         let user_agent =
             self.user_agent.as_deref().map_or_else(|| HeaderValue::from_static(DEFAULT_USER_AGENT), user_agent_header);
@@ -911,6 +1339,7 @@ impl ClientBuilder {
             retry: self.retry.unwrap_or_default(),
             subscribe_mode: self.subscribe_mode.unwrap_or_default(),
             request_options,
+            timeouts: self.timeouts,
         };
         Ok(Client { http, config: Arc::new(config) })
     }
@@ -936,7 +1365,9 @@ impl RequestUrls {
     /// The URLs of a submit response when all three are on the queue base's
     /// origin; otherwise built from the queue base.
     fn from_submit(queue_base: &Url, endpoint_id: &str, submitted: &SubmitResponse) -> Self {
-        let own = |url: &str| Url::parse(url).ok().filter(|url| url.origin() == queue_base.origin());
+        let own = |url: &Option<String>| {
+            url.as_deref().and_then(|url| Url::parse(url).ok()).filter(|url| url.origin() == queue_base.origin())
+        };
         match (own(&submitted.status_url), own(&submitted.response_url), own(&submitted.cancel_url)) {
             (Some(status), Some(response), Some(cancel)) => Self { status, response, cancel },
             _ => Self::build(queue_base, endpoint_id, &submitted.request_id),
@@ -992,6 +1423,27 @@ impl<E: Endpoint> RequestHandle<E> {
     #[must_use]
     pub fn response_url(&self) -> &str {
         self.urls.response.as_str()
+    }
+
+    /// Everything needed to follow this request from another process: the
+    /// endpoint id, the request id and the URLs, as a serde
+    /// [`SavedRequest`]. Resume it with [`Client::resume`].
+    ///
+    /// ```no_run
+    /// # async fn example(client: fal_ltx::Client, input: fal_ltx::ltx_2::text_to_video::Ltx2TextToVideoInput) -> Result<(), fal_ltx::Error> {
+    /// let handle = client.submit(&input).await?;
+    /// std::fs::write("job.json", handle.saved().to_json()).expect("write");
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn saved(&self) -> SavedRequest {
+        SavedRequest {
+            endpoint_id: E::ID.to_owned(),
+            request_id: self.request_id.clone(),
+            status_url: Some(self.urls.status.to_string()),
+            response_url: Some(self.urls.response.to_string()),
+            cancel_url: Some(self.urls.cancel.to_string()),
+        }
     }
 
     /// The current status: `GET {status_url}?logs=1` (with log lines) or
@@ -1066,7 +1518,7 @@ impl<E: Endpoint> RequestHandle<E> {
             {
                 Ok(outcome)
             }
-            _ => Err(error_from_reply(&reply)),
+            _ => Err(error_from_reply(&reply).with_request_id(Some(&self.request_id))),
         }
     }
 
@@ -1112,25 +1564,37 @@ impl<E: Endpoint> RequestHandle<E> {
     /// client instead accumulates them; a stream of increments suits
     /// progress displays.)
     ///
-    /// An error item (from a status request, after its retries) ends the
-    /// stream. Nothing is sent until the stream is first polled.
+    /// Every item's [`QueueUpdate::request_id`] is set (to this handle's id
+    /// when fal's answer omits it). The status stream is given up for polling
+    /// when it stays silent longer than the client's
+    /// [`stream_idle_timeout`](ClientBuilder::stream_idle_timeout).
+    ///
+    /// An error item (from a status request, after its retries; it carries
+    /// the request id) ends the stream. Nothing is sent until the stream is
+    /// first polled.
     ///
     /// ```no_run
     /// use futures_util::StreamExt;
     /// # async fn example(handle: fal_ltx::RequestHandle<fal_ltx::ltx_2::text_to_video::Ltx2TextToVideo>)
     /// # -> Result<(), fal_ltx::Error> {
     /// let mut updates = std::pin::pin!(handle.updates(true));
-    /// while let Some(status) = updates.next().await {
-    ///     for line in status?.logs() {
+    /// while let Some(update) = updates.next().await {
+    ///     for line in update?.logs() {
     ///         println!("{}", line.message);
     ///     }
     /// }
     /// let output = handle.result().await?;
     /// # Ok(()) }
     /// ```
-    pub fn updates(&self, logs: bool) -> impl Stream<Item = Result<QueueStatus>> + Send + 'static {
+    pub fn updates(&self, logs: bool) -> impl Stream<Item = Result<QueueUpdate>> + Send + 'static {
         let config = &self.client.config;
-        crate::stream::updates(self.clone(), logs, config.subscribe_mode, config.poll_interval)
+        let watch = crate::stream::Watch {
+            logs,
+            mode: config.subscribe_mode,
+            interval: config.poll_interval,
+            idle: config.timeouts.stream_idle,
+        };
+        crate::stream::updates(self.clone(), watch)
     }
 
     /// Follows the request with `options` and gets the result, under the
@@ -1142,28 +1606,45 @@ impl<E: Endpoint> RequestHandle<E> {
         started: Instant,
     ) -> Result<E::Output> {
         let config = &self.client.config;
-        let mode = options.mode.unwrap_or(config.subscribe_mode);
-        let interval = options.poll_interval.unwrap_or(config.poll_interval);
+        let watch = crate::stream::Watch {
+            logs: options.logs,
+            mode: options.mode.unwrap_or(config.subscribe_mode),
+            interval: options.poll_interval.unwrap_or(config.poll_interval),
+            idle: options.stream_idle_timeout.unwrap_or(config.timeouts.stream_idle),
+        };
         let work = async {
-            let mut updates = std::pin::pin!(crate::stream::updates(self.clone(), options.logs, mode, interval));
-            while let Some(status) = futures_util::StreamExt::next(&mut updates).await {
-                let status = status?;
-                on_update(&status);
+            let mut updates = std::pin::pin!(crate::stream::updates(self.clone(), watch));
+            while let Some(update) = futures_util::StreamExt::next(&mut updates).await {
+                on_update(&update?.status);
             }
             self.result().await
         };
         let Some(deadline) = options.deadline else { return work.await };
         match tokio::time::timeout(deadline.saturating_sub(started.elapsed()), work).await {
             Ok(result) => result,
-            Err(_) => {
-                tracing::info!(request_id = %self.request_id, ?deadline, "deadline expired, cancelling");
-                // One attempt, bounded, outcome ignored (protocol.md §4).
-                let call = Call { retries: false, ..self.call(CallKind::Cancel) };
-                let _ = tokio::time::timeout(DEADLINE_CANCEL_TIMEOUT, self.cancel_call(call)).await;
-                Err(Error::Timeout { request_id: self.request_id.clone(), after: deadline })
-            }
+            Err(_) => Err(self.expire(deadline).await),
         }
     }
+
+    /// The deadline `after` expired: one bounded cancel attempt, outcome
+    /// ignored (protocol.md §4), and the [`Error::Timeout`] to return.
+    async fn expire(&self, after: Duration) -> Error {
+        tracing::info!(request_id = %self.request_id, ?after, "deadline expired, cancelling");
+        let call = Call { retries: false, ..self.call(CallKind::Cancel) };
+        let _ = tokio::time::timeout(DEADLINE_CANCEL_TIMEOUT, self.cancel_call(call)).await;
+        Error::Timeout { request_id: Some(self.request_id.clone()), after }
+    }
+}
+
+/// The output of [`Client::run_with_id`]: the model's output and the request
+/// id fal gave the run.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct RunOutput<T> {
+    /// The decoded output.
+    pub output: T,
+    /// The `x-fal-request-id` header of the answer; `None` if fal sent none.
+    pub request_id: Option<String>,
 }
 
 #[cfg(test)]
@@ -1195,9 +1676,9 @@ mod tests {
         let base = parse_base_url("http://127.0.0.1:9").unwrap();
         let submitted = SubmitResponse {
             request_id: "r".into(),
-            response_url: "https://evil.example/fal-ai/x/requests/r".into(),
-            status_url: "https://evil.example/fal-ai/x/requests/r/status".into(),
-            cancel_url: "https://evil.example/fal-ai/x/requests/r/cancel".into(),
+            response_url: Some("https://evil.example/fal-ai/x/requests/r".into()),
+            status_url: Some("https://evil.example/fal-ai/x/requests/r/status".into()),
+            cancel_url: Some("https://evil.example/fal-ai/x/requests/r/cancel".into()),
             queue_position: None,
         };
         let urls = RequestUrls::from_submit(&base, "fal-ai/x/y", &submitted);

@@ -12,13 +12,19 @@
 //! | [`Error::FalValidation`] | fal answered 422 with a field list (protocol.md §3) | fix the input |
 //! | [`Error::Http`] | any other non-2xx answer (auth, rate limit, model or infrastructure failure) | see `status` / `error_type` |
 //! | [`Error::Decode`] | a 2xx body that is not the JSON expected | report it; the API may have changed |
-//! | [`Error::Transport`] | no HTTP response (connect, TLS, timeout, body read) | check the network, retry |
+//! | [`Error::Transport`] | no complete HTTP response (connect, TLS, reset, body cut) | check the network, retry; after a submit with `request_id()`, follow that job |
+//! | [`Error::ResponseTimeout`] | one attempt got no complete response within the client's timeouts | as `Transport` |
+//! | [`Error::ResponseTooLarge`] | a response body exceeded the client's cap | raise `ClientBuilder::max_response_body` |
 //! | [`Error::Timeout`] | the client-side deadline of a subscribe expired; a cancel was sent | raise the deadline |
 //! | [`Error::Io`] | a local file of an upload or download could not be read or written | see the path and the message |
 //! | [`Error::InvalidUrl`] | a download URL, or an upload URL fal returned, is not usable | check the URL |
 //!
 //! Retryable failures (protocol.md §4, see [`retry`](crate::retry)) are
 //! retried before any of these is returned; the error is the last attempt's.
+//!
+//! Once fal has accepted a request, every error about it carries its id:
+//! [`Error::request_id`] returns it (status, result, cancel and stream
+//! failures, and a submit whose answer had the id but then broke).
 //!
 //! Messages are self-contained (they include the underlying error's text), and
 //! [`std::error::Error::source`] still returns the underlying error for
@@ -95,15 +101,17 @@ pub enum Error {
         body: String,
         /// The body's `error_type` field, else the `x-fal-error-type` header.
         error_type: Option<String>,
-        /// The `x-fal-request-id` response header, if present.
+        /// The `x-fal-request-id` response header, else (for a call on a
+        /// queued request: status, result, cancel) the request's id.
         request_id: Option<String>,
     },
 
     /// A successful (2xx) response whose body is not the JSON expected.
-    #[error(
-        "could not decode the {what} returned by fal: {source}; the API may have changed, please report this \
-         with the body, which starts with: {snippet}"
-    )]
+    ///
+    /// For a submit, fal may have accepted the job all the same: when its
+    /// answer carried an `x-fal-request-id` header, `request_id` has it, and
+    /// [`Client::request`](crate::Client::request) follows the job.
+    #[error("{}", display_decode(.what, .source, .snippet, .request_id.as_deref()))]
     Decode {
         /// What was being decoded, such as `queue status` or
         /// `result of fal-ai/ltx-2/text-to-video`.
@@ -112,17 +120,74 @@ pub enum Error {
         source: serde_json::Error,
         /// The start of the body, at most [`MAX_DECODE_SNIPPET`] bytes.
         snippet: String,
+        /// The request's id: the answer's `x-fal-request-id` header, else
+        /// the id of the queued request the call was about.
+        request_id: Option<String>,
     },
 
-    /// No HTTP response was received: connecting, TLS, a timeout of the
-    /// `reqwest::Client`, or reading the body failed. The request may or may
-    /// not have reached fal. The error's URL is redacted before the error is
-    /// stored (user name, password, query values and fragment removed, see
-    /// [`redact`](crate::redact)): a webhook token or an upload signature
-    /// never shows in its `Display`, `Debug` or `source()` chain (the key
-    /// itself is a header and never appears in URLs).
-    #[error("{}", display_transport(.0))]
-    Transport(#[source] reqwest::Error),
+    /// No complete HTTP response was received: connecting, TLS, a timeout of
+    /// the `reqwest::Client`, or reading the body failed (connection reset,
+    /// body cut). Unless connecting failed ([`reqwest::Error::is_connect`]),
+    /// the request may have reached fal: a submit or run is then **not**
+    /// retried (see [`retry`](crate::retry)). The error's URL is redacted
+    /// before the error is stored (user name, password, query values and
+    /// fragment removed, see [`redact`](crate::redact)): a webhook token or an
+    /// upload signature never shows in its `Display`, `Debug` or `source()`
+    /// chain (the key itself is a header and never appears in URLs).
+    #[error("{}", display_transport(.source, .request_id.as_deref()))]
+    Transport {
+        /// The `reqwest` error.
+        source: reqwest::Error,
+        /// The request's id when known: the id of the queued request the
+        /// call was about (status, result, cancel, status stream), or the
+        /// `x-fal-request-id` header of a response whose body was then cut
+        /// (for a submit: fal accepted the job; follow it with
+        /// [`Client::request`](crate::Client::request)).
+        request_id: Option<String>,
+    },
+
+    /// One HTTP attempt got no complete response in time: no byte for longer
+    /// than the read timeout, or the whole response took longer than the
+    /// request (or run) timeout (see the [`client`](crate::client) module's
+    /// timeout table). The connection was closed. Idempotent calls are
+    /// retried first; a submit or run is **not** (fal may have taken it, see
+    /// [`retry`](crate::retry)).
+    #[error("{}", display_response_timeout(*.call, .waiting_for, *.after, .request_id.as_deref()))]
+    ResponseTimeout {
+        /// The call that timed out.
+        call: crate::retry::CallKind,
+        /// What was awaited: `response headers` (no answer at all),
+        /// `response body bytes` (the body stalled) or `complete response`
+        /// (the attempt's whole budget ran out).
+        waiting_for: &'static str,
+        /// The timeout that expired.
+        after: Duration,
+        /// The request's id when known (the call's queued request, or the
+        /// `x-fal-request-id` header of an answer whose body then stalled).
+        request_id: Option<String>,
+    },
+
+    /// A response body was larger than the client accepts
+    /// ([`ClientBuilder::max_response_body`](crate::ClientBuilder::max_response_body),
+    /// default [`DEFAULT_MAX_RESPONSE_BODY`](crate::client::DEFAULT_MAX_RESPONSE_BODY)).
+    /// The cap is enforced while reading (from `Content-Length`, else as the
+    /// bytes arrive), so memory stays bounded; the connection was closed and
+    /// the call is not retried (the same answer would come back). For a
+    /// submit, `request_id` (from `x-fal-request-id`) is the accepted job's.
+    #[error(
+        "the {} response{} is larger than the {limit} bytes this client accepts; raise \
+         ClientBuilder::max_response_body if it is expected (an output with inline data URIs)",
+        call.name(),
+        request_id.as_deref().map(|id| format!(" of request {id}")).unwrap_or_default()
+    )]
+    ResponseTooLarge {
+        /// The call whose response was too large.
+        call: crate::retry::CallKind,
+        /// The cap, in bytes.
+        limit: usize,
+        /// The request's id when known.
+        request_id: Option<String>,
+    },
 
     /// A base URL given to the [`ClientBuilder`](crate::ClientBuilder) is not
     /// usable: not a URL, not `http`/`https`, plain `http` to a host that is
@@ -151,13 +216,20 @@ pub enum Error {
 
     /// The client-side deadline of
     /// [`SubscribeOptions::deadline`](crate::options::SubscribeOptions::deadline)
-    /// expired before the request completed. The client sent a cancel
-    /// request for it (protocol.md §4) and ignored the outcome: the
-    /// request may still complete on fal's side.
-    #[error("request {request_id} did not complete within {after:?}; a cancel was sent to fal")]
+    /// expired before the request completed. The deadline covers the submit
+    /// too. When the request had been queued (`request_id` is set), the
+    /// client sent a cancel request for it (protocol.md §4) and ignored the
+    /// outcome: the request may still complete on fal's side. `None`: the
+    /// deadline expired before fal answered the submit, and no answer came in
+    /// the grace period that followed
+    /// ([`DEADLINE_GRACE`](crate::client::DEADLINE_GRACE)): the job was
+    /// probably not queued, but if the submit had reached fal it may have
+    /// been (a webhook would report it).
+    #[error("{}", display_timeout(.request_id.as_deref(), *.after))]
     Timeout {
-        /// The id of the queued request.
-        request_id: String,
+        /// The id of the queued request; `None` when the submit had not been
+        /// answered.
+        request_id: Option<String>,
         /// The deadline that expired.
         after: Duration,
     },
@@ -200,21 +272,77 @@ impl Error {
     pub fn status(&self) -> Option<u16> {
         match self {
             Self::FalValidation { status, .. } | Self::Http { status, .. } => Some(*status),
-            Self::Transport(e) => e.status().map(|s| s.as_u16()),
+            Self::Transport { source, .. } => source.status().map(|s| s.as_u16()),
             _ => None,
         }
     }
 
-    /// The `x-fal-request-id` of the failed response, when fal sent one (or
-    /// the timed-out request's id for [`Timeout`](Error::Timeout)).
-    /// Quote it when asking fal for support.
+    /// The id of the request this error is about, whenever the client knows
+    /// it: the `x-fal-request-id` of the failed response, else the id of the
+    /// queued request the call was about (status, result, cancel, status
+    /// stream, a subscribe's deadline). Filled for
+    /// [`Http`](Error::Http), [`FalValidation`](Error::FalValidation),
+    /// [`Decode`](Error::Decode), [`Transport`](Error::Transport),
+    /// [`ResponseTimeout`](Error::ResponseTimeout),
+    /// [`ResponseTooLarge`](Error::ResponseTooLarge) and
+    /// [`Timeout`](Error::Timeout).
+    ///
+    /// After a failed submit, a [`Transport`](Error::Transport),
+    /// [`ResponseTimeout`](Error::ResponseTimeout),
+    /// [`Decode`](Error::Decode) or [`ResponseTooLarge`](Error::ResponseTooLarge)
+    /// error with `Some` means fal **accepted** the job (its answer carried
+    /// the id, then broke): follow it with
+    /// [`Client::request`](crate::Client::request) instead of submitting
+    /// again. An [`Http`](Error::Http) error's id is the one fal gave the
+    /// failed HTTP request: after a 5xx the queue may have the job (follow
+    /// it), after a 4xx such as 429 or 422 it was refused. `None` after a
+    /// submit: fal's answer never reached the client (refused, reset or
+    /// silent connection, or a proxy's error page); the job may exist all the
+    /// same, and a webhook would report it. Quote the id when asking fal
+    /// for support.
     #[must_use]
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            Self::FalValidation { request_id, .. } | Self::Http { request_id, .. } => request_id.as_deref(),
-            Self::Timeout { request_id, .. } => Some(request_id),
+            Self::FalValidation { request_id, .. }
+            | Self::Http { request_id, .. }
+            | Self::Decode { request_id, .. }
+            | Self::Transport { request_id, .. }
+            | Self::ResponseTimeout { request_id, .. }
+            | Self::ResponseTooLarge { request_id, .. }
+            | Self::Timeout { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
+    }
+
+    /// Whether this is a timeout: the subscribe deadline
+    /// ([`Timeout`](Error::Timeout)), an attempt's
+    /// ([`ResponseTimeout`](Error::ResponseTimeout)), or a timeout of the
+    /// `reqwest::Client` ([`Transport`](Error::Transport)).
+    #[must_use]
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            Self::Timeout { .. } | Self::ResponseTimeout { .. } => true,
+            Self::Transport { source, .. } => source.is_timeout(),
+            _ => false,
+        }
+    }
+
+    /// Sets the request id where the error has room for one and none is set.
+    pub(crate) fn with_request_id(mut self, id: Option<&str>) -> Self {
+        let Some(id) = id else { return self };
+        match &mut self {
+            Self::FalValidation { request_id, .. }
+            | Self::Http { request_id, .. }
+            | Self::Decode { request_id, .. }
+            | Self::Transport { request_id, .. }
+            | Self::ResponseTimeout { request_id, .. }
+            | Self::ResponseTooLarge { request_id, .. }
+            | Self::Timeout { request_id, .. } => {
+                request_id.get_or_insert_with(|| id.to_owned());
+            }
+            _ => {}
+        }
+        self
     }
 }
 
@@ -222,7 +350,7 @@ impl From<reqwest::Error> for Error {
     /// Wraps a `reqwest` error as [`Error::Transport`], with its URL
     /// redacted ([`redact`](crate::redact)).
     fn from(error: reqwest::Error) -> Self {
-        Self::Transport(crate::redact::reqwest_error(error))
+        Self::Transport { source: crate::redact::reqwest_error(error), request_id: None }
     }
 }
 
@@ -339,9 +467,55 @@ fn display_http(status: u16, body: &str, error_type: Option<&str>, request_id: O
     out
 }
 
-fn display_transport(error: &reqwest::Error) -> String {
+fn display_decode(what: &str, source: &serde_json::Error, snippet: &str, request_id: Option<&str>) -> String {
+    let mut out = format!("could not decode the {what} returned by fal");
+    if let Some(id) = request_id {
+        out.push_str(&format!(" (request id {id})"));
+    }
+    out.push_str(&format!(
+        ": {source}; the API may have changed, please report this with the body, which starts with: {snippet}"
+    ));
+    out
+}
+
+fn display_timeout(request_id: Option<&str>, after: Duration) -> String {
+    match request_id {
+        Some(id) => format!("request {id} did not complete within {after:?}; a cancel was sent to fal"),
+        None => format!(
+            "the deadline of {after:?} expired before fal answered the submit; the job was probably not queued \
+             (a webhook would report it if it was)"
+        ),
+    }
+}
+
+fn display_response_timeout(
+    call: crate::retry::CallKind,
+    waiting_for: &str,
+    after: Duration,
+    request_id: Option<&str>,
+) -> String {
+    let mut out = format!("fal sent no {waiting_for} within {after:?} ({} call", call.name());
+    if let Some(id) = request_id {
+        out.push_str(&format!(", request id {id}"));
+    }
+    out.push_str("); the connection was closed");
+    if call.is_billed() {
+        out.push_str(
+            ": fal may have accepted the request, so it was not sent again (to avoid paying twice); \
+             with a request id, follow it with Client::request",
+        );
+    } else {
+        out.push_str("; check the network, or raise the timeouts on the ClientBuilder");
+    }
+    out
+}
+
+fn display_transport(error: &reqwest::Error, request_id: Option<&str>) -> String {
     let mut out =
         format!("could not get a response from fal (check the network and the base URLs, then retry): {error}");
+    if let Some(id) = request_id {
+        out = format!("request {id}: {out}");
+    }
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
         out.push_str(&format!(": {cause}"));

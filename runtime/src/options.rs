@@ -10,14 +10,19 @@
 //!   over the default, field by field.
 //! - [`SubscribeOptions`]: how [`Client::subscribe_with`](crate::Client::subscribe_with)
 //!   waits: streaming or polling ([`SubscribeMode`]), with or without logs,
-//!   and an optional client-side deadline.
+//!   an optional client-side deadline, the status stream's idle timeout, and
+//!   an [`on_enqueue`](SubscribeOptions::on_enqueue) hook that receives the
+//!   request id the moment fal accepts the job.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::RequestBuilder;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::queue::SavedRequest;
 use crate::retry::CallKind;
 
 /// Options of one request (protocol.md §2). All unset by default: then
@@ -229,10 +234,11 @@ pub struct ObjectLifecycle {
 
 impl ObjectLifecycle {
     /// Files expire after `duration`, rounded up to whole seconds (fal's
-    /// clients map `1h` to 3600, `1d` to 86400…). Must be at least 1 s.
+    /// clients map `1h` to 3600, `1d` to 86400…), saturating at `u64::MAX`
+    /// seconds. Must be at least 1 s.
     #[must_use]
     pub fn expire_after(duration: Duration) -> Self {
-        let seconds = duration.as_secs() + u64::from(duration.subsec_nanos() > 0);
+        let seconds = duration.as_secs().saturating_add(u64::from(duration.subsec_nanos() > 0));
         Self { expiration_duration_seconds: Some(seconds) }
     }
 
@@ -281,6 +287,20 @@ pub enum SubscribeMode {
 ///     .request_options(RequestOptions::new().start_timeout(Duration::from_secs(120)));
 /// assert_eq!(options.deadline, Some(Duration::from_secs(600)));
 /// ```
+///
+/// The request id reaches the caller as soon as fal accepts the job, before
+/// any waiting, through [`on_enqueue`](SubscribeOptions::on_enqueue):
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use fal_ltx::options::SubscribeOptions;
+///
+/// let saved = Arc::new(Mutex::new(Vec::new()));
+/// let sink = Arc::clone(&saved);
+/// // Store it (a database, a file): a crash or a dropped future no longer loses the job.
+/// let options = SubscribeOptions::new().on_enqueue(move |request| sink.lock().unwrap().push(request.to_json()));
+/// # drop(options);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SubscribeOptions {
@@ -291,12 +311,29 @@ pub struct SubscribeOptions {
     /// Ask for log lines (`logs=1`). Each update then carries only the lines
     /// that are new since the previous update, in both modes.
     pub logs: bool,
-    /// Client-side deadline, counted from the start of the call. On expiry
-    /// the client sends the cancel `PUT` (ignoring its outcome) and returns
-    /// [`Error::Timeout`], as fal's clients do (protocol.md §4). A
-    /// submit in flight is allowed to finish first, so that the request can
-    /// be cancelled.
+    /// Client-side deadline, counted from the start of the call and covering
+    /// the submit too. On expiry the client sends the cancel `PUT` (one
+    /// attempt, ignoring its outcome) and returns [`Error::Timeout`], as fal's
+    /// clients do (protocol.md §4). No new attempt starts after the deadline;
+    /// a submit attempt **in flight** when it expires gets up to
+    /// [`DEADLINE_GRACE`](crate::client::DEADLINE_GRACE) more to answer, so
+    /// that an accepted job is cancelled and its id returned rather than
+    /// lost. So the call returns within `deadline` + 2 ×
+    /// [`DEADLINE_GRACE`](crate::client::DEADLINE_GRACE) (the grace, then the
+    /// cancel's bound). `None` (the default): no deadline; each HTTP attempt
+    /// is still bounded by the client's timeouts.
     pub deadline: Option<Duration>,
+    /// The longest the status stream may stay silent (no event and no
+    /// keep-alive comment) before the client gives up on it and polls instead
+    /// (protocol.md §3: fal sends a comment every 15 s). `None` uses the
+    /// client's ([`ClientBuilder::stream_idle_timeout`](crate::ClientBuilder::stream_idle_timeout),
+    /// default [`DEFAULT_STREAM_IDLE_TIMEOUT`](crate::client::DEFAULT_STREAM_IDLE_TIMEOUT), 45 s).
+    pub stream_idle_timeout: Option<Duration>,
+    /// Called once, with everything needed to follow the job
+    /// ([`SavedRequest`]), right after fal accepted the submit and before any
+    /// waiting. Set it with [`on_enqueue`](SubscribeOptions::on_enqueue).
+    /// Ignored by `RequestHandle::wait_with` (the caller has the handle).
+    pub on_enqueue: Option<EnqueueHook>,
     /// Interval between status requests when polling; `None` uses the
     /// client's ([`ClientBuilder::poll_interval`](crate::ClientBuilder::poll_interval)).
     pub poll_interval: Option<Duration>,
@@ -339,6 +376,29 @@ impl SubscribeOptions {
         self
     }
 
+    /// Sets [`stream_idle_timeout`](SubscribeOptions::stream_idle_timeout).
+    #[must_use]
+    pub fn stream_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.stream_idle_timeout = Some(timeout);
+        self
+    }
+
+    /// Calls `hook` with the [`SavedRequest`] (endpoint id, request id,
+    /// URLs) as soon as fal has accepted the submit, before waiting: the one
+    /// moment the caller learns the id of a job that is now billed.
+    ///
+    /// Dropping the subscribe future does **not** cancel the job on fal
+    /// (closing a queue connection never does, protocol.md §4): store the
+    /// id here, then follow it later with
+    /// [`Client::resume`](crate::Client::resume) or cancel it with
+    /// [`RequestHandle::cancel`](crate::RequestHandle::cancel). Keep the
+    /// hook quick; it runs on the subscribe's task.
+    #[must_use]
+    pub fn on_enqueue(mut self, hook: impl Fn(&SavedRequest) + Send + Sync + 'static) -> Self {
+        self.on_enqueue = Some(EnqueueHook(Arc::new(hook)));
+        self
+    }
+
     /// Sets [`request`](SubscribeOptions::request).
     #[must_use]
     pub fn request_options(mut self, options: RequestOptions) -> Self {
@@ -346,6 +406,32 @@ impl SubscribeOptions {
         self
     }
 }
+
+/// The hook of [`SubscribeOptions::on_enqueue`]: a shared callback. Two
+/// hooks are equal when they are the same callback (the same `Arc`).
+#[derive(Clone)]
+pub struct EnqueueHook(Arc<dyn Fn(&SavedRequest) + Send + Sync>);
+
+impl EnqueueHook {
+    /// Calls the hook.
+    pub fn call(&self, request: &SavedRequest) {
+        (self.0)(request);
+    }
+}
+
+impl fmt::Debug for EnqueueHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("EnqueueHook(..)")
+    }
+}
+
+impl PartialEq for EnqueueHook {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for EnqueueHook {}
 
 #[cfg(test)]
 mod tests {
@@ -378,6 +464,21 @@ mod tests {
         assert!(check(RequestOptions::new().object_lifecycle(ObjectLifecycle::expire_after(Duration::ZERO))));
         assert!(RequestOptions::new().start_timeout(Duration::from_millis(1001)).validate().is_ok());
         assert!(RequestOptions::new().validate().is_ok());
+    }
+
+    #[test]
+    fn extreme_durations_never_panic() {
+        for duration in [Duration::ZERO, Duration::from_nanos(1), Duration::from_secs(u64::MAX), Duration::MAX] {
+            let lifecycle = ObjectLifecycle::expire_after(duration);
+            assert!(lifecycle.expiration_duration_seconds.is_some());
+            let _ = lifecycle.header_value();
+            let _ = format_seconds(duration);
+            let _ = RequestOptions::new().start_timeout(duration).validate();
+            let options =
+                SubscribeOptions::new().deadline(duration).poll_interval(duration).stream_idle_timeout(duration);
+            assert_eq!(options.clone(), options);
+        }
+        assert_eq!(ObjectLifecycle::expire_after(Duration::MAX).expiration_duration_seconds, Some(u64::MAX));
     }
 
     #[test]

@@ -18,18 +18,24 @@ use serde::{Deserialize, Deserializer, Serialize};
 /// `{"status":"IN_QUEUE","request_id":"…","response_url":"…","status_url":"…","cancel_url":"…","queue_position":0}`.
 ///
 /// The URLs use the owner/alias form (`…/fal-ai/ltx-2/requests/{id}`), not the
-/// full endpoint id.
+/// full endpoint id. Only `request_id` is required: the client rebuilds any
+/// missing URL from the queue base URL (protocol.md §1), so an answer that
+/// carries only the id still gives a usable handle instead of losing an
+/// accepted (and billed) job to a decoding error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SubmitResponse {
     /// The request id (a UUID).
     pub request_id: String,
     /// `GET` this URL for the result.
-    pub response_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_url: Option<String>,
     /// `GET` this URL (with `?logs=0|1`) for the status.
-    pub status_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_url: Option<String>,
     /// `PUT` this URL to cancel the request.
-    pub cancel_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_url: Option<String>,
     /// 0-based position in the queue at submit time, when fal sends it.
     #[serde(default)]
     pub queue_position: Option<u64>,
@@ -94,12 +100,85 @@ impl QueueStatus {
     }
 }
 
+/// Everything needed to follow a queued request from another process or
+/// after a restart: the endpoint id, the request id and its three URLs
+/// (protocol.md §1). Get it from
+/// [`RequestHandle::saved`](crate::RequestHandle::saved) or a subscribe's
+/// [`on_enqueue`](crate::options::SubscribeOptions::on_enqueue) hook, store
+/// it (it is `Serialize`/`Deserialize`; [`to_json`](SavedRequest::to_json)
+/// and [`from_json`](SavedRequest::from_json) are shorthands), and turn it
+/// back into a handle with [`Client::resume`](crate::Client::resume).
+///
+/// It holds no key. The JSON looks like
+/// `{"endpoint_id":"fal-ai/ltx-2/text-to-video","request_id":"…","status_url":"…","response_url":"…","cancel_url":"…"}`.
+///
+/// ```
+/// use fal_ltx::queue::SavedRequest;
+///
+/// let json = r#"{"endpoint_id":"fal-ai/ltx-2/text-to-video","request_id":"r1"}"#;
+/// let saved = SavedRequest::from_json(json)?;
+/// assert_eq!(saved.request_id, "r1");
+/// assert_eq!(SavedRequest::from_json(&saved.to_json())?, saved);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SavedRequest {
+    /// The endpoint id, such as `fal-ai/ltx-2/text-to-video`; resuming checks
+    /// that it is the handle's endpoint.
+    pub endpoint_id: String,
+    /// The request id.
+    pub request_id: String,
+    /// The status URL; rebuilt from the queue base URL when absent or on
+    /// another origin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_url: Option<String>,
+    /// The result URL (same rule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_url: Option<String>,
+    /// The cancel URL (same rule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_url: Option<String>,
+}
+
+impl SavedRequest {
+    /// A saved request of `endpoint_id` with id `request_id` and no URLs
+    /// (they are rebuilt from the queue base URL when resumed).
+    #[must_use]
+    pub fn new(endpoint_id: impl Into<String>, request_id: impl Into<String>) -> Self {
+        Self {
+            endpoint_id: endpoint_id.into(),
+            request_id: request_id.into(),
+            status_url: None,
+            response_url: None,
+            cancel_url: None,
+        }
+    }
+
+    /// The JSON text of this saved request (one line).
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Parses the JSON written by [`to_json`](SavedRequest::to_json).
+    ///
+    /// # Errors
+    ///
+    /// When `json` is not such an object (`endpoint_id` and `request_id` are required).
+    pub fn from_json(json: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+}
+
 /// A status object as returned by
 /// [`RequestHandle::status`](crate::RequestHandle::status): the
 /// [`QueueStatus`] plus the request's id and URLs (protocol.md §3), for example
 /// `{"status":"IN_PROGRESS","request_id":"…","logs":[…],"response_url":"…","status_url":"…","cancel_url":"…"}`.
 ///
-/// The id and URLs are `None` when fal omits them.
+/// The id and URLs are `None` when fal omits them, except in the items of
+/// [`RequestHandle::updates`](crate::RequestHandle::updates), where
+/// `request_id` is always set (to the handle's id when fal omits it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct QueueUpdate {
@@ -211,6 +290,14 @@ mod tests {
         let QueueStatus::Completed { metrics, error_type, .. } = &done.status else { panic!("{done:?}") };
         assert_eq!(metrics.as_ref().and_then(|m| m.inference_time), Some(1.5));
         assert_eq!(error_type.as_deref(), Some("runner_disconnected"));
+    }
+
+    #[test]
+    fn a_submit_answer_with_only_the_id_decodes() {
+        let submitted: SubmitResponse = serde_json::from_value(json!({"request_id": "r"})).unwrap();
+        assert_eq!(submitted.request_id, "r");
+        assert_eq!(submitted.status_url, None);
+        assert!(serde_json::from_value::<SubmitResponse>(json!({"status_url": "x"})).is_err());
     }
 
     #[test]

@@ -1,42 +1,71 @@
 //! Client-side retries with exponential backoff (protocol.md §4).
 //!
 //! Every HTTP request of a [`Client`](crate::Client) goes through one retry
-//! loop, driven by the [`RetryPolicy`] of its [`CallKind`]. The defaults are
-//! fal's JS client's ([`RetryPolicies::default`]):
+//! loop, driven by the [`RetryPolicy`] of its [`CallKind`]. The default
+//! counts and delays are fal's JS client's ([`RetryPolicies::default`]):
 //!
 //! | call | retries | base delay | max delay | statuses |
 //! |---|---|---|---|---|
-//! | [`CallKind::Run`] | 3 | 0.5 s | 15 s | 429 502 503 504 |
-//! | [`CallKind::Submit`], [`CallKind::Result`] | 3 | 1 s | 60 s | 429 502 503 504 |
+//! | [`CallKind::Run`] | 3 | 0.5 s | 15 s | 429 502 503 504 (see below: only when fal did not take the run) |
+//! | [`CallKind::Submit`], [`CallKind::Result`] | 3 | 1 s | 60 s | 429 502 503 504 (submit: see below) |
 //! | [`CallKind::Status`] | 5 | 1 s | 30 s | 429 500 502 503 504 |
 //! | [`CallKind::Cancel`] | 3 | 1 s | 30 s | 429 502 503 504 |
 //! | [`CallKind::Storage`] | 3 | 1 s | 30 s | 429 502 503 504 |
 //!
 //! The delay before retry `n` (0-based) is `min(base · 2ⁿ, max)` with ±25 %
-//! uniform jitter, capped at `max`. A `Retry-After` header (seconds or an
-//! HTTP date) is honoured: the client waits at least that long, and gives up
-//! (returns the response's error) when it asks for more than the policy's
-//! maximum delay. fal's own clients ignore `Retry-After`; honouring it is
-//! this crate's choice.
+//! uniform jitter, capped at `max`; the arithmetic saturates, so any
+//! policy, even one built from [`Duration::MAX`], is valid (a delay that
+//! would pass the caller's deadline ends the retries instead). A
+//! `Retry-After` header (seconds or an HTTP date) is honoured: the client
+//! waits at least that long, and gives up (returns the response's error)
+//! when it asks for more than the policy's maximum delay. fal's own clients
+//! ignore `Retry-After`; honouring it is this crate's choice.
 //!
-//! What is retried:
+//! # What is retried
+//!
+//! **Idempotent calls** (status, result, cancel, storage initiate) are
+//! retried on:
 //!
 //! - a response whose status is in the policy's list, **except** a 504 with
 //!   `X-Fal-Request-Timeout-Type: user` (the caller's start timeout expired:
 //!   retrying cannot help; both official clients refuse it);
-//! - a transport error (connect, timeout, connection dropped, body read
-//!   failed).
+//! - any failure to get a complete response: connecting failed, the
+//!   connection was reset, a read or response timeout of the client
+//!   ([`ClientBuilder::read_timeout`](crate::ClientBuilder::read_timeout) and
+//!   friends), the body was cut.
 //!
-//! A **submit** is retried only when fal cannot have accepted it, so that no
-//! job is ever queued twice: when connecting failed (nothing was written),
-//! on 429, and on 502/503/504 answered without an `x-fal-request-id` header
-//! (the ingress answered; the request never reached the queue — fal's Python
-//! client's rule). A connection dropped after the request was written, or a
-//! timeout, is not retried for submit.
+//! **A submit and a synchronous run are billed work**: each one fal accepts
+//! is a job, and paying twice for one input is the failure this module is
+//! built to avoid. They are retried **only when fal certainly did not take
+//! the request**:
 //!
-//! A synchronous run is retried like fal's JS client does: closing a run's
-//! connection cancels the work on fal's side (protocol.md §7), so a
-//! retried run does not leave a duplicate running.
+//! 1. connecting failed (connection refused, DNS, TLS handshake, connect
+//!    timeout): not one byte of the request was written;
+//! 2. HTTP 429 (fal refused the request: rate or concurrency limit), if the
+//!    policy lists 429;
+//! 3. HTTP 502, 503 or 504 (if the policy lists it) that **comes from fal's
+//!    ingress**: the response has **no** `x-fal-request-id` header **and**
+//!    its body contains `nginx` (ASCII case-insensitive), i.e. nginx's own
+//!    error page. This is fal's Python client's rule (`_maybe_retry_request`,
+//!    protocol.md §4): the ingress answered before forwarding, so the queue
+//!    or the runner never saw the request.
+//!
+//! Everything else is returned as is, **never retried**: a connection reset
+//! or a timeout after the request was written, a body cut after the headers,
+//! a 5xx with `x-fal-request-id` (the queue has the request), and a 5xx
+//! without it whose body is not nginx's page — for example a proxy or load
+//! balancer between the client and fal that answers 502 after it forwarded
+//! the request (fal's JS client retries that one and can queue a job
+//! twice). Any other status in the policy's list (such as a 500 added with
+//! [`RetryPolicy::with_statuses`]) is not retried for these two calls either.
+//! A synchronous run is not retried after a timeout or a read error even
+//! though closing its connection asks fal to cancel it (protocol.md §7):
+//! the model may already have finished, and the run would be paid twice.
+//!
+//! When such an error comes after fal accepted the request, the error says
+//! so: [`Error::request_id`](crate::Error::request_id) returns the id when
+//! the answer carried one (an `x-fal-request-id` header), so the job can be
+//! followed with [`Client::request`](crate::Client::request).
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
@@ -169,11 +198,14 @@ impl RetryPolicy {
     }
 
     /// The backoff before retry `retry` (0-based): `min(base · 2^retry, max)`
-    /// with ±25 % jitter, capped at `max`.
+    /// with ±25 % jitter, capped at `max`. Saturating: never panics, whatever
+    /// the durations (the jitter is computed in `f64` seconds and a result
+    /// that does not fit a [`Duration`] is the maximum delay).
     pub(crate) fn backoff(&self, retry: u32) -> Duration {
         let exponential = self.base_delay.saturating_mul(2u32.saturating_pow(retry.min(31)));
         let capped = exponential.min(self.max_delay);
-        capped.mul_f64(0.75 + 0.5 * unit_random()).min(self.max_delay)
+        let jittered = capped.as_secs_f64() * (0.75 + 0.5 * unit_random());
+        Duration::try_from_secs_f64(jittered).unwrap_or(self.max_delay).min(self.max_delay)
     }
 }
 
@@ -262,33 +294,44 @@ impl RetryPolicies {
     }
 }
 
+impl CallKind {
+    /// Whether a call of this kind is billed work that must never be sent
+    /// twice: [`Submit`](CallKind::Submit) and [`Run`](CallKind::Run) (see
+    /// the [module docs](self)).
+    #[must_use]
+    pub fn is_billed(self) -> bool {
+        matches!(self, Self::Submit | Self::Run)
+    }
+}
+
 /// What one attempt produced, as far as the retry decision is concerned.
 #[derive(Debug)]
 pub(crate) enum Attempt<'a> {
-    /// A complete response (status, headers; the body was read).
-    Response { status: StatusCode, headers: &'a HeaderMap },
-    /// No complete response.
-    Transport(&'a reqwest::Error),
+    /// A complete response (status, headers and the whole body).
+    Response { status: StatusCode, headers: &'a HeaderMap, body: &'a [u8] },
+    /// No complete response. `connect`: connecting failed, so nothing of
+    /// the request was written; otherwise the server may have received it.
+    Failed { connect: bool },
+}
+
+/// Whether a response comes from fal's ingress (nginx) rather than from the
+/// queue or a runner: no `x-fal-request-id` header and `nginx` in the body
+/// (fal's Python client's test, protocol.md §4).
+pub(crate) fn from_ingress(headers: &HeaderMap, body: &[u8]) -> bool {
+    !headers.contains_key("x-fal-request-id") && body.windows(5).any(|w| w.eq_ignore_ascii_case(b"nginx"))
 }
 
 /// Whether to retry, and after how long; `None` means "return this outcome".
-/// `retry` is the 0-based index of the retry that would follow.
+/// `retry` is the 0-based index of the retry that would follow. The rules
+/// are the [module docs](self)'.
 pub(crate) fn retry_delay(kind: CallKind, policy: &RetryPolicy, retry: u32, attempt: &Attempt<'_>) -> Option<Duration> {
     if retry >= policy.max_retries {
         return None;
     }
     match attempt {
-        Attempt::Transport(error) => {
-            // For submit only "nothing was written" is safe: a dropped
-            // connection or a timeout after writing may have been accepted.
-            let retryable = if kind == CallKind::Submit {
-                error.is_connect()
-            } else {
-                error.is_connect() || error.is_timeout() || error.is_request() || error.is_body()
-            };
-            retryable.then(|| policy.backoff(retry))
-        }
-        Attempt::Response { status, headers } => {
+        // Billed calls: only when nothing was written.
+        Attempt::Failed { connect } => (*connect || !kind.is_billed()).then(|| policy.backoff(retry)),
+        Attempt::Response { status, headers, body } => {
             let status = status.as_u16();
             let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
             if status == 504 && header("x-fal-request-timeout-type").is_some_and(|t| t.eq_ignore_ascii_case("user")) {
@@ -297,9 +340,8 @@ pub(crate) fn retry_delay(kind: CallKind, policy: &RetryPolicy, retry: u32, atte
             if !policy.retries_status(status) {
                 return None;
             }
-            // fal-py: a 5xx without a request id came from the ingress; with
-            // one, the queue has the request and a retry would duplicate it.
-            if kind == CallKind::Submit && matches!(status, 502..=504) && headers.contains_key("x-fal-request-id") {
+            // Billed calls: only when fal refused (429) or its ingress answered.
+            if kind.is_billed() && !(status == 429 || (matches!(status, 502..=504) && from_ingress(headers, body))) {
                 return None;
             }
             let backoff = policy.backoff(retry);
@@ -323,6 +365,7 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
     if let Ok(seconds) = value.parse::<f64>() {
         return Duration::try_from_secs_f64(seconds).ok();
     }
+    // `SystemTime` arithmetic inside httpdate cannot overflow for the dates it parses.
     let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
@@ -350,15 +393,18 @@ mod tests {
     }
 
     fn decide(kind: CallKind, status: u16, pairs: &[(&'static str, &str)]) -> Option<Duration> {
+        decide_body(kind, status, pairs, b"{}")
+    }
+
+    fn decide_body(kind: CallKind, status: u16, pairs: &[(&'static str, &str)], body: &[u8]) -> Option<Duration> {
         let policy = RetryPolicies::default().get(kind).clone();
         let headers = headers(pairs);
-        retry_delay(
-            kind,
-            &policy,
-            0,
-            &Attempt::Response { status: StatusCode::from_u16(status).unwrap(), headers: &headers },
-        )
+        let status = StatusCode::from_u16(status).unwrap();
+        retry_delay(kind, &policy, 0, &Attempt::Response { status, headers: &headers, body })
     }
+
+    const NGINX_PAGE: &[u8] = b"<html><body><center><h1>503 Service Temporarily Unavailable</h1></center>\
+                                <hr><center>nginx</center></body></html>";
 
     #[test]
     fn retry_after_parses_seconds_and_http_dates() {
@@ -407,21 +453,85 @@ mod tests {
     }
 
     #[test]
-    fn submit_5xx_is_retried_only_without_a_request_id() {
-        assert!(decide(CallKind::Submit, 503, &[]).is_some());
-        assert!(decide(CallKind::Submit, 502, &[]).is_some());
-        assert!(decide(CallKind::Submit, 503, &[("x-fal-request-id", "r")]).is_none());
-        assert!(decide(CallKind::Submit, 504, &[("x-fal-request-id", "r")]).is_none());
-        assert!(decide(CallKind::Submit, 429, &[("x-fal-request-id", "r")]).is_some());
+    fn billed_5xx_is_retried_only_from_the_ingress() {
+        for kind in [CallKind::Submit, CallKind::Run] {
+            assert!(decide_body(kind, 503, &[], NGINX_PAGE).is_some(), "{kind:?}");
+            assert!(decide_body(kind, 502, &[], b"<center>NGINX</center>").is_some(), "{kind:?}");
+            assert!(decide_body(kind, 504, &[], NGINX_PAGE).is_some(), "{kind:?}");
+            // The queue (or the runner) has it.
+            assert!(decide_body(kind, 503, &[("x-fal-request-id", "r")], NGINX_PAGE).is_none(), "{kind:?}");
+            assert!(decide(kind, 504, &[("x-fal-request-id", "r")]).is_none(), "{kind:?}");
+            // A 5xx without the id that is not nginx's page: a proxy after forwarding.
+            assert!(decide_body(kind, 502, &[], b"upstream connect error or disconnect/reset").is_none(), "{kind:?}");
+            assert!(decide(kind, 503, &[]).is_none(), "{kind:?}");
+            // 429: refused.
+            assert!(decide(kind, 429, &[("x-fal-request-id", "r")]).is_some(), "{kind:?}");
+            // Other statuses are never retried for billed calls, even when listed.
+            let policy = RetryPolicy::new(3, Duration::ZERO, Duration::ZERO).with_statuses(&[500, 408]);
+            let headers = HeaderMap::new();
+            let attempt = Attempt::Response { status: StatusCode::INTERNAL_SERVER_ERROR, headers: &headers, body: b"" };
+            assert!(retry_delay(kind, &policy, 0, &attempt).is_none(), "{kind:?}");
+            // Failures: only a failed connect.
+            let policy = RetryPolicies::default().get(kind).clone();
+            assert!(retry_delay(kind, &policy, 0, &Attempt::Failed { connect: true }).is_some());
+            assert!(retry_delay(kind, &policy, 0, &Attempt::Failed { connect: false }).is_none());
+        }
         // Other calls are idempotent: the request id does not matter.
         assert!(decide(CallKind::Result, 503, &[("x-fal-request-id", "r")]).is_some());
+        let policy = RetryPolicies::default().get(CallKind::Status).clone();
+        assert!(retry_delay(CallKind::Status, &policy, 0, &Attempt::Failed { connect: false }).is_some());
+    }
+
+    #[test]
+    fn extreme_policies_never_panic() {
+        let durations = [
+            Duration::ZERO,
+            Duration::from_nanos(1),
+            Duration::from_millis(1),
+            Duration::from_secs(1),
+            Duration::from_secs(u64::MAX / 2),
+            Duration::from_secs(u64::MAX),
+            Duration::MAX,
+        ];
+        let counts = [0, 1, 2, 31, 32, 63, 64, 1000, u32::MAX - 1, u32::MAX];
+        let headers = HeaderMap::new();
+        let retry_afters = ["0", "18446744073709551615", "1e300", "inf", "NaN", "-0", "99999999999999999999999"];
+        for base in durations {
+            for max in durations {
+                let policy = RetryPolicy::new(u32::MAX, base, max);
+                for retry in counts {
+                    let delay = policy.backoff(retry);
+                    assert!(delay <= policy.max_delay(), "{base:?} {max:?} {retry}: {delay:?}");
+                    let attempt =
+                        Attempt::Response { status: StatusCode::SERVICE_UNAVAILABLE, headers: &headers, body: b"" };
+                    let _ = retry_delay(CallKind::Status, &policy, retry, &attempt);
+                    let _ = retry_delay(CallKind::Submit, &policy, retry, &Attempt::Failed { connect: true });
+                }
+                for value in retry_afters {
+                    let mut with = HeaderMap::new();
+                    with.insert(RETRY_AFTER, value.parse().unwrap());
+                    let attempt =
+                        Attempt::Response { status: StatusCode::TOO_MANY_REQUESTS, headers: &with, body: b"" };
+                    let _ = retry_delay(CallKind::Submit, &policy, 0, &attempt);
+                }
+            }
+        }
+        // The case of the issue: one retry, Duration::MAX delays, one 503.
+        let policy = RetryPolicy::new(1, Duration::MAX, Duration::MAX);
+        let attempt = Attempt::Response { status: StatusCode::SERVICE_UNAVAILABLE, headers: &headers, body: b"" };
+        let delay = retry_delay(CallKind::Status, &policy, 0, &attempt).expect("retried");
+        assert!(delay >= Duration::MAX.mul_f64(0.7), "{delay:?}");
+        for value in retry_afters {
+            let _ = parse_retry_after(value, SystemTime::UNIX_EPOCH);
+            let _ = parse_retry_after(value, SystemTime::now());
+        }
     }
 
     #[test]
     fn the_retry_count_is_bounded() {
         let policy = RetryPolicy::new(2, Duration::ZERO, Duration::ZERO);
         let headers = HeaderMap::new();
-        let attempt = Attempt::Response { status: StatusCode::SERVICE_UNAVAILABLE, headers: &headers };
+        let attempt = Attempt::Response { status: StatusCode::SERVICE_UNAVAILABLE, headers: &headers, body: b"" };
         assert!(retry_delay(CallKind::Status, &policy, 1, &attempt).is_some());
         assert!(retry_delay(CallKind::Status, &policy, 2, &attempt).is_none());
         assert!(retry_delay(CallKind::Status, &RetryPolicy::none(), 0, &attempt).is_none());

@@ -211,7 +211,7 @@ async fn queue_and_run_errors_and_logs_carry_no_secret() {
         assert_clean(&format!("run, {name}"), &everything_about(&run));
         let status = client.request::<fal_ltx::ltx_2_3::text_to_video::Ltx23TextToVideo>("req-1").status(true).await;
         assert_clean(&format!("status, {name}"), &everything_about(&status.expect_err(name)));
-        if matches!(submit, Error::Transport(_)) {
+        if matches!(submit, Error::Transport { .. }) {
             seen += 1;
         }
     }
