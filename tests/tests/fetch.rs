@@ -18,11 +18,11 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use integration_tests::support::{alt_pairs, shared_dir, snapshot_dir, workspace_root};
+use integration_tests::support::{alt_pairs, shared_dir, snapshot_dir};
 use serde_json::{Value, json};
-use xtask::Error;
 use xtask::diff::{Baseline, ChangeKind, Role, Severity, diff_documents, diff_workspace};
 use xtask::fetch::{self, FetchOptions, canonical_text};
+use xtask::{Error, workspace_root};
 
 const TEXT: &str = "fal-ai/ltx-2/text-to-video";
 const IMAGE: &str = "fal-ai/ltx-2/image-to-video";

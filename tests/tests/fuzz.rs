@@ -13,8 +13,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 
 use fal_codegen::{Source, generate};
-use integration_tests::support::{shared_dir, workspace_root};
+use integration_tests::support::shared_dir;
 use serde_json::{Map, Value, json};
+use xtask::workspace_root;
 
 /// splitmix64: a tiny deterministic generator, so a failing case is
 /// reproduced from its seed and index alone.

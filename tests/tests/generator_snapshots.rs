@@ -7,7 +7,7 @@
 //! in sync by the drift test (`drift.rs`) and `cargo xtask check`.
 
 use fal_codegen::{Source, generate};
-use integration_tests::support::workspace_root;
+use xtask::workspace_root;
 
 #[test]
 fn vendored_endpoints_ir() {

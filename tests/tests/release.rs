@@ -9,11 +9,11 @@
 use std::fs;
 use std::path::Path;
 
-use integration_tests::support::{alt_pairs, snapshot_dir, vendored_schema, workspace_root};
+use integration_tests::support::{alt_pairs, snapshot_dir, vendored_schema};
 use serde_json::{Value, json};
-use xtask::Error;
 use xtask::diff::{ChangeReport, diff_documents};
 use xtask::release::{self, BumpOptions, BumpPlan, Level, Since, Version};
+use xtask::{Error, workspace_root};
 
 const TEXT: &str = "fal-ai/ltx-2/text-to-video";
 const IMAGE: &str = "fal-ai/ltx-2/image-to-video";
