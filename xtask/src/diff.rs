@@ -371,8 +371,9 @@ impl fmt::Display for ChangeReport {
 /// Compares two versions of one endpoint's document (`None`: the endpoint did not
 /// exist on that side). Pure: reads nothing but its arguments.
 ///
-/// Each document is lowered on its own ([`fal_codegen::lower::lower`]) and the two [`ir::Api`](fal_codegen::ir::Api) models are compared. A document the
-/// generator rejects is reported as [`ChangeKind::NotGenerated`].
+/// Each document is lowered on its own ([`fal_codegen::lower::lower`]) and the two
+/// [`ir::Api`](fal_codegen::ir::Api) models are compared. A document the generator
+/// rejects is reported as [`ChangeKind::NotGenerated`].
 pub fn diff_documents(endpoint_id: &str, old: Option<&Value>, new: Option<&Value>) -> EndpointChanges {
     let old_api = old.map(|d| lower_document(endpoint_id, "old", d));
     let new_api = new.map(|d| lower_document(endpoint_id, "new", d));
@@ -400,12 +401,16 @@ fn endpoint_change(kind: ChangeKind, severity: Severity, why: &str) -> Change {
 /// comparison needs the model only, and lowering is about four times faster than
 /// generating).
 fn lower_document(endpoint_id: &str, label: &str, document: &Value) -> Result<Api, GenError> {
-    let source = Source {
+    Ok(fal_codegen::lower::lower(&[source(endpoint_id, label, document)])?.api)
+}
+
+/// The generator's input for one document; `label` says which side it is in errors.
+fn source(endpoint_id: &str, label: &str, document: &Value) -> Source {
+    Source {
         endpoint_id: endpoint_id.to_owned(),
         file: format!("{} ({label})", schema_path(endpoint_id)),
         text: document.to_string(),
-    };
-    Ok(fal_codegen::lower::lower(std::slice::from_ref(&source))?.api)
+    }
 }
 
 /// The changes of one endpoint between two sides.
@@ -492,14 +497,7 @@ enum Lowering {
 impl Lowering {
     fn of(documents: &[(String, Option<Value>)], label: &str) -> Self {
         let present = documents.iter().filter_map(|(id, doc)| doc.as_ref().map(|doc| (id, doc)));
-        let sources: Vec<Source> = present
-            .clone()
-            .map(|(id, doc)| Source {
-                endpoint_id: id.clone(),
-                file: format!("{} ({label})", schema_path(id)),
-                text: doc.to_string(),
-            })
-            .collect();
+        let sources: Vec<Source> = present.clone().map(|(id, doc)| source(id, label, doc)).collect();
         match fal_codegen::lower::lower(&sources) {
             Ok(lowered) => Self::Whole(lowered.api),
             Err(_) => {
@@ -579,13 +577,14 @@ impl<'a> Model<'a> {
         fn visit<'a>(
             model: &Model<'a>,
             def: &'a TypeDef,
-            seen: &mut Vec<*const TypeDef>,
+            seen: &mut Vec<&'a TypeDef>,
             out: &mut Vec<(String, &'a TypeDef)>,
         ) {
-            if seen.contains(&std::ptr::from_ref(def)) {
+            // By identity: inline types are told apart by where they sit, not by their name.
+            if seen.iter().any(|d| std::ptr::eq(*d, def)) {
                 return;
             }
-            seen.push(std::ptr::from_ref(def));
+            seen.push(def);
             if let Some(key) = component_key(def)
                 && !out.iter().any(|(k, _)| *k == key)
             {
