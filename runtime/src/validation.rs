@@ -150,12 +150,45 @@ impl fmt::Display for Constraint {
     }
 }
 
+/// Equality of two JSON values as JSON Schema defines it (`const`, `enum`, `uniqueItems`):
+/// numbers compare by mathematical value (`24` equals `24.0`, `-0.0` equals `0`), objects
+/// regardless of key order, arrays item by item in order; strings, booleans and `null` as
+/// `serde_json` compares them.
+///
+/// `serde_json`'s own `==` tells `24` from `24.0` (one is stored as an integer, the other as
+/// a float), while fal's validator and every JSON Schema validator treat them as the same
+/// value, so compare schema values and decoded outputs with this instead.
+///
+/// Integers compare exactly when both fit in an `i64`; otherwise both sides are compared as
+/// `f64` (so integers beyond 2^53 that differ only past `f64` precision compare equal).
+///
+/// ```
+/// use fal_ltx_runtime::validation::json_equal;
+/// use serde_json::json;
+///
+/// assert!(json_equal(&json!({"fps": 24, "a": [1.0]}), &json!({"a": [1], "fps": 24.0})));
+/// assert!(!json_equal(&json!({"fps": 24}), &json!({"fps": 24, "x": null})));
+/// ```
+pub fn json_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(x), Some(y)) => x == y,
+            _ => x.as_f64() == y.as_f64(),
+        },
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_equal(a, b)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, a)| y.get(k).is_some_and(|b| json_equal(a, b)))
+        }
+        _ => a == b,
+    }
+}
+
 /// Helpers called by generated `collect_violations` implementations.
 ///
 /// Not part of the stable API: their signatures follow the generator.
 #[doc(hidden)]
 pub mod check {
-    use super::{Constraint, Validate, Violation};
+    use super::{Constraint, Validate, Violation, json_equal};
     use serde_json::Value;
 
     /// JSON Pointer of `field` under `parent`, escaped per RFC 6901.
@@ -267,21 +300,6 @@ pub mod check {
         }
     }
 
-    /// JSON Schema equality: numbers by value, objects regardless of key order.
-    fn json_equal(a: &Value, b: &Value) -> bool {
-        match (a, b) {
-            (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
-                (Some(x), Some(y)) => x == y,
-                _ => x.as_f64() == y.as_f64(),
-            },
-            (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_equal(a, b)),
-            (Value::Object(x), Value::Object(y)) => {
-                x.len() == y.len() && x.iter().all(|(k, a)| y.get(k).is_some_and(|b| json_equal(a, b)))
-            }
-            _ => a == b,
-        }
-    }
-
     fn length(path: &str, len: u64, min: Option<Constraint>, max: Option<Constraint>, out: &mut Vec<Violation>) {
         if let Some(c @ (Constraint::MinLength(n) | Constraint::MinItems(n))) = min
             && len < n
@@ -361,6 +379,17 @@ mod tests {
         assert!(check::is_multiple_of(16.0, 8.0));
         assert!(!check::is_multiple_of(12.0, 8.0));
         assert!(!check::is_multiple_of(f64::NAN, 8.0));
+    }
+
+    #[test]
+    fn json_equal_compares_numbers_by_value() {
+        use serde_json::json;
+        assert!(json_equal(&json!({"fps": 24, "a": [1.0]}), &json!({"a": [1], "fps": 24.0})));
+        assert!(!json_equal(&json!({"fps": 24}), &json!({"fps": 25})));
+        assert!(!json_equal(&json!({"fps": 24}), &json!({"fps": 24, "x": null})));
+        assert!(!json_equal(&json!([1, 2]), &json!([2, 1])), "arrays are ordered");
+        assert!(json_equal(&json!(-0.0), &json!(0)));
+        assert!(!json_equal(&json!("1"), &json!(1)));
     }
 
     #[test]

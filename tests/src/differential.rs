@@ -55,7 +55,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::support::{json_eq, resolve};
+use crate::support::resolve;
+use fal_ltx::validation::json_equal;
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{RngExt, SeedableRng};
@@ -980,7 +981,8 @@ pub fn run(
         // The label of the first mutation after which the two disagree (or fail to round-trip).
         let mut differs = |value: &Value| match check(value) {
             Ok(out) => {
-                !oracle.is_valid(value) || !json_eq(&out, &expected_round_trip(&generator.model, input_schema, value))
+                !oracle.is_valid(value)
+                    || !json_equal(&out, &expected_round_trip(&generator.model, input_schema, value))
             }
             Err(_) => oracle.is_valid(value),
         };
@@ -1002,7 +1004,7 @@ pub fn run(
             (Ok(out), true) => {
                 report.accepted += 1;
                 let expected = expected_round_trip(&generator.model, input_schema, &value);
-                if !json_eq(out, &expected) {
+                if !json_equal(out, &expected) {
                     report.round_trip_failures += 1;
                     let text = format!(
                         "{} case {case}: accepted by both, but the round trip differs\n  mutations: {}\n  input:    {value}\n  expected: {expected}\n  got:      {out}",

@@ -7,12 +7,7 @@ use fake_fal::FakeFalConfig;
 use fake_fal::schemas::Schemas;
 
 use serde_json::Value;
-
-/// The workspace root (the parent of this crate).
-pub fn workspace_root() -> PathBuf {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    here.parent().unwrap_or(here).to_path_buf()
-}
+use xtask::workspace_root;
 
 /// The directory of third-party reference material: `$FAL_SHARED_DIR`, else
 /// `../shared` beside the workspace.
@@ -41,22 +36,6 @@ pub fn vendored_schema(endpoint_id: &str) -> Value {
     let path = workspace_root().join(format!("schemas/{endpoint_id}.json"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// JSON equality where numbers compare by value (`24` equals `24.0`), as
-/// JSON Schema and fal's server treat them.
-pub fn json_eq(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
-            (Some(x), Some(y)) => x == y,
-            _ => x.as_f64() == y.as_f64(),
-        },
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| json_eq(x, y)),
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
-        }
-        _ => a == b,
-    }
 }
 
 /// Resolves a local `$ref` (`#/components/schemas/X`) in `doc`.
@@ -152,17 +131,4 @@ pub fn snapshot_dir(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> 
     let mut out = std::collections::BTreeMap::new();
     walk(dir, dir, &mut out);
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::json_eq;
-    use serde_json::json;
-
-    #[test]
-    fn numbers_compare_by_value() {
-        assert!(json_eq(&json!({"fps": 24, "a": [1.0]}), &json!({"a": [1], "fps": 24.0})));
-        assert!(!json_eq(&json!({"fps": 24}), &json!({"fps": 25})));
-        assert!(!json_eq(&json!({"fps": 24}), &json!({"fps": 24, "x": null})));
-    }
 }

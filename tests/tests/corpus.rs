@@ -16,8 +16,8 @@ use std::time::Instant;
 
 use fal_codegen::{Source, generate};
 use integration_tests::differential::{Report, Verdict, env_or, input_component, run};
-use integration_tests::support::workspace_root;
 use serde_json::Value;
+use xtask::workspace_root;
 
 fn corpus() -> Vec<Source> {
     let dir = xtask::corpus::default_dir(&workspace_root());

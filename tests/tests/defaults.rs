@@ -2,7 +2,8 @@
 //! and every default of an input property has a constant.
 
 use fal_ltx::ENDPOINTS;
-use integration_tests::support::{json_eq, vendored_schema};
+use fal_ltx::validation::json_equal;
+use integration_tests::support::vendored_schema;
 use serde_json::Value;
 
 #[test]
@@ -16,7 +17,7 @@ fn generated_defaults_equal_the_schema_defaults() {
                 .unwrap_or_else(|| panic!("{}: {pointer} does not exist in the schema", endpoint.id));
             let expected = schema.get("default").unwrap_or_else(|| panic!("{}: {pointer} has no default", endpoint.id));
             assert!(
-                json_eq(&value, expected),
+                json_equal(&value, expected),
                 "{}: {pointer}: constant is {value}, schema says {expected}",
                 endpoint.id
             );

@@ -6,8 +6,8 @@
 use std::fs;
 use std::path::Path;
 
-use integration_tests::support::workspace_root;
 use xtask::Drift;
+use xtask::workspace_root;
 
 #[test]
 fn committed_generated_code_is_up_to_date() {

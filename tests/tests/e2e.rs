@@ -50,7 +50,7 @@ where
     let (fake, client, expected) = fake_for::<I::Endpoint>().await;
     let output = client.subscribe(&input).await.unwrap_or_else(|e| panic!("{id}: {e}"));
     let got = serde_json::to_value(&output).expect("serialize output");
-    assert!(integration_tests::support::json_eq(&got, &expected), "{id}: output {got} != {expected}");
+    assert!(fal_ltx::validation::json_equal(&got, &expected), "{id}: output {got} != {expected}");
 
     let requests: Vec<RecordedRequest> = fake.requests();
     let submit = &requests[0];

@@ -21,8 +21,9 @@ use std::sync::OnceLock;
 use fake_fal::storage::{FAKE_MP4, StoredFile, UploadKind};
 use fake_fal::{FakeFal, Listener};
 use integration_tests::support::fake_config;
-use integration_tests::support::{output_from_schema_examples, workspace_root};
+use integration_tests::support::output_from_schema_examples;
 use serde_json::{Value, json};
+use xtask::workspace_root;
 
 const TEXT_TO_VIDEO: &str = "fal-ai/ltx-2.3/text-to-video";
 const IMAGE_TO_VIDEO: &str = "fal-ai/ltx-2.3/image-to-video";

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use fal_codegen::lower::module_path;
 use fal_codegen::naming::feature_name;
-use integration_tests::support::workspace_root;
+use xtask::workspace_root;
 
 fn manifest() -> toml::Table {
     let path = workspace_root().join("generated/Cargo.toml");

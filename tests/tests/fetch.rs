@@ -18,11 +18,11 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use integration_tests::support::{alt_pairs, shared_dir, snapshot_dir, workspace_root};
+use integration_tests::support::{alt_pairs, shared_dir, snapshot_dir};
 use serde_json::{Value, json};
-use xtask::Error;
 use xtask::diff::{Baseline, ChangeKind, Role, Severity, diff_documents, diff_workspace};
 use xtask::fetch::{self, FetchOptions, canonical_text};
+use xtask::{Error, workspace_root};
 
 const TEXT: &str = "fal-ai/ltx-2/text-to-video";
 const IMAGE: &str = "fal-ai/ltx-2/image-to-video";
@@ -797,4 +797,44 @@ fn diff_against_git_head() {
         (change[0].kind.clone(), change[0].severity),
         (ChangeKind::EnumValueAdded(json!(60)), Severity::NonBreaking)
     );
+}
+
+#[test]
+fn a_document_the_generator_rejects_is_reported_for_its_endpoint_only() {
+    let dir = temp_workspace();
+    let root = dir.path();
+    git(root, &["init", "--quiet"]);
+    git(root, &["add", "schemas"]);
+    git(root, &["commit", "--quiet", "-m", "schemas"]);
+    let edit = |id: &str, edit: &dyn Fn(&mut Value)| {
+        let path = root.join(xtask::schema_path(id));
+        let mut document: Value = serde_json::from_str(&fs::read_to_string(&path).expect("read")).expect("JSON");
+        edit(&mut document);
+        fs::write(&path, canonical_text(&document)).expect("write");
+    };
+    // The image-to-video document loses its result operation: the generator finds no output type.
+    edit(IMAGE, &|d| {
+        d["paths"].as_object_mut().expect("paths").shift_remove(&format!("/{IMAGE}/requests/{{request_id}}"));
+    });
+    edit(TEXT, &|d| input(d)["properties"]["negative_prompt"] = json!({"type": "string"}));
+
+    let report = diff_workspace(root, &Baseline::Head).expect("diff");
+    let ids: Vec<&str> = report.endpoints.iter().map(|e| e.endpoint_id.as_str()).collect();
+    assert_eq!(ids, [TEXT, IMAGE]);
+    let image = report.endpoint(IMAGE).expect("image");
+    assert_eq!(image.changes.len(), 1, "{:#?}", image.changes);
+    let change = &image.changes[0];
+    assert!(matches!(&change.kind, ChangeKind::NotGenerated { document, .. } if document == "new"), "{change}");
+    assert_eq!(change.severity, Severity::Breaking);
+    let shown = change.to_string();
+    assert!(
+        shown.contains(&xtask::schema_path(IMAGE)) && shown.contains("/paths"),
+        "names the file and pointer: {shown}"
+    );
+    // The other endpoint is still compared.
+    let text = report.endpoint(TEXT).expect("text");
+    let added = text
+        .find("Ltx2TextToVideoInput.negative_prompt", |k| matches!(k, ChangeKind::FieldAdded { required: false }))
+        .unwrap_or_else(|| panic!("{:#?}", text.changes));
+    assert_eq!(added.severity, Severity::NonBreaking);
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::fs;
 
-use integration_tests::support::workspace_root;
+use xtask::workspace_root;
 
 fn read(relative: &str) -> String {
     let path = workspace_root().join(relative);

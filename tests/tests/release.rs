@@ -2,18 +2,20 @@
 //!
 //! The version a change report leads to, on fal's older/newer pairs in
 //! `../shared/fal-openapi/alt/` (read in place) and on edits of vendored documents; the
-//! rewriting of `Cargo.toml`, `Cargo.lock`, the CHANGELOG and the READMEs; and whole bumps
-//! in a temporary git repository laid out like this workspace (tag, fallback commit, first
-//! release, `--dry-run`, a second bump before committing the first).
+//! rewriting of both crates' `Cargo.toml` (version and the exact pin on the runtime),
+//! `Cargo.lock`, the CHANGELOG and the READMEs; the lockstep of `fal-ltx` and
+//! `fal-ltx-runtime`; and whole bumps in a temporary git repository laid out like this
+//! workspace (tag, fallback commit, first release, `--dry-run`, a second bump before
+//! committing the first, crates out of lockstep).
 
 use std::fs;
 use std::path::Path;
 
-use integration_tests::support::{alt_pairs, snapshot_dir, vendored_schema, workspace_root};
+use integration_tests::support::{alt_pairs, snapshot_dir, vendored_schema};
 use serde_json::{Value, json};
-use xtask::Error;
 use xtask::diff::{ChangeReport, diff_documents};
 use xtask::release::{self, BumpOptions, BumpPlan, Level, Since, Version};
+use xtask::{Error, workspace_root};
 
 const TEXT: &str = "fal-ai/ltx-2/text-to-video";
 const IMAGE: &str = "fal-ai/ltx-2/image-to-video";
@@ -150,23 +152,145 @@ fn the_manifest_version_is_rewritten_and_nothing_else() {
 }
 
 #[test]
-fn the_lock_entry_follows_the_version() {
+fn the_lock_entries_of_both_crates_follow_the_version() {
     let lock = fs::read_to_string(workspace_root().join(release::LOCK)).expect("Cargo.lock");
     let manifest = fs::read_to_string(workspace_root().join(release::MANIFEST)).expect("manifest");
     let current = release::manifest_version(&manifest).expect("version");
     let next = current.bumped(Level::Fix);
-    let bumped = release::set_lock_version(&lock, &current, &next).expect("the lock lists fal-ltx");
+    let bumped = release::set_lock_version(&lock, &current, &next).expect("the lock lists both crates");
     let lines: Vec<(&str, &str)> = lock.lines().zip(bumped.lines()).filter(|(a, b)| a != b).collect();
-    assert_eq!(lines, [(format!("version = \"{current}\"").as_str(), format!("version = \"{next}\"").as_str())]);
+    let line = (format!("version = \"{current}\""), format!("version = \"{next}\""));
+    assert_eq!(lines, [(line.0.as_str(), line.1.as_str()); 2], "one line per crate, nothing else");
     let table: toml::Table = toml::from_str(&bumped).expect("still TOML");
-    let entry = table["package"]
-        .as_array()
-        .expect("packages")
-        .iter()
-        .find(|p| p["name"].as_str() == Some("fal-ltx"))
-        .expect("fal-ltx");
-    assert_eq!(entry["version"].as_str(), Some(next.to_string().as_str()));
+    for name in [release::PACKAGE, release::RUNTIME_PACKAGE] {
+        let entry = table["package"]
+            .as_array()
+            .expect("packages")
+            .iter()
+            .find(|p| p["name"].as_str() == Some(name))
+            .unwrap_or_else(|| panic!("{name}"));
+        assert_eq!(entry["version"].as_str(), Some(next.to_string().as_str()), "{name}");
+    }
     assert!(release::set_lock_version(&lock, &next, &current).is_err(), "the lock does not list {next}");
+    // A lock where only one of the two is at `current` is refused, not half-rewritten.
+    let runtime_only = lock.replace(
+        &format!("name = \"{}\"\nversion = \"{current}\"", release::PACKAGE),
+        &format!("name = \"{}\"\nversion = \"{next}\"", release::PACKAGE),
+    );
+    let error = release::set_lock_version(&runtime_only, &current, &next).expect_err("refused");
+    assert!(error.to_string().contains("cargo update -p fal-ltx -p fal-ltx-runtime --offline"), "{error}");
+}
+
+#[test]
+fn the_runtime_pin_is_rewritten_and_nothing_else() {
+    let manifest = fs::read_to_string(workspace_root().join(release::MANIFEST)).expect("manifest");
+    let current = release::manifest_version(&manifest).expect("version");
+    assert_eq!(release::runtime_requirement(&manifest).expect("TOML"), Some(format!("={current}")));
+    let next = current.bumped(Level::Breaking);
+    let bumped = release::set_runtime_requirement(&manifest, &next).expect("rewritten");
+    assert_eq!(release::runtime_requirement(&bumped).expect("TOML"), Some(format!("={next}")));
+    assert_eq!(release::manifest_version(&bumped).expect("version"), current, "the package version is separate");
+    let changed: Vec<(&str, &str)> = manifest.lines().zip(bumped.lines()).filter(|(a, b)| a != b).collect();
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    assert_eq!(changed[0].0.replace(&format!("={current}"), &format!("={next}")), changed[0].1);
+
+    // Only the exact pin in [dependencies]; a caret requirement or a dev-dependency is not it.
+    let text = "[package]\nversion = \"0.1.0\"\n\n[dependencies]\nfal-ltx-runtime = { version = \"=0.1.0\", path = \"../runtime\" } # pinned\n\n[dev-dependencies]\nfal-ltx-runtime = { version = \"=0.1.0\" }\n";
+    assert_eq!(
+        release::set_runtime_requirement(text, &v("0.2.0")).expect("rewritten"),
+        text.replacen("=0.1.0", "=0.2.0", 1)
+    );
+    let caret = "[dependencies]\nfal-ltx-runtime = { version = \"0.1\", path = \"../runtime\" }\n";
+    let error = release::set_runtime_requirement(caret, &v("0.2.0")).expect_err("not an exact pin");
+    assert!(error.to_string().contains("pin the runtime exactly"), "{error}");
+}
+
+// ---------------------------------------------------------------------------
+// Lockstep: one version for fal-ltx and fal-ltx-runtime.
+
+fn workspace_files() -> (String, String, String) {
+    let read = |f: &str| fs::read_to_string(workspace_root().join(f)).expect(f);
+    (read(release::MANIFEST), read(release::RUNTIME_MANIFEST), read(release::LOCK))
+}
+
+#[test]
+fn this_workspace_is_in_lockstep() {
+    let (manifest, runtime, lock) = workspace_files();
+    assert_eq!(release::lockstep_problems(&manifest, &runtime, &lock).expect("parsed"), Vec::<String>::new());
+    let version = release::check_lockstep(&workspace_root()).expect("in lockstep");
+    assert_eq!(version, release::manifest_version(&manifest).expect("version"));
+}
+
+#[test]
+fn every_disagreement_between_the_two_crates_is_named() {
+    let (manifest, runtime, lock) = workspace_files();
+    let current = release::manifest_version(&manifest).expect("version");
+    let other = current.bumped(Level::Fix);
+    let problems = |manifest: &str, runtime: &str, lock: &str| {
+        release::lockstep_problems(manifest, runtime, lock).expect("parsed")
+    };
+
+    // The runtime at another version (its lock entry following it).
+    let runtime_ahead = release::set_manifest_version(&runtime, &other).expect("runtime version");
+    let lock_runtime_ahead = lock.replace(
+        &format!("name = \"fal-ltx-runtime\"\nversion = \"{current}\""),
+        &format!("name = \"fal-ltx-runtime\"\nversion = \"{other}\""),
+    );
+    let found = problems(&manifest, &runtime_ahead, &lock_runtime_ahead);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains(&format!("{} has version {other}", release::RUNTIME_MANIFEST)), "{}", found[0]);
+    assert!(found[0].contains("released together"), "{}", found[0]);
+
+    // The pin: another exact version, a caret requirement, none at all.
+    let pinned_elsewhere = release::set_runtime_requirement(&manifest, &other).expect("pin");
+    let caret = manifest.replace(&format!("\"={current}\""), &format!("\"{current}\""));
+    let unpinned = manifest.replace(&format!("version = \"={current}\", "), "");
+    for (manifest, shown) in [
+        (&pinned_elsewhere, format!("`={other}`")),
+        (&caret, format!("`{current}`")),
+        (&unpinned, "without".to_owned()),
+    ] {
+        let found = problems(manifest, &runtime, &lock);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(found[0].contains(&shown) && found[0].contains(&format!("\"={current}\"")), "{}", found[0]);
+    }
+
+    // The lock behind both manifests.
+    let both_ahead = (
+        release::set_runtime_requirement(&release::set_manifest_version(&manifest, &other).expect("v"), &other)
+            .expect("pin"),
+        runtime_ahead,
+    );
+    let found = problems(&both_ahead.0, &both_ahead.1, &lock);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(found.iter().all(|p| p.contains(&format!("at {current} but its manifest has {other}"))), "{found:#?}");
+    assert!(found[1].contains("cargo update -p fal-ltx-runtime --offline"), "{}", found[1]);
+    // Bumped together, the lock too: in lockstep again.
+    let lock_both = release::set_lock_version(&lock, &current, &other).expect("lock");
+    assert!(problems(&both_ahead.0, &both_ahead.1, &lock_both).is_empty());
+}
+
+#[test]
+fn a_bump_refuses_crates_out_of_lockstep_and_writes_nothing() {
+    let dir = repo(true);
+    let root = dir.path();
+    edit_schema(root, TEXT, |d| input(d)["properties"]["negative_prompt"] = json!({"type": "string"}));
+    let path = root.join(release::RUNTIME_MANIFEST);
+    let runtime = fs::read_to_string(&path).expect("runtime manifest");
+    let ahead = current(root).bumped(Level::Fix);
+    fs::write(&path, release::set_manifest_version(&runtime, &ahead).expect("version")).expect("write");
+    let before = snapshot_dir(root);
+    let error = release::bump(root, &last_release(), false).expect_err("refused");
+    assert!(
+        matches!(&error, Error::Release { message } if message.contains("not in lockstep") && message.contains(&ahead.to_string())),
+        "{error}"
+    );
+    assert_eq!(snapshot_dir(root), before, "a refused bump wrote something");
+    let error = release::check_lockstep(root).expect_err("out of lockstep");
+    assert!(error.to_string().contains(release::RUNTIME_MANIFEST), "{error}");
+    // `cargo xtask release-check` fails on its first step.
+    let outcome = release::run_step(root, release::Step::Lockstep, false);
+    assert!(outcome.result.as_ref().is_err_and(|e| e.contains("not in lockstep")), "{:?}", outcome.result);
 }
 
 #[test]
@@ -224,7 +348,7 @@ fn civil_dates() {
 // ---------------------------------------------------------------------------
 // Whole bumps in a temporary repository.
 
-/// A temporary workspace with three LTX-2 schemas, the crate's manifest, CHANGELOG,
+/// A temporary workspace with three LTX-2 schemas, both crates' manifests, the CHANGELOG,
 /// READMEs and the workspace's Cargo.lock, committed, and tagged `fal-ltx-v<version>` if `tag`.
 fn repo(tag: bool) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -236,7 +360,14 @@ fn repo(tag: bool) -> tempfile::TempDir {
     for id in ids {
         write(root, &xtask::schema_path(id), &fs::read_to_string(real.join(xtask::schema_path(id))).expect("schema"));
     }
-    for file in [release::MANIFEST, release::CHANGELOG, release::LOCK, "generated/README.md", "README.md"] {
+    for file in [
+        release::MANIFEST,
+        release::RUNTIME_MANIFEST,
+        release::CHANGELOG,
+        release::LOCK,
+        "generated/README.md",
+        "README.md",
+    ] {
         write(root, file, &released(&real, file));
     }
     git(root, &["init", "--quiet"]);
@@ -318,8 +449,12 @@ fn a_new_optional_field_is_a_patch_release() {
     let BumpPlan::Bump { next, level, .. } = &plan else { panic!("{plan:?}") };
     assert_eq!((*level, *next), (Level::Feature, start.bumped(Level::Fix)));
     assert_eq!(current(root), *next);
+    assert_eq!(release::check_lockstep(root).expect("still in lockstep"), *next, "runtime, pin and lock follow");
+    let runtime = fs::read_to_string(root.join(release::RUNTIME_MANIFEST)).expect("runtime manifest");
+    assert!(runtime.contains(&format!("\nversion = \"{next}\"\n")), "{runtime}");
     let lock = fs::read_to_string(root.join(release::LOCK)).expect("lock");
     assert!(lock.contains(&format!("name = \"fal-ltx\"\nversion = \"{next}\"\n")), "Cargo.lock follows");
+    assert!(lock.contains(&format!("name = \"fal-ltx-runtime\"\nversion = \"{next}\"\n")), "Cargo.lock follows");
     let changelog = fs::read_to_string(root.join(release::CHANGELOG)).expect("changelog");
     assert!(
         changelog.contains(&format!("## [Unreleased]\n\n## [{next}] - {DATE}\n\n### Schema changes\n")),
@@ -350,7 +485,18 @@ fn a_removed_field_or_a_new_required_field_is_a_minor_release() {
         let BumpPlan::Bump { next, level, edits, .. } = &plan else { panic!("{plan:?}") };
         assert_eq!((*level, *next), (Level::Breaking, start.bumped(Level::Breaking)));
         let written: Vec<&str> = edits.iter().map(|e| e.path.as_str()).collect();
-        assert_eq!(written, [release::MANIFEST, release::LOCK, release::CHANGELOG, "generated/README.md", "README.md"]);
+        assert_eq!(
+            written,
+            [
+                release::MANIFEST,
+                release::RUNTIME_MANIFEST,
+                release::LOCK,
+                release::CHANGELOG,
+                "generated/README.md",
+                "README.md"
+            ]
+        );
+        assert_eq!(release::check_lockstep(root).expect("in lockstep"), *next);
         for readme in ["generated/README.md", "README.md"] {
             let text = fs::read_to_string(root.join(readme)).expect("readme");
             assert!(text.contains(&format!("fal-ltx = {{ version = \"{}\"", next.requirement())), "{readme}");
@@ -437,7 +583,7 @@ fn a_version_set_before_any_schema_is_the_first_release() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
     let real = workspace_root();
-    for file in [release::MANIFEST, release::CHANGELOG, release::LOCK] {
+    for file in [release::MANIFEST, release::RUNTIME_MANIFEST, release::CHANGELOG, release::LOCK] {
         write(root, file, &released(&real, file));
     }
     git(root, &["init", "--quiet"]);

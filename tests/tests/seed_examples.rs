@@ -4,8 +4,9 @@
 
 use fal_ltx::ENDPOINTS;
 use fal_ltx::endpoint::InputError;
+use fal_ltx::validation::json_equal;
 use integration_tests::seeds;
-use integration_tests::support::{json_eq, shared_dir};
+use integration_tests::support::shared_dir;
 
 #[test]
 fn seed_examples_round_trip_through_the_generated_types() {
@@ -35,7 +36,7 @@ fn seed_examples_round_trip_through_the_generated_types() {
             (endpoint.check_output)(&example.json).map_err(|e| format!("does not decode: {e}"))
         };
         match result {
-            Ok(round_tripped) if json_eq(&round_tripped, &example.json) => {}
+            Ok(round_tripped) if json_equal(&round_tripped, &example.json) => {}
             Ok(round_tripped) => failures.push(format!(
                 "{} {} ({}): serializes back differently\n  original: {}\n  again:    {}",
                 example.endpoint_id, example.label, example.file, example.json, round_tripped

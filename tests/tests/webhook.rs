@@ -15,11 +15,12 @@ use fake_fal::{CannedResponse, FakeFal, FakeFalConfig};
 use fal_ltx::ltx_2_3::text_to_video::{Ltx23TextToVideo, Ltx23TextToVideoInput};
 use fal_ltx::options::RequestOptions;
 use fal_ltx::queue::{CancelOutcome, QueueStatus};
+use fal_ltx::validation::json_equal;
 use fal_ltx::validation::{Validate, Violation};
 use fal_ltx::webhook::{HEADER_SIGNATURE, HEADER_TIMESTAMP, WebhookError, WebhookOutcome, WebhookVerifier};
 use fal_ltx::{Client, Endpoint, EndpointInput, Error, SubscribeMode};
 use integration_tests::support::fake_config;
-use integration_tests::support::{json_eq, output_from_schema_examples};
+use integration_tests::support::output_from_schema_examples;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
@@ -133,7 +134,7 @@ async fn a_webhook_is_delivered_without_polling_verified_and_typed() {
     assert_eq!(event.gateway_request_id.as_deref(), Some(request_id.as_str()));
     let WebhookOutcome::Ok(typed) = event.outcome else { panic!("expected OK, got {:?}", event.outcome) };
     let got = serde_json::to_value(&typed).expect("serialize");
-    assert!(json_eq(&got, &output), "typed output {got} != {output}");
+    assert!(json_equal(&got, &output), "typed output {got} != {output}");
     assert_eq!(headers["content-type"], "application/json");
 
     let verified = verifier.verify(&headers, &body).await.expect("verified again");

@@ -1,12 +1,22 @@
 //! The schema change report behind `cargo xtask diff` (and the report printed by
-//! `cargo xtask fetch`).
+//! `cargo xtask fetch` and `cargo xtask bump`).
 //!
-//! [`diff_documents`] is a pure function over two versions of one endpoint's
-//! OpenAPI document. It finds the input component (the `$ref` of the POST
-//! request body) and the output component (the `$ref` of the 200 response of
-//! `GET …/requests/{request_id}`), follows every component they reference, and
-//! lists what changed: fields added or removed, made required or optional, made
-//! nullable or not, type changes, enum values, defaults, ranges and descriptions.
+//! Both sides are run through the generator's front end ([`fal_codegen::lower::lower`]:
+//! parse, normalize, lower; what [`fal_codegen::generate`] runs before it emits Rust) and
+//! the report compares the two [`ir::Api`](fal_codegen::ir::Api) models, so it sees the documents
+//! exactly as `cargo xtask regen` does (fal's habits such as `anyOf [X, null]`, a
+//! `$ref` wrapped in `allOf`, numeric `exclusiveMinimum` or `examples` are already
+//! normalized away). [`diff_documents`] lowers one endpoint's two documents;
+//! [`diff_workspace`] lowers each side's `schemas/` as a whole and compares
+//! endpoints by id.
+//!
+//! For each endpoint it compares the input type (the submit request body) and the
+//! output type (the result), follows every component type they reach, and lists
+//! what changed: fields added or removed, made required or optional, made nullable or
+//! not, type changes, enum values, defaults, ranges (`minimum` … `multipleOf`,
+//! `uniqueItems`) and documentation. Locations name the component key, then the
+//! property names (`VideoFile.width`); inline enums, objects and unions are compared
+//! as part of the field they belong to.
 //!
 //! Each [`Change`] is classified by what it does to the **generated Rust API** of
 //! `fal-ltx` (see [`Severity`]):
@@ -26,14 +36,23 @@
 //!   (integer enums are closed: the value would fail to deserialize); ranges are
 //!   not breaking (outputs are not validated).
 //! - A type reached from both input and output gets the stricter classification.
-//! - Descriptions are [`Severity::Minor`].
+//! - Documentation (descriptions, else titles) is [`Severity::Minor`].
+//! - A new document the generator rejects is breaking (`cargo xtask regen` fails).
+//!
+//! What the generated API does not carry is not reported: the nullability of array
+//! items and map values, the values of a `number` enum (typed `f64`), examples, the
+//! order of properties.
 
-use std::collections::BTreeSet;
 use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use fal_codegen::ir::{
+    Api, Constraints, Endpoint, Field, IntegerVariant, Kind, Scope, StringVariant, Type, TypeDef, TypeKind, TypeName,
+};
+use fal_codegen::{GenError, Source};
+use fal_ltx_runtime::validation::json_equal;
 use serde_json::Value;
 
 use crate::{Error, schema_path};
@@ -107,10 +126,13 @@ pub enum ChangeKind {
     EndpointAdded,
     /// The endpoint's document is gone.
     EndpointRemoved,
-    /// The input or output component could not be found in the new document.
-    ComponentNotFound {
-        /// `input` or `output`.
-        which: String,
+    /// The generator rejects one of the documents, so its types cannot be compared
+    /// (breaking when it is the new one: `cargo xtask regen` fails on it).
+    NotGenerated {
+        /// `old` or `new`.
+        document: String,
+        /// The generator's error: the file, the JSON Pointer and what is wrong.
+        message: String,
     },
     /// The input or output component has a new name (the Rust type is renamed).
     ComponentRenamed {
@@ -157,7 +179,9 @@ pub enum ChangeKind {
         to: Option<Value>,
     },
     /// A range keyword (`minimum`, `maximum`, `exclusiveMinimum`, `exclusiveMaximum`,
-    /// `minLength`, `maxLength`, `minItems`, `maxItems`, `multipleOf`) changed.
+    /// `minLength`, `maxLength`, `minItems`, `maxItems`, `multipleOf`, `uniqueItems`) of
+    /// the generated validation changed. Exclusive bounds are given in the JSON Schema
+    /// 2020 form (the bound itself), whatever form the document used.
     RangeChanged {
         /// The keyword.
         keyword: String,
@@ -168,7 +192,8 @@ pub enum ChangeKind {
         /// Fewer values are accepted than before.
         tightened: bool,
     },
-    /// The description changed.
+    /// The documentation changed: the description, else the title (what the
+    /// generated doc comment shows).
     DescriptionChanged,
 }
 
@@ -181,7 +206,9 @@ impl fmt::Display for ChangeKind {
         match self {
             Self::EndpointAdded => f.write_str("endpoint added"),
             Self::EndpointRemoved => f.write_str("endpoint removed"),
-            Self::ComponentNotFound { which } => write!(f, "{which} component not found in the new document"),
+            Self::NotGenerated { document, message } => {
+                write!(f, "the generator rejects the {document} document: {message}")
+            }
             Self::ComponentRenamed { from, to } => write!(f, "component renamed `{from}` → `{to}`"),
             Self::TypeAdded => f.write_str("type added"),
             Self::TypeRemoved => f.write_str("type no longer used"),
@@ -343,42 +370,19 @@ impl fmt::Display for ChangeReport {
 
 /// Compares two versions of one endpoint's document (`None`: the endpoint did not
 /// exist on that side). Pure: reads nothing but its arguments.
+///
+/// Each document is lowered on its own ([`fal_codegen::lower::lower`]) and the two
+/// [`ir::Api`](fal_codegen::ir::Api) models are compared. A document the generator
+/// rejects is reported as [`ChangeKind::NotGenerated`].
 pub fn diff_documents(endpoint_id: &str, old: Option<&Value>, new: Option<&Value>) -> EndpointChanges {
-    let (old_io, new_io) = (old.map(|d| io_components(d, endpoint_id)), new.map(|d| io_components(d, endpoint_id)));
-    let pick = |new: Option<&Option<String>>, old: Option<&Option<String>>| {
-        new.and_then(Clone::clone).or_else(|| old.and_then(Clone::clone))
-    };
-    let mut result = EndpointChanges {
-        endpoint_id: endpoint_id.to_owned(),
-        input: pick(new_io.as_ref().map(|io| &io.0), old_io.as_ref().map(|io| &io.0)),
-        output: pick(new_io.as_ref().map(|io| &io.1), old_io.as_ref().map(|io| &io.1)),
-        document_changed: old != new,
-        changes: Vec::new(),
-    };
-    let (old, new, old_io, new_io) = match (old, new, old_io, new_io) {
-        (Some(old), Some(new), Some(old_io), Some(new_io)) => (old, new, old_io, new_io),
-        (None, Some(_), ..) => {
-            result.changes.push(endpoint_change(
-                ChangeKind::EndpointAdded,
-                Severity::NonBreaking,
-                "a new module and types",
-            ));
-            return result;
-        }
-        (Some(_), None, ..) => {
-            result.changes.push(endpoint_change(
-                ChangeKind::EndpointRemoved,
-                Severity::Breaking,
-                "its module and types disappear from the crate",
-            ));
-            return result;
-        }
-        _ => return result,
-    };
-    let mut differ = Differ { old, new, changes: Vec::new() };
-    differ.compare(&old_io, &new_io);
-    result.changes = differ.changes;
-    result
+    let old_api = old.map(|d| lower_document(endpoint_id, "old", d));
+    let new_api = new.map(|d| lower_document(endpoint_id, "new", d));
+    compare_endpoint(
+        endpoint_id,
+        &Side::of(old_api.as_ref(), endpoint_id),
+        &Side::of(new_api.as_ref(), endpoint_id),
+        old != new,
+    )
 }
 
 /// Convenience over [`diff_documents`]: a report of one endpoint, empty when the documents are equal.
@@ -393,235 +397,281 @@ fn endpoint_change(kind: ChangeKind, severity: Severity, why: &str) -> Change {
     Change { location: "endpoint".to_owned(), role: Role::Endpoint, kind, severity, why: why.to_owned() }
 }
 
+/// Runs one document through the generator's front end (no Rust is emitted: the
+/// comparison needs the model only, and lowering is about four times faster than
+/// generating).
+fn lower_document(endpoint_id: &str, label: &str, document: &Value) -> Result<Api, GenError> {
+    Ok(fal_codegen::lower::lower(&[source(endpoint_id, label, document)])?.api)
+}
+
+/// The generator's input for one document; `label` says which side it is in errors.
+fn source(endpoint_id: &str, label: &str, document: &Value) -> Source {
+    Source {
+        endpoint_id: endpoint_id.to_owned(),
+        file: format!("{} ({label})", schema_path(endpoint_id)),
+        text: document.to_string(),
+    }
+}
+
+/// The changes of one endpoint between two sides.
+fn compare_endpoint(endpoint_id: &str, old: &Side<'_>, new: &Side<'_>, document_changed: bool) -> EndpointChanges {
+    let keys = |side: &Side<'_>| match side {
+        Side::Lowered(model) => (model.input().map(|d| model.key_of(d)), model.output().map(|d| model.key_of(d))),
+        _ => (None, None),
+    };
+    let ((old_input, old_output), (new_input, new_output)) = (keys(old), keys(new));
+    let mut result = EndpointChanges {
+        endpoint_id: endpoint_id.to_owned(),
+        input: new_input.or(old_input),
+        output: new_output.or(old_output),
+        document_changed,
+        changes: Vec::new(),
+    };
+    let change = match (old, new) {
+        (Side::Absent, Side::Absent) => return result,
+        (Side::Absent, _) => {
+            endpoint_change(ChangeKind::EndpointAdded, Severity::NonBreaking, "a new module and types")
+        }
+        (_, Side::Absent) => endpoint_change(
+            ChangeKind::EndpointRemoved,
+            Severity::Breaking,
+            "its module and types disappear from the crate",
+        ),
+        (_, Side::Rejected(message)) => endpoint_change(
+            ChangeKind::NotGenerated { document: "new".to_owned(), message: message.clone() },
+            Severity::Breaking,
+            "`cargo xtask regen` fails on it: fix the document (or the generator) before releasing",
+        ),
+        (Side::Rejected(message), Side::Lowered(_)) => endpoint_change(
+            ChangeKind::NotGenerated { document: "old".to_owned(), message: message.clone() },
+            Severity::NonBreaking,
+            "the old types cannot be compared; the new document generates",
+        ),
+        (Side::Lowered(old), Side::Lowered(new)) => {
+            let mut differ = Differ { old: *old, new: *new, changes: Vec::new() };
+            differ.compare();
+            result.changes = differ.changes;
+            return result;
+        }
+    };
+    result.changes.push(change);
+    result
+}
+
+/// One endpoint on one side of a comparison.
+enum Side<'a> {
+    /// The endpoint does not exist on this side.
+    Absent,
+    /// The generator rejects its document, with this message.
+    Rejected(String),
+    /// The generator's model of it.
+    Lowered(Model<'a>),
+}
+
+impl<'a> Side<'a> {
+    fn of(api: Option<&'a Result<Api, GenError>>, endpoint_id: &str) -> Self {
+        match api {
+            None => Self::Absent,
+            Some(Err(e)) => Self::Rejected(e.to_string()),
+            Some(Ok(api)) => Self::in_api(api, endpoint_id),
+        }
+    }
+
+    fn in_api(api: &'a Api, endpoint_id: &str) -> Self {
+        match api.endpoints.iter().find(|e| e.id == endpoint_id) {
+            Some(endpoint) => Self::Lowered(Model { endpoint, shared: &api.shared }),
+            None => Self::Absent,
+        }
+    }
+}
+
+/// The generator's models of every document on one side of [`diff_workspace`].
+enum Lowering {
+    /// All documents lowered together, as `cargo xtask regen` does.
+    Whole(Api),
+    /// The generator rejects a document: each one lowered on its own, so that the
+    /// rejection is reported for its endpoint only.
+    PerDocument(Vec<(String, Result<Api, GenError>)>),
+}
+
+impl Lowering {
+    fn of(documents: &[(String, Option<Value>)], label: &str) -> Self {
+        let present = documents.iter().filter_map(|(id, doc)| doc.as_ref().map(|doc| (id, doc)));
+        let sources: Vec<Source> = present.clone().map(|(id, doc)| source(id, label, doc)).collect();
+        match fal_codegen::lower::lower(&sources) {
+            Ok(lowered) => Self::Whole(lowered.api),
+            Err(_) => {
+                Self::PerDocument(present.map(|(id, doc)| (id.clone(), lower_document(id, label, doc))).collect())
+            }
+        }
+    }
+
+    fn side(&self, endpoint_id: &str) -> Side<'_> {
+        match self {
+            Self::Whole(api) => Side::in_api(api, endpoint_id),
+            Self::PerDocument(apis) => {
+                Side::of(apis.iter().find(|(id, _)| id == endpoint_id).map(|(_, api)| api), endpoint_id)
+            }
+        }
+    }
+}
+
 const COMPONENTS: &str = "#/components/schemas/";
 
-fn ref_name(reference: &str) -> String {
-    reference.strip_prefix(COMPONENTS).unwrap_or(reference).to_owned()
+/// The component key of a type lowered from `#/components/schemas/<key>` (the
+/// generator records each type's JSON Pointer); `None` for inline types.
+fn component_key(def: &TypeDef) -> Option<String> {
+    let key = def.pointer.strip_prefix(COMPONENTS).filter(|k| !k.is_empty() && !k.contains('/'))?;
+    Some(key.replace("~1", "/").replace("~0", "~"))
 }
 
-fn schema_ref(media: Option<&Value>) -> Option<String> {
-    media?.pointer("/content/application~1json/schema/$ref")?.as_str().map(ref_name)
+/// What a [`TypeName`] refers to.
+enum Named<'a> {
+    /// A component's type, by component key.
+    Component(String),
+    /// A type lowered from an inline schema (an enum, a nested object, a union).
+    Inline(&'a TypeDef),
+    /// Not in the model (does not happen for the generator's output).
+    Missing,
 }
 
-/// The input and output component keys of a document.
-fn io_components(doc: &Value, endpoint_id: &str) -> (Option<String>, Option<String>) {
-    let Some(paths) = doc.get("paths").and_then(Value::as_object) else { return (None, None) };
-    let own = format!("/{endpoint_id}");
-    let result_path = format!("{own}/requests/{{request_id}}");
-    let input = paths.get(&own).and_then(|p| p.pointer("/post/requestBody")).or_else(|| {
-        paths.iter().filter(|(k, _)| !k.contains("/requests/")).find_map(|(_, p)| p.pointer("/post/requestBody"))
-    });
-    let output = paths.get(&result_path).and_then(|p| p.pointer("/get/responses/200")).or_else(|| {
-        paths
-            .iter()
-            .filter(|(k, _)| k.ends_with("/requests/{request_id}"))
-            .find_map(|(_, p)| p.pointer("/get/responses/200"))
-    });
-    (schema_ref(input), schema_ref(output))
+/// One endpoint of a lowered model: its module's types and the shared ones.
+#[derive(Clone, Copy)]
+struct Model<'a> {
+    endpoint: &'a Endpoint,
+    shared: &'a [TypeDef],
 }
 
-fn component<'a>(doc: &'a Value, name: &str) -> Option<&'a Value> {
-    doc.get("components")?.get("schemas")?.get(name)
-}
+impl<'a> Model<'a> {
+    fn def(&self, name: &TypeName) -> Option<&'a TypeDef> {
+        let defs = match name.scope {
+            Scope::Local => self.endpoint.types.as_slice(),
+            Scope::Shared => self.shared,
+        };
+        defs.iter().find(|d| d.name == name.name)
+    }
 
-fn collect_refs(value: &Value, out: &mut Vec<String>) {
-    match value {
-        Value::Object(map) => {
-            for (key, v) in map {
-                match (key.as_str(), v) {
-                    ("$ref", Value::String(r)) if r.starts_with(COMPONENTS) => out.push(ref_name(r)),
-                    _ => collect_refs(v, out),
+    fn named(&self, name: &TypeName) -> Named<'a> {
+        match self.def(name) {
+            Some(def) => component_key(def).map_or(Named::Inline(def), Named::Component),
+            None => Named::Missing,
+        }
+    }
+
+    fn input(&self) -> Option<&'a TypeDef> {
+        self.endpoint.types.iter().find(|d| d.name == self.endpoint.input)
+    }
+
+    fn output(&self) -> Option<&'a TypeDef> {
+        self.endpoint.types.iter().find(|d| d.name == self.endpoint.output)
+    }
+
+    /// A type's component key, else its Rust name.
+    fn key_of(&self, def: &TypeDef) -> String {
+        component_key(def).unwrap_or_else(|| def.name.clone())
+    }
+
+    /// The components reachable from `root` (by component key, with the type this
+    /// endpoint uses), `root` first, in field order, depth first.
+    fn reachable(&self, root: Option<&'a TypeDef>) -> Vec<(String, &'a TypeDef)> {
+        fn visit<'a>(
+            model: &Model<'a>,
+            def: &'a TypeDef,
+            seen: &mut Vec<&'a TypeDef>,
+            out: &mut Vec<(String, &'a TypeDef)>,
+        ) {
+            // By identity: inline types are told apart by where they sit, not by their name.
+            if seen.iter().any(|d| std::ptr::eq(*d, def)) {
+                return;
+            }
+            seen.push(def);
+            if let Some(key) = component_key(def)
+                && !out.iter().any(|(k, _)| *k == key)
+            {
+                out.push((key, def));
+            }
+            let types: Vec<&Type> = match &def.kind {
+                TypeKind::Struct { fields } => fields.iter().map(|f| &f.ty).collect(),
+                TypeKind::Union { variants } => variants.iter().map(|v| &v.ty).collect(),
+                TypeKind::StringEnum { .. } | TypeKind::IntegerEnum { .. } => Vec::new(),
+            };
+            for mut ty in types {
+                while let Kind::Array(inner) | Kind::Map(inner) = &ty.kind {
+                    ty = inner;
+                }
+                if let Kind::Named(name) = &ty.kind
+                    && let Some(def) = model.def(name)
+                {
+                    visit(model, def, seen, out);
                 }
             }
         }
-        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
-        _ => {}
+        let mut out = Vec::new();
+        if let Some(root) = root {
+            visit(self, root, &mut Vec::new(), &mut out);
+        }
+        out
     }
-}
 
-/// The components reachable from `root`, `root` first, in discovery order.
-fn reachable(doc: &Value, root: Option<&str>) -> Vec<String> {
-    let mut seen: Vec<String> = Vec::new();
-    let Some(root) = root else { return seen };
-    let mut queue = vec![root.to_owned()];
-    while let Some(name) = queue.pop() {
-        if seen.contains(&name) {
-            continue;
-        }
-        let mut refs = Vec::new();
-        if let Some(schema) = component(doc, &name) {
-            collect_refs(schema, &mut refs);
-        }
-        seen.push(name);
-        refs.reverse();
-        queue.extend(refs);
-    }
-    seen
-}
-
-/// JSON equality where numbers compare by value (`24` equals `24.0`).
-fn json_eq(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
-            (Some(x), Some(y)) => x == y,
-            _ => x.as_f64() == y.as_f64(),
-        },
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| json_eq(x, y)),
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
-        }
-        _ => a == b,
-    }
-}
-
-fn is_null_schema(schema: &Value) -> bool {
-    schema.get("type").and_then(Value::as_str) == Some("null")
-}
-
-/// The layers of a schema, outermost first: `anyOf [X, null]`, `oneOf [X, null]`
-/// and `allOf [X]` are unwrapped into X. Also whether `null` is accepted.
-fn layers(schema: &Value) -> (Vec<&Value>, bool) {
-    let mut layers = vec![schema];
-    let mut nullable = false;
-    let mut current = schema;
-    loop {
-        nullable |= current.get("nullable").and_then(Value::as_bool) == Some(true);
-        nullable |= current.get("type").and_then(Value::as_array).is_some_and(|t| t.iter().any(|t| t == "null"));
-        let mut next = None;
-        for key in ["anyOf", "oneOf"] {
-            if let Some(branches) = current.get(key).and_then(Value::as_array) {
-                let non_null: Vec<&Value> = branches.iter().filter(|b| !is_null_schema(b)).collect();
-                nullable |= non_null.len() < branches.len();
-                if non_null.len() == 1 {
-                    next = Some(non_null[0]);
-                }
-            }
-        }
-        if let Some(all) = current.get("allOf").and_then(Value::as_array)
-            && all.len() == 1
-        {
-            next = Some(&all[0]);
-        }
-        match next {
-            Some(inner) => {
-                layers.push(inner);
-                current = inner;
-            }
-            None => return (layers, nullable),
+    /// A type as a short string, e.g. `string`, `enum<integer>`, `array<File>`,
+    /// `ImageSize | enum<string>`: a component by its key, an inline type by its shape.
+    /// Optionality and nullability are not part of it.
+    fn type_desc(&self, ty: &Type) -> String {
+        match &ty.kind {
+            Kind::Boolean => "boolean".to_owned(),
+            Kind::Integer => "integer".to_owned(),
+            Kind::Number => "number".to_owned(),
+            Kind::String => "string".to_owned(),
+            Kind::Array(item) => format!("array<{}>", self.type_desc(item)),
+            Kind::Map(value) => format!("map<{}>", self.type_desc(value)),
+            Kind::Json { .. } => "any".to_owned(),
+            Kind::Named(name) => match self.named(name) {
+                Named::Component(key) => key,
+                Named::Inline(def) => self.def_desc(def),
+                Named::Missing => name.name.clone(),
+            },
         }
     }
-}
 
-/// The type of a schema as a short string, e.g. `string`, `enum<integer>`,
-/// `array<File>`, `ImageSize | enum<string>`. Nullability is not part of it.
-fn type_desc(schema: &Value) -> String {
-    let (layers, _) = layers(schema);
-    let core = *layers.last().expect("at least one layer");
-    if let Some(r) = core.get("$ref").and_then(Value::as_str) {
-        return ref_name(r);
-    }
-    for key in ["anyOf", "oneOf"] {
-        if let Some(branches) = core.get(key).and_then(Value::as_array) {
-            let parts: Vec<String> = branches.iter().filter(|b| !is_null_schema(b)).map(type_desc).collect();
-            if !parts.is_empty() {
-                return parts.join(" | ");
+    /// The shape of a named type, as [`Model::type_desc`] writes it.
+    fn def_desc(&self, def: &TypeDef) -> String {
+        match &def.kind {
+            TypeKind::Struct { .. } => "object".to_owned(),
+            TypeKind::StringEnum { .. } => "enum<string>".to_owned(),
+            TypeKind::IntegerEnum { .. } => "enum<integer>".to_owned(),
+            // A component that is neither an object, an enum nor a union is wrapped in
+            // a one-branch union named after it: its shape is the branch's.
+            TypeKind::Union { variants } => {
+                variants.iter().map(|v| self.type_desc(&v.ty)).collect::<Vec<_>>().join(" | ")
             }
         }
     }
-    if let Some(all) = core.get("allOf").and_then(Value::as_array).filter(|a| a.len() > 1) {
-        return format!("allOf({})", all.iter().map(type_desc).collect::<Vec<_>>().join(", "));
-    }
-    let declared: Option<String> = match core.get("type") {
-        Some(Value::String(t)) => Some(t.clone()),
-        Some(Value::Array(types)) => {
-            let names: Vec<&str> = types.iter().filter_map(Value::as_str).filter(|t| *t != "null").collect();
-            (!names.is_empty()).then(|| names.join(" | "))
-        }
-        _ => None,
-    };
-    let enumeration = core.get("enum").and_then(Value::as_array);
-    let ty = declared.unwrap_or_else(|| match enumeration {
-        Some(values) if values.iter().all(|v| v.is_string() || v.is_null()) => "string".to_owned(),
-        Some(values) if values.iter().all(|v| v.is_i64() || v.is_u64() || v.is_null()) => "integer".to_owned(),
-        Some(_) => "any".to_owned(),
-        None if core.get("properties").is_some() => "object".to_owned(),
-        None => "any".to_owned(),
-    });
-    if enumeration.is_some() {
-        return format!("enum<{ty}>");
-    }
-    match ty.as_str() {
-        "array" => format!("array<{}>", core.get("items").map_or_else(|| "any".to_owned(), type_desc)),
-        "object" => match core.get("additionalProperties") {
-            Some(extra @ Value::Object(_)) if core.get("properties").is_none() => format!("map<{}>", type_desc(extra)),
-            _ => "object".to_owned(),
-        },
-        _ => ty,
-    }
 }
 
-const RANGE_KEYWORDS: [&str; 9] = [
-    "minimum",
-    "exclusiveMinimum",
-    "maximum",
-    "exclusiveMaximum",
-    "minLength",
-    "maxLength",
-    "minItems",
-    "maxItems",
-    "multipleOf",
-];
-
-/// What the report compares about one schema.
-struct Facts<'a> {
-    ty: String,
-    core: &'a Value,
-    enum_values: Option<Vec<Value>>,
-    default: Option<&'a Value>,
-    description: Option<&'a str>,
-    ranges: Vec<(&'static str, &'a Value)>,
+/// The constraints of a type as JSON Schema keywords and values.
+fn range_keywords(c: &Constraints) -> [(&'static str, Option<Value>); 10] {
+    [
+        ("minimum", c.minimum.map(number)),
+        ("exclusiveMinimum", c.exclusive_minimum.map(number)),
+        ("maximum", c.maximum.map(number)),
+        ("exclusiveMaximum", c.exclusive_maximum.map(number)),
+        ("minLength", c.min_length.map(Value::from)),
+        ("maxLength", c.max_length.map(Value::from)),
+        ("minItems", c.min_items.map(Value::from)),
+        ("maxItems", c.max_items.map(Value::from)),
+        ("multipleOf", c.multiple_of.map(number)),
+        ("uniqueItems", c.unique_items.then_some(Value::Bool(true))),
+    ]
 }
 
-impl<'a> Facts<'a> {
-    fn of(schema: &'a Value) -> Self {
-        let (layers, _) = layers(schema);
-        let first = |key: &str| layers.iter().find_map(|l| l.get(key));
-        let core = *layers.last().expect("at least one layer");
-        let mut enum_values: Option<Vec<Value>> =
-            first("enum").and_then(Value::as_array).map(|v| v.iter().filter(|v| !v.is_null()).cloned().collect());
-        if enum_values.is_none() {
-            // Enum branches of a union, e.g. `anyOf [{$ref: ImageSize}, {enum: [presets]}]`.
-            for key in ["anyOf", "oneOf"] {
-                for branch in core.get(key).and_then(Value::as_array).into_iter().flatten() {
-                    if let Some(values) = branch.get("enum").and_then(Value::as_array) {
-                        enum_values
-                            .get_or_insert_with(Vec::new)
-                            .extend(values.iter().filter(|v| !v.is_null()).cloned());
-                    }
-                }
-            }
-        }
-        let ranges = RANGE_KEYWORDS.iter().filter_map(|k| first(k).map(|v| (*k, v))).collect();
-        Self {
-            ty: type_desc(schema),
-            core,
-            enum_values,
-            default: first("default"),
-            description: first("description").and_then(Value::as_str),
-            ranges,
-        }
-    }
-
-    fn range(&self, keyword: &str) -> Option<&'a Value> {
-        self.ranges.iter().find(|(k, _)| *k == keyword).map(|(_, v)| *v)
-    }
-
-    fn properties(&self) -> Option<&'a serde_json::Map<String, Value>> {
-        self.core.get("properties").and_then(Value::as_object)
-    }
-
-    fn required(&self) -> BTreeSet<&'a str> {
-        self.core.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect()
+/// A bound as JSON: whole numbers as integers (`50`, not `50.0`), as fal writes them.
+fn number(x: f64) -> Value {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53: every whole f64 below it is an exact i64.
+    if x.fract() == 0.0 && x.abs() < EXACT {
+        #[allow(clippy::cast_possible_truncation)]
+        Value::from(x as i64)
+    } else {
+        Value::from(x)
     }
 }
 
@@ -676,8 +726,8 @@ impl Rule {
 }
 
 struct Differ<'a> {
-    old: &'a Value,
-    new: &'a Value,
+    old: Model<'a>,
+    new: Model<'a>,
     changes: Vec<Change>,
 }
 
@@ -687,125 +737,138 @@ impl<'a> Differ<'a> {
         self.changes.push(Change { location: location.to_owned(), role, kind, severity, why: why.to_owned() });
     }
 
-    fn compare(&mut self, old_io: &(Option<String>, Option<String>), new_io: &(Option<String>, Option<String>)) {
-        let old_in = reachable(self.old, old_io.0.as_deref());
-        let old_out = reachable(self.old, old_io.1.as_deref());
-        let new_in = reachable(self.new, new_io.0.as_deref());
-        let new_out = reachable(self.new, new_io.1.as_deref());
-        let is_input = |name: &str| old_in.iter().chain(&new_in).any(|n| n == name);
-        let is_output = |name: &str| old_out.iter().chain(&new_out).any(|n| n == name);
+    fn compare(&mut self) {
+        let (old, new) = (self.old, self.new);
+        let old_in = old.reachable(old.input());
+        let old_out = old.reachable(old.output());
+        let new_in = new.reachable(new.input());
+        let new_out = new.reachable(new.output());
+        let listed = |list: &[(String, &TypeDef)], key: &str| list.iter().any(|(k, _)| k == key);
 
         // The roots: compared with each other even when renamed.
         let mut roots = Vec::new();
         for (which, old_root, new_root, role) in
-            [("input", &old_io.0, &new_io.0, Role::Input), ("output", &old_io.1, &new_io.1, Role::Output)]
+            [("input", old.input(), new.input(), Role::Input), ("output", old.output(), new.output(), Role::Output)]
         {
-            match (old_root, new_root) {
-                (_, None) => self.push(
+            let (Some(o), Some(n)) = (old_root, new_root) else { continue };
+            let (old_key, new_key) = (old.key_of(o), new.key_of(n));
+            if old_key != new_key {
+                self.push(
                     which,
                     role,
-                    ChangeKind::ComponentNotFound { which: which.to_owned() },
-                    &Rule::same(Severity::Breaking, "the generator cannot find the type"),
-                ),
-                (Some(o), Some(n)) => {
-                    if o != n {
-                        self.push(
-                            which,
-                            role,
-                            ChangeKind::ComponentRenamed { from: o.clone(), to: n.clone() },
-                            &Rule::same(Severity::Breaking, "the Rust type is renamed"),
-                        );
-                    }
-                    if let (Some(os), Some(ns)) = (component(self.old, o), component(self.new, n)) {
-                        self.schema(n, role, os, ns);
-                    }
-                    roots.push(o.clone());
-                    roots.push(n.clone());
-                }
-                (None, Some(n)) => roots.push(n.clone()),
+                    ChangeKind::ComponentRenamed { from: old_key.clone(), to: new_key.clone() },
+                    &Rule::same(Severity::Breaking, "the Rust type is renamed"),
+                );
             }
+            self.component(&new_key, role, o, n);
+            roots.push(old_key);
+            roots.push(new_key);
         }
 
-        // Every other referenced component, in the new document's discovery order, then removed ones.
-        let mut names: Vec<String> = Vec::new();
-        for name in new_in.iter().chain(&new_out).chain(&old_in).chain(&old_out) {
-            if !names.contains(name) && !roots.contains(name) {
-                names.push(name.clone());
+        // Every other reachable component, in the new model's order, then removed ones.
+        let mut keys: Vec<&str> = Vec::new();
+        for (key, _) in new_in.iter().chain(&new_out).chain(&old_in).chain(&old_out) {
+            if !keys.contains(&key.as_str()) && !roots.contains(key) {
+                keys.push(key);
             }
         }
-        for name in names {
-            let role = Role::of(is_input(&name), is_output(&name));
-            let reached_new = new_in.contains(&name) || new_out.contains(&name);
-            let reached_old = old_in.contains(&name) || old_out.contains(&name);
-            match (component(self.old, &name), component(self.new, &name)) {
-                (Some(o), Some(n)) if reached_old && reached_new => self.schema(&name, role, o, n),
-                (_, Some(_)) if reached_new => self.push(
-                    &name,
+        for key in keys {
+            let role =
+                Role::of(listed(&old_in, key) || listed(&new_in, key), listed(&old_out, key) || listed(&new_out, key));
+            let find = |lists: [&[(String, &'a TypeDef)]; 2]| {
+                lists.into_iter().flatten().find(|(k, _)| k == key).map(|(_, def)| *def)
+            };
+            match (find([&old_in, &old_out]), find([&new_in, &new_out])) {
+                (Some(o), Some(n)) => self.component(key, role, o, n),
+                (None, Some(_)) => self.push(
+                    key,
                     role,
                     ChangeKind::TypeAdded,
                     &Rule::same(Severity::NonBreaking, "a new type; the fields that use it are listed separately"),
                 ),
-                _ if reached_old && !reached_new => self.push(
-                    &name,
+                (Some(_), None) => self.push(
+                    key,
                     role,
                     ChangeKind::TypeRemoved,
                     &Rule::same(Severity::NonBreaking, "the fields that used it are listed separately"),
                 ),
-                _ => {}
+                (None, None) => {}
             }
         }
     }
 
-    /// Compares two schemas at `location` (a component, a property, array items…).
-    fn schema(&mut self, location: &str, role: Role, old: &'a Value, new: &'a Value) {
-        let (o, n) = (Facts::of(old), Facts::of(new));
-        if o.ty != n.ty {
+    /// Compares two versions of a component's type at `location` (its key).
+    fn component(&mut self, location: &str, role: Role, old: &'a TypeDef, new: &'a TypeDef) {
+        let (o, n) = (self.old.def_desc(old), self.new.def_desc(new));
+        if o == n {
+            self.body(location, role, old, new);
+        } else {
             self.push(
                 location,
                 role,
-                ChangeKind::TypeChanged { from: o.ty.clone(), to: n.ty.clone() },
+                ChangeKind::TypeChanged { from: o, to: n },
                 &Rule::same(Severity::Breaking, "the Rust type changes"),
             );
-        } else {
-            self.enums(location, role, &o, &n);
-            self.ranges(location, role, &o, &n);
-            if let (Some(op), Some(np)) = (o.properties(), n.properties()) {
-                self.properties(location, role, (op, o.required()), (np, n.required()));
-            }
-            if let (Some(oi), Some(ni)) = (o.core.get("items"), n.core.get("items")) {
-                self.nested(&format!("{location}[]"), role, oi, ni);
-            }
-            if let (Some(oa @ Value::Object(_)), Some(na @ Value::Object(_))) =
-                (o.core.get("additionalProperties"), n.core.get("additionalProperties"))
-            {
-                self.nested(&format!("{location}{{}}"), role, oa, na);
-            }
         }
-        self.default(location, role, o.default, n.default);
-        if o.description != n.description {
+        self.docs(location, role, old.docs.as_ref(), new.docs.as_ref());
+    }
+
+    /// Compares the contents of two named types of the same shape: fields, enum values, union branches.
+    fn body(&mut self, location: &str, role: Role, old: &'a TypeDef, new: &'a TypeDef) {
+        match (&old.kind, &new.kind) {
+            (TypeKind::Struct { fields: o }, TypeKind::Struct { fields: n }) => self.fields(location, role, o, n),
+            (TypeKind::StringEnum { variants: o, .. }, TypeKind::StringEnum { variants: n, .. }) => {
+                let values = |v: &[StringVariant]| v.iter().map(|v| Value::from(v.wire.as_str())).collect::<Vec<_>>();
+                self.enums(location, role, &values(o), &values(n), false);
+            }
+            (TypeKind::IntegerEnum { variants: o }, TypeKind::IntegerEnum { variants: n }) => {
+                let values = |v: &[IntegerVariant]| v.iter().map(|v| Value::from(v.value)).collect::<Vec<_>>();
+                self.enums(location, role, &values(o), &values(n), true);
+            }
+            (TypeKind::Union { variants: o }, TypeKind::Union { variants: n }) => {
+                for (o, n) in o.iter().zip(n) {
+                    self.ty(location, role, &o.ty, &n.ty);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Compares two type expressions at `location` (a field, array items, map values…).
+    fn ty(&mut self, location: &str, role: Role, old: &'a Type, new: &'a Type) {
+        let (o, n) = (self.old.type_desc(old), self.new.type_desc(new));
+        if o != n {
+            self.push(
+                location,
+                role,
+                ChangeKind::TypeChanged { from: o, to: n },
+                &Rule::same(Severity::Breaking, "the Rust type changes"),
+            );
+            return;
+        }
+        match (&old.kind, &new.kind) {
+            // An inline type is part of the field: its contents are compared here. A
+            // component (same key, as the descriptions are equal) is compared on its own.
+            (Kind::Named(o), Kind::Named(n)) => {
+                if let (Named::Inline(o), Named::Inline(n)) = (self.old.named(o), self.new.named(n)) {
+                    self.body(location, role, o, n);
+                }
+            }
+            (Kind::Array(o), Kind::Array(n)) => self.ty(&format!("{location}[]"), role, o, n),
+            (Kind::Map(o), Kind::Map(n)) => self.ty(&format!("{location}{{}}"), role, o, n),
+            _ => {}
+        }
+        self.ranges(location, role, &old.constraints, &new.constraints);
+    }
+
+    fn docs(&mut self, location: &str, role: Role, old: Option<&String>, new: Option<&String>) {
+        if old != new {
             self.push(location, role, ChangeKind::DescriptionChanged, &Rule::same(Severity::Minor, ""));
         }
     }
 
-    /// Array items and map values: a change of nullability changes the Rust type.
-    fn nested(&mut self, location: &str, role: Role, old: &'a Value, new: &'a Value) {
-        let (o, n) = (layers(old).1, layers(new).1);
-        if o != n {
-            let kind = if n { ChangeKind::MadeNullable } else { ChangeKind::MadeNonNullable };
-            self.push(
-                location,
-                role,
-                kind,
-                &Rule::same(Severity::Breaking, "the element type changes to or from `Option`"),
-            );
-        }
-        self.schema(location, role, old, new);
-    }
-
-    fn enums(&mut self, location: &str, role: Role, o: &Facts<'_>, n: &Facts<'_>) {
-        let (Some(old_values), Some(new_values)) = (&o.enum_values, &n.enum_values) else { return };
-        let integer = n.ty.contains("enum<integer>");
-        for value in new_values.iter().filter(|v| !old_values.iter().any(|w| json_eq(v, w))) {
+    fn enums(&mut self, location: &str, role: Role, old_values: &[Value], new_values: &[Value], integer: bool) {
+        for value in new_values.iter().filter(|v| !old_values.iter().any(|w| json_equal(v, w))) {
             let rule = Rule {
                 input: Severity::NonBreaking,
                 input_why: "input enums are `#[non_exhaustive]`",
@@ -818,7 +881,7 @@ impl<'a> Differ<'a> {
             };
             self.push(location, role, ChangeKind::EnumValueAdded(value.clone()), &rule);
         }
-        for value in old_values.iter().filter(|v| !new_values.iter().any(|w| json_eq(v, w))) {
+        for value in old_values.iter().filter(|v| !new_values.iter().any(|w| json_equal(v, w))) {
             self.push(
                 location,
                 role,
@@ -828,18 +891,17 @@ impl<'a> Differ<'a> {
         }
     }
 
-    fn ranges(&mut self, location: &str, role: Role, o: &Facts<'_>, n: &Facts<'_>) {
-        for keyword in RANGE_KEYWORDS {
-            let (old, new) = (o.range(keyword), n.range(keyword));
-            let same = match (old, new) {
-                (Some(a), Some(b)) => json_eq(a, b),
+    fn ranges(&mut self, location: &str, role: Role, old: &Constraints, new: &Constraints) {
+        for ((keyword, old), (_, new)) in range_keywords(old).into_iter().zip(range_keywords(new)) {
+            let same = match (&old, &new) {
+                (Some(a), Some(b)) => json_equal(a, b),
                 (None, None) => true,
                 _ => false,
             };
             if same {
                 continue;
             }
-            let tight = tightened(keyword, old, new);
+            let tight = tightened(keyword, old.as_ref(), new.as_ref());
             let rule = Rule {
                 input: if tight { Severity::Breaking } else { Severity::NonBreaking },
                 input_why: if tight {
@@ -850,41 +912,43 @@ impl<'a> Differ<'a> {
                 output: Severity::NonBreaking,
                 output_why: "outputs are not validated",
             };
-            let kind = ChangeKind::RangeChanged {
-                keyword: keyword.to_owned(),
-                from: old.cloned(),
-                to: new.cloned(),
-                tightened: tight,
-            };
+            let kind = ChangeKind::RangeChanged { keyword: keyword.to_owned(), from: old, to: new, tightened: tight };
             self.push(location, role, kind, &rule);
         }
     }
 
-    fn default(&mut self, location: &str, role: Role, old: Option<&Value>, new: Option<&Value>) {
-        let rule = match (old, new) {
-            (None, None) => return,
-            (Some(a), Some(b)) if json_eq(a, b) => return,
-            (Some(_), None) => Rule::same(Severity::Breaking, "its `DEFAULT_*` constant disappears"),
-            (None, Some(_)) => Rule::same(Severity::NonBreaking, "a new `DEFAULT_*` constant"),
-            (Some(_), Some(_)) => {
-                Rule::same(Severity::NonBreaking, "fal applies a different value when the field is unset")
-            }
+    /// The default a field documents: the one the generator emits as `DEFAULT_*`, else
+    /// the one it rejected (documented only).
+    fn default(&mut self, location: &str, role: Role, old: &Field, new: &Field) {
+        fn value(f: &Field) -> Option<&Value> {
+            f.default.as_ref().or(f.rejected_default.as_ref().map(|(v, _)| v))
+        }
+        let (old_value, new_value) = (value(old), value(new));
+        let rule = match (old.default.is_some(), new.default.is_some()) {
+            (true, false) => Rule::same(Severity::Breaking, "its `DEFAULT_*` constant disappears"),
+            (false, true) => Rule::same(Severity::NonBreaking, "a new `DEFAULT_*` constant"),
+            (emitted, _) => match (old_value, new_value) {
+                (None, None) => return,
+                (Some(a), Some(b)) if json_equal(a, b) => return,
+                _ if emitted => {
+                    Rule::same(Severity::NonBreaking, "fal applies a different value when the field is unset")
+                }
+                _ => Rule::same(Severity::NonBreaking, "the generator rejects the default: it is documented only"),
+            },
         };
-        self.push(location, role, ChangeKind::DefaultChanged { from: old.cloned(), to: new.cloned() }, &rule);
+        self.push(
+            location,
+            role,
+            ChangeKind::DefaultChanged { from: old_value.cloned(), to: new_value.cloned() },
+            &rule,
+        );
     }
 
-    fn properties(
-        &mut self,
-        location: &str,
-        role: Role,
-        (old_props, old_required): (&'a serde_json::Map<String, Value>, BTreeSet<&'a str>),
-        (new_props, new_required): (&'a serde_json::Map<String, Value>, BTreeSet<&'a str>),
-    ) {
-        for (name, new) in new_props {
-            let here = format!("{location}.{name}");
-            let new_req = new_required.contains(name.as_str());
-            let Some(old) = old_props.get(name) else {
-                let rule = if new_req {
+    fn fields(&mut self, location: &str, role: Role, old_fields: &'a [Field], new_fields: &'a [Field]) {
+        for new in new_fields {
+            let here = format!("{location}.{}", new.wire);
+            let Some(old) = old_fields.iter().find(|f| f.wire == new.wire) else {
+                let rule = if new.required {
                     Rule {
                         input: Severity::Breaking,
                         input_why: "`new` gains a parameter",
@@ -894,13 +958,11 @@ impl<'a> Differ<'a> {
                 } else {
                     Rule::same(Severity::NonBreaking, "structs are `#[non_exhaustive]`; the field is an `Option`")
                 };
-                self.push(&here, role, ChangeKind::FieldAdded { required: new_req }, &rule);
+                self.push(&here, role, ChangeKind::FieldAdded { required: new.required }, &rule);
                 continue;
             };
-            let old_req = old_required.contains(name.as_str());
-            let (old_null, new_null) = (layers(old).1, layers(new).1);
             // The field is an `Option` in Rust when it is optional or nullable.
-            let option_changes = (!old_req || old_null) != (!new_req || new_null);
+            let option_changes = (!old.required || old.nullable) != (!new.required || new.nullable);
             let option_rule = |to_option: bool| {
                 if option_changes {
                     Rule::same(
@@ -915,26 +977,28 @@ impl<'a> Differ<'a> {
                     Rule::same(Severity::NonBreaking, "the field's Rust type is unchanged")
                 }
             };
-            if old_req != new_req {
-                let mut rule = option_rule(!new_req);
+            if old.required != new.required {
+                let mut rule = option_rule(!new.required);
                 rule.input = Severity::Breaking;
-                rule.input_why = if new_req {
+                rule.input_why = if new.required {
                     "`new` gains a parameter; code that left the field unset must set it"
                 } else {
                     "`new` loses a parameter"
                 };
-                let kind = if new_req { ChangeKind::MadeRequired } else { ChangeKind::MadeOptional };
+                let kind = if new.required { ChangeKind::MadeRequired } else { ChangeKind::MadeOptional };
                 self.push(&here, role, kind, &rule);
             }
-            if old_null != new_null {
-                let kind = if new_null { ChangeKind::MadeNullable } else { ChangeKind::MadeNonNullable };
-                self.push(&here, role, kind, &option_rule(new_null));
+            if old.nullable != new.nullable {
+                let kind = if new.nullable { ChangeKind::MadeNullable } else { ChangeKind::MadeNonNullable };
+                self.push(&here, role, kind, &option_rule(new.nullable));
             }
-            self.schema(&here, role, old, new);
+            self.ty(&here, role, &old.ty, &new.ty);
+            self.default(&here, role, old, new);
+            self.docs(&here, role, old.docs.as_ref(), new.docs.as_ref());
         }
-        for name in old_props.keys().filter(|k| !new_props.contains_key(*k)) {
+        for old in old_fields.iter().filter(|o| !new_fields.iter().any(|n| n.wire == o.wire)) {
             self.push(
-                &format!("{location}.{name}"),
+                &format!("{location}.{}", old.wire),
                 role,
                 ChangeKind::FieldRemoved,
                 &Rule::same(Severity::Breaking, "the field disappears from the Rust struct"),
@@ -1061,34 +1125,43 @@ pub(crate) fn git(root: &Path, args: &[&str]) -> Result<String, String> {
 /// `schemas/` (the ids in `schemas/endpoints.toml` and in the baseline). Only
 /// endpoints whose documents differ are listed.
 ///
+/// Each side's documents are lowered together by the generator, as `cargo xtask regen`
+/// does, and endpoints are compared by id. When the generator rejects a document of a
+/// side, that side's documents are lowered one by one and the rejected endpoint is
+/// reported as [`ChangeKind::NotGenerated`].
+///
 /// # Errors
 ///
 /// A manifest or document cannot be read or parsed, or `git` fails for [`Baseline::Head`].
 pub fn diff_workspace(root: &Path, baseline: &Baseline) -> Result<ChangeReport, Error> {
     let old = baseline_documents(root, baseline)?;
     let current = crate::endpoint_ids(root)?;
-    let mut report = ChangeReport::default();
+    let mut new = Vec::new();
+    for id in &current {
+        let path = root.join(schema_path(id));
+        let document = match fs::read_to_string(&path) {
+            Ok(text) => Some(parse(&path.display().to_string(), &text)?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => return Err(Error::Io { path, source }),
+        };
+        new.push((id.clone(), document));
+    }
+    let document = |side: &[(String, Option<Value>)], id: &str| {
+        side.iter().find(|(o, _)| o == id).and_then(|(_, d)| d.as_ref()).cloned()
+    };
     let mut ids: Vec<String> = current.clone();
     ids.extend(old.iter().map(|(id, _)| id.clone()).filter(|id| !current.contains(id)));
+    ids.retain(|id| document(&old, id) != document(&new, id));
+    let mut report = ChangeReport::default();
+    if ids.is_empty() {
+        return Ok(report);
+    }
+    let (old_models, new_models) = (Lowering::of(&old, "baseline"), Lowering::of(&new, "working tree"));
     for id in ids {
-        let path = root.join(schema_path(&id));
-        let new = if current.contains(&id) {
-            match fs::read_to_string(&path) {
-                Ok(text) => Some(parse(&path.display().to_string(), &text)?),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                Err(source) => return Err(Error::Io { path, source }),
-            }
-        } else {
-            None
-        };
-        let old = old.iter().find(|(o, _)| *o == id).and_then(|(_, d)| d.as_ref());
-        if old != new.as_ref() {
-            report.endpoints.push(diff_documents(&id, old, new.as_ref()));
-        }
+        report.endpoints.push(compare_endpoint(&id, &old_models.side(&id), &new_models.side(&id), true));
     }
     Ok(report)
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1101,9 +1174,10 @@ mod tests {
         }
         json!({
             "openapi": "3.0.4",
+            "info": { "title": "t", "version": "1" },
             "paths": {
-                "/o/a": { "post": { "requestBody": { "content": { "application/json": { "schema": { "$ref": "#/components/schemas/In" } } } } } },
-                "/o/a/requests/{request_id}": { "get": { "responses": { "200": { "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Out" } } } } } } }
+                "/o/a": { "post": { "requestBody": { "content": { "application/json": { "schema": { "$ref": "#/components/schemas/In" } } } }, "responses": {} } },
+                "/o/a/requests/{request_id}": { "get": { "responses": { "200": { "description": "ok", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Out" } } } } } } }
             },
             "components": { "schemas": schemas }
         })
@@ -1118,7 +1192,7 @@ mod tests {
                 "file": {"$ref": "#/components/schemas/File"}
             }}),
             json!({"type": "object", "required": ["video"], "properties": {
-                "video": {"allOf": [{"$ref": "#/components/schemas/File"}], "title": "Video"},
+                "video": {"allOf": [{"$ref": "#/components/schemas/File"}], "description": "The video."},
                 "kind": {"type": "string", "enum": ["x"]},
                 "frames": {"type": "integer", "enum": [24]}
             }}),
@@ -1139,13 +1213,15 @@ mod tests {
     fn identical_documents_have_no_changes() {
         let report = changes(|_| {});
         assert!(report.changes.is_empty(), "{:?}", report.changes);
+        assert_eq!((report.input.as_deref(), report.output.as_deref()), (Some("In"), Some("Out")));
         assert!(diff("o/a", &base(), &base()).is_empty());
     }
 
     #[test]
     fn allof_ref_equals_ref_and_anyof_null_is_nullability() {
         let report = changes(|d| {
-            d["components"]["schemas"]["Out"]["properties"]["video"] = json!({"$ref": "#/components/schemas/File"});
+            d["components"]["schemas"]["Out"]["properties"]["video"] =
+                json!({"$ref": "#/components/schemas/File", "description": "The video."});
             d["components"]["schemas"]["File"]["properties"]["size"] =
                 json!({"anyOf": [{"type": "integer"}, {"type": "null"}]});
         });
@@ -1177,8 +1253,18 @@ mod tests {
         );
         assert_eq!(sev(|d| input(d)["properties"]["steps"]["maximum"] = json!(40)), Severity::Breaking);
         assert_eq!(sev(|d| input(d)["properties"]["steps"]["maximum"] = json!(60)), Severity::NonBreaking);
+        assert_eq!(sev(|d| input(d)["properties"]["steps"]["default"] = json!(20)), Severity::NonBreaking);
+        assert_eq!(
+            sev(|d| input(d)["properties"]["steps"]["default"] = json!(70)),
+            Severity::Breaking,
+            "out of range: dropped"
+        );
+        assert_eq!(sev(|d| input(d)["properties"]["steps"]["type"] = json!("number")), Severity::Breaking);
         let unchanged = changes(|d| d["components"]["schemas"]["In"]["properties"]["steps"]["maximum"] = json!(50.0));
         assert!(unchanged.changes.is_empty(), "50 and 50.0 are the same bound: {:?}", unchanged.changes);
+        let exclusive = changes(|d| input(d)["properties"]["steps"]["exclusiveMaximum"] = json!(50));
+        let kinds: Vec<String> = exclusive.changes.iter().map(|c| c.kind.to_string()).collect();
+        assert_eq!(kinds, ["`maximum` loosened `50` → none", "`exclusiveMaximum` tightened none → `50`"]);
     }
 
     #[test]
@@ -1208,6 +1294,37 @@ mod tests {
     }
 
     #[test]
+    fn components_renamed_added_and_removed() {
+        let report = changes(|d| {
+            let schemas = d["components"]["schemas"].as_object_mut().expect("schemas");
+            let file = schemas.shift_remove("File").expect("File");
+            schemas.insert("VideoFile".to_owned(), file);
+            let text = d.to_string().replace("#/components/schemas/File", "#/components/schemas/VideoFile");
+            *d = serde_json::from_str(&text).expect("JSON");
+        });
+        let kind = |loc: &str| report.find(loc, |_| true).map(|c| (c.kind.clone(), c.severity));
+        assert_eq!(
+            kind("In.file"),
+            Some((ChangeKind::TypeChanged { from: "File".into(), to: "VideoFile".into() }, Severity::Breaking))
+        );
+        assert_eq!(kind("VideoFile"), Some((ChangeKind::TypeAdded, Severity::NonBreaking)));
+        assert_eq!(kind("File"), Some((ChangeKind::TypeRemoved, Severity::NonBreaking)));
+    }
+
+    #[test]
+    fn a_document_the_generator_rejects_is_breaking() {
+        let report = changes(|d| {
+            d["paths"].as_object_mut().expect("paths").shift_remove("/o/a/requests/{request_id}");
+        });
+        assert_eq!(report.changes.len(), 1, "{:?}", report.changes);
+        let change = &report.changes[0];
+        assert!(matches!(&change.kind, ChangeKind::NotGenerated { document, .. } if document == "new"), "{change}");
+        assert!(change.to_string().contains("queue result path"), "the generator's reason is shown: {change}");
+        assert!(report.is_breaking());
+        assert_eq!(report.output.as_deref(), Some("Out"), "the old document's output");
+    }
+
+    #[test]
     fn tightening() {
         assert!(tightened("maximum", Some(&json!(10)), Some(&json!(5))));
         assert!(!tightened("maximum", Some(&json!(10)), None));
@@ -1215,5 +1332,15 @@ mod tests {
         assert!(tightened("multipleOf", Some(&json!(2)), Some(&json!(4))), "4, 8, … is fewer than 2, 4, 6, …");
         assert!(!tightened("multipleOf", Some(&json!(4)), Some(&json!(2))));
         assert!(tightened("multipleOf", Some(&json!(0.5)), Some(&json!(0.2))));
+        assert!(tightened("uniqueItems", None, Some(&json!(true))));
+        assert!(!tightened("uniqueItems", Some(&json!(true)), None));
+    }
+
+    #[test]
+    fn bounds_print_as_fal_writes_them() {
+        assert_eq!(number(50.0), json!(50));
+        assert_eq!(number(-3.0), json!(-3));
+        assert_eq!(number(0.05), json!(0.05));
+        assert_eq!(number(1e300), json!(1e300));
     }
 }

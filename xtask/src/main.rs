@@ -58,8 +58,9 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         against: Option<PathBuf>,
     },
-    /// Propose and write the next version of fal-ltx from the schema changes since the last release
-    /// (the tag fal-ltx-v<version>, else the commit that last changed generated/Cargo.toml's version).
+    /// Propose and write the next version of fal-ltx and fal-ltx-runtime (always the same version, the runtime
+    /// pinned exactly) from the schema changes since the last release (the tag fal-ltx-v<version>, else the
+    /// commit that last changed generated/Cargo.toml's version).
     Bump {
         /// Print the new version and the edits; write nothing.
         #[arg(long)]
@@ -74,8 +75,9 @@ enum Command {
         #[arg(long)]
         breaking: bool,
     },
-    /// Everything a release needs: the drift check, `cargo publish --dry-run -p fal-ltx`
-    /// (packages and builds the crate) and `cargo doc` with warnings denied.
+    /// Everything a release needs: fal-ltx and fal-ltx-runtime in lockstep (one version, the exact pin,
+    /// Cargo.lock), the drift check, `cargo publish --dry-run -p fal-ltx-runtime -p fal-ltx` (packages
+    /// and builds both crates) and `cargo doc` with warnings denied.
     ReleaseCheck {
         /// Pass --allow-dirty to `cargo publish --dry-run` (to try uncommitted changes; a real
         /// publish packages what is committed).
@@ -271,8 +273,9 @@ fn run_bump(root: &Path, dry_run: bool, since: Since, breaking: bool) -> ExitCod
         BumpPlan::Bump { current, next, level, baseline, report, edits } => {
             print_report(report);
             println!(
-                "bump: {} {current} → {next}: {level} changes since {baseline}{}",
+                "bump: {} and {} {current} → {next}: {level} changes since {baseline}{}",
                 release::PACKAGE,
+                release::RUNTIME_PACKAGE,
                 if dry_run { " (dry run: nothing written)" } else { "" }
             );
             for edit in edits {
@@ -284,8 +287,9 @@ fn run_bump(root: &Path, dry_run: bool, since: Since, breaking: bool) -> ExitCod
             }
             if !dry_run {
                 println!(
-                    "next: review {}, commit, `cargo xtask release-check`, `cargo publish -p {}`, `git tag {}`",
+                    "next: review {}, commit, `cargo xtask release-check`, `cargo publish -p {} -p {}`, `git tag {}`",
                     release::CHANGELOG,
+                    release::RUNTIME_PACKAGE,
                     release::PACKAGE,
                     release::tag(next)
                 );
@@ -310,7 +314,7 @@ fn run_release_check(root: &Path, allow_dirty: bool) -> ExitCode {
     }
     let failed: Vec<&str> = outcomes.iter().filter(|o| o.result.is_err()).map(|o| o.step.name()).collect();
     if failed.is_empty() {
-        println!("release-check: {} is ready to publish", release::PACKAGE);
+        println!("release-check: {} and {} are ready to publish", release::RUNTIME_PACKAGE, release::PACKAGE);
         ExitCode::SUCCESS
     } else {
         eprintln!("release-check failed: {}", failed.join(", "));

@@ -1,4 +1,13 @@
-//! Releasing `fal-ltx`: `cargo xtask bump` and `cargo xtask release-check`.
+//! Releasing `fal-ltx` and `fal-ltx-runtime`: `cargo xtask bump` and `cargo xtask release-check`.
+//!
+//! # Two crates, one version
+//!
+//! `fal-ltx` (the generated crate, `generated/`) depends on `fal-ltx-runtime` (the
+//! hand-written client, `runtime/`) with an exact requirement, `fal-ltx-runtime =
+//! { version = "=x.y.z", path = "../runtime" }`. Both crates always carry the same
+//! version and are published together (runtime first); [`check_lockstep`] verifies that
+//! `generated/Cargo.toml`, `runtime/Cargo.toml`, the pin and `Cargo.lock` agree, and both
+//! `bump` and `release-check` refuse to go on when they do not.
 //!
 //! # The last release
 //!
@@ -26,8 +35,10 @@
 //! CHANGELOG count as a patch-level change (the runtime is not diffed);
 //! `--breaking` declares the runtime's changes breaking.
 //!
-//! A bump rewrites `generated/Cargo.toml`'s version, the `fal-ltx` entry of
-//! `Cargo.lock` (what `cargo update -p fal-ltx --offline` would do), moves the
+//! A bump rewrites the version of `generated/Cargo.toml` and `runtime/Cargo.toml`, the
+//! exact `=x.y.z` requirement on the runtime in `generated/Cargo.toml`, the `fal-ltx` and
+//! `fal-ltx-runtime` entries of `Cargo.lock` (what `cargo update -p fal-ltx -p
+//! fal-ltx-runtime --offline` would do), moves the
 //! `Unreleased` notes and the change report into a new CHANGELOG section, and
 //! updates `fal-ltx = "0.x"` requirements in the READMEs when the requirement changes.
 
@@ -47,6 +58,8 @@ pub const PACKAGE: &str = "fal-ltx";
 pub const RUNTIME_PACKAGE: &str = "fal-ltx-runtime";
 /// Its manifest, relative to the workspace root.
 pub const MANIFEST: &str = "generated/Cargo.toml";
+/// The runtime's manifest, relative to the workspace root.
+pub const RUNTIME_MANIFEST: &str = "runtime/Cargo.toml";
 /// Its changelog, relative to the workspace root.
 pub const CHANGELOG: &str = "generated/CHANGELOG.md";
 /// The workspace lock file, relative to the workspace root.
@@ -238,19 +251,76 @@ fn read(root: &Path, relative: &str) -> Result<String, Error> {
     fs::read_to_string(&path).map_err(io(&path))
 }
 
-/// The `version` of `[package]` in a manifest.
+/// The `version` of `[package]` in a manifest (errors name `generated/Cargo.toml`).
 ///
 /// # Errors
 ///
 /// The manifest is not TOML or has no literal `package.version`.
 pub fn manifest_version(manifest: &str) -> Result<Version, Error> {
-    let table: toml::Table = toml::from_str(manifest).map_err(|e| release_error(format!("{MANIFEST}: {e}")))?;
+    version_in(MANIFEST, manifest)
+}
+
+/// The `version` of `[package]` in the manifest at `path` (used in errors).
+fn version_in(path: &str, manifest: &str) -> Result<Version, Error> {
+    let table: toml::Table = toml::from_str(manifest).map_err(|e| release_error(format!("{path}: {e}")))?;
     let version = table
         .get("package")
         .and_then(|p| p.get("version"))
         .and_then(toml::Value::as_str)
-        .ok_or_else(|| release_error(format!("{MANIFEST}: no literal `version = \"…\"` in [package]")))?;
-    version.parse().map_err(|e| release_error(format!("{MANIFEST}: {e}")))
+        .ok_or_else(|| release_error(format!("{path}: no literal `version = \"…\"` in [package]")))?;
+    version.parse().map_err(|e| release_error(format!("{path}: {e}")))
+}
+
+/// The `version` requirement of the `fal-ltx-runtime` dependency in `generated/Cargo.toml`
+/// (`"=0.1.0"`), `None` when there is no such dependency or no literal requirement.
+///
+/// # Errors
+///
+/// The manifest is not TOML.
+pub fn runtime_requirement(manifest: &str) -> Result<Option<String>, Error> {
+    let table: toml::Table = toml::from_str(manifest).map_err(|e| release_error(format!("{MANIFEST}: {e}")))?;
+    let dependency = table.get("dependencies").and_then(|d| d.get(RUNTIME_PACKAGE));
+    Ok(dependency.and_then(|d| d.get("version")).and_then(toml::Value::as_str).map(str::to_owned))
+}
+
+/// `generated/Cargo.toml` with the exact requirement on the runtime set to `=next`, in the
+/// `fal-ltx-runtime = { version = "=…", … }` line of `[dependencies]`; every other byte is kept.
+///
+/// # Errors
+///
+/// No such line with an exact (`"=…"`) requirement.
+pub fn set_runtime_requirement(manifest: &str, next: &Version) -> Result<String, Error> {
+    let mut in_dependencies = false;
+    let mut done = false;
+    let mut out = String::with_capacity(manifest.len());
+    for line in manifest.split_inclusive('\n') {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            in_dependencies = trimmed == "[dependencies]";
+        }
+        let names_runtime =
+            trimmed.strip_prefix(RUNTIME_PACKAGE).is_some_and(|rest| rest.trim_start().starts_with('='));
+        if in_dependencies
+            && !done
+            && names_runtime
+            && let Some(start) = line.find("\"=").map(|i| i + 2)
+            && let Some(len) = line[start..].find('"')
+        {
+            out.push_str(&line[..start]);
+            out.push_str(&next.to_string());
+            out.push_str(&line[start + len..]);
+            done = true;
+            continue;
+        }
+        out.push_str(line);
+    }
+    if !done {
+        return Err(release_error(format!(
+            "{MANIFEST}: no `{RUNTIME_PACKAGE} = {{ version = \"=x.y.z\", path = \"../runtime\" }}` line in \
+             [dependencies]: {PACKAGE} must pin the runtime exactly (both are released under one version)"
+        )));
+    }
+    Ok(out)
 }
 
 /// The manifest with `[package]`'s `version` set to `next`; every other byte is kept.
@@ -298,20 +368,90 @@ pub fn set_manifest_version(manifest: &str, next: &Version) -> Result<String, Er
     Ok(out)
 }
 
-/// `Cargo.lock` with the `fal-ltx` package's version set to `next` (what
-/// `cargo update -p fal-ltx --offline` writes for a path package).
+/// `Cargo.lock` with the versions of the `fal-ltx` and `fal-ltx-runtime` packages set to
+/// `next` (what `cargo update -p fal-ltx -p fal-ltx-runtime --offline` writes for path
+/// packages).
 ///
 /// # Errors
 ///
-/// The lock file does not list `fal-ltx` at `current` exactly once.
+/// The lock file does not list each of the two at `current` exactly once.
 pub fn set_lock_version(lock: &str, current: &Version, next: &Version) -> Result<String, Error> {
-    let needle = format!("[[package]]\nname = \"{PACKAGE}\"\nversion = \"{current}\"\n");
-    match lock.matches(&needle).count() {
-        1 => Ok(lock.replace(&needle, &format!("[[package]]\nname = \"{PACKAGE}\"\nversion = \"{next}\"\n"))),
-        n => Err(release_error(format!(
-            "{LOCK}: expected one `{PACKAGE}` {current} entry, found {n}; run `cargo update -p {PACKAGE} --offline` first"
-        ))),
+    let mut out = lock.to_owned();
+    for package in [PACKAGE, RUNTIME_PACKAGE] {
+        let needle = format!("[[package]]\nname = \"{package}\"\nversion = \"{current}\"\n");
+        match out.matches(&needle).count() {
+            1 => out = out.replace(&needle, &format!("[[package]]\nname = \"{package}\"\nversion = \"{next}\"\n")),
+            n => {
+                return Err(release_error(format!(
+                    "{LOCK}: expected one `{package}` {current} entry, found {n}; run \
+                     `cargo update -p {PACKAGE} -p {RUNTIME_PACKAGE} --offline` first"
+                )));
+            }
+        }
     }
+    Ok(out)
+}
+
+/// What disagrees between the versions of the two crates: `generated/Cargo.toml`'s and
+/// `runtime/Cargo.toml`'s `[package] version`, the exact requirement `=x.y.z` on the
+/// runtime in `generated/Cargo.toml`, and the two packages' entries in `Cargo.lock`.
+/// Empty when they are in lockstep. Each problem says what to change.
+///
+/// # Errors
+///
+/// A manifest is not TOML or has no literal version; the lock file is not TOML.
+pub fn lockstep_problems(manifest: &str, runtime_manifest: &str, lock: &str) -> Result<Vec<String>, Error> {
+    let version = version_in(MANIFEST, manifest)?;
+    let runtime = version_in(RUNTIME_MANIFEST, runtime_manifest)?;
+    let mut problems = Vec::new();
+    if runtime != version {
+        problems.push(format!(
+            "{RUNTIME_MANIFEST} has version {runtime} but {MANIFEST} has {version}: {PACKAGE} and {RUNTIME_PACKAGE} \
+             are released together under one version; set both to the same version (`cargo xtask bump` does)"
+        ));
+    }
+    let pin = format!("={version}");
+    match runtime_requirement(manifest)? {
+        Some(requirement) if requirement == pin => {}
+        found => problems.push(format!(
+            "{MANIFEST} requires {RUNTIME_PACKAGE} {}: it must pin the runtime of the same release exactly, \
+             `{RUNTIME_PACKAGE} = {{ version = \"{pin}\", path = \"../runtime\" }}`",
+            found.map_or_else(|| "without a version".to_owned(), |r| format!("`{r}`"))
+        )),
+    }
+    let table: toml::Table = toml::from_str(lock).map_err(|e| release_error(format!("{LOCK}: {e}")))?;
+    let packages = table.get("package").and_then(toml::Value::as_array).map_or(&[][..], Vec::as_slice);
+    for (package, expected) in [(PACKAGE, version), (RUNTIME_PACKAGE, runtime)] {
+        let locked: Vec<&str> = packages
+            .iter()
+            .filter(|p| p.get("name").and_then(toml::Value::as_str) == Some(package))
+            .filter_map(|p| p.get("version").and_then(toml::Value::as_str))
+            .collect();
+        if locked != [expected.to_string().as_str()] {
+            problems.push(format!(
+                "{LOCK} lists {package} at {} but its manifest has {expected}: run `cargo update -p {package} --offline`",
+                if locked.is_empty() { "no version".to_owned() } else { locked.join(", ") }
+            ));
+        }
+    }
+    Ok(problems)
+}
+
+/// Checks that the two crates are in lockstep ([`lockstep_problems`]) and returns their version.
+///
+/// # Errors
+///
+/// A file cannot be read or parsed, or [`Error::Release`] listing every disagreement.
+pub fn check_lockstep(root: &Path) -> Result<Version, Error> {
+    let manifest = read(root, MANIFEST)?;
+    let problems = lockstep_problems(&manifest, &read(root, RUNTIME_MANIFEST)?, &read(root, LOCK)?)?;
+    if !problems.is_empty() {
+        return Err(release_error(format!(
+            "{PACKAGE} and {RUNTIME_PACKAGE} are not in lockstep:\n  {}",
+            problems.join("\n  ")
+        )));
+    }
+    manifest_version(&manifest)
 }
 
 /// A README with `fal-ltx = "<old requirement>"` (or `{ version = "<old>"…`) rewritten
@@ -463,10 +603,11 @@ fn resolve_baseline(root: &Path, since: &Since, current: &Version) -> Result<Opt
 ///
 /// # Errors
 ///
-/// A file cannot be read or parsed, `git` fails, or the CHANGELOG or lock file is not as expected.
+/// A file cannot be read or parsed, the two crates are not in lockstep ([`check_lockstep`]),
+/// `git` fails, or the CHANGELOG or lock file is not as expected.
 pub fn plan_bump(root: &Path, options: &BumpOptions) -> Result<BumpPlan, Error> {
+    let current = check_lockstep(root)?;
     let manifest = read(root, MANIFEST)?;
-    let current = manifest_version(&manifest)?;
     let changelog = read(root, CHANGELOG)?;
     let notes = unreleased_notes(&changelog)?;
     let Some((baseline, description)) = resolve_baseline(root, &options.since, &current)? else {
@@ -490,8 +631,18 @@ pub fn plan_bump(root: &Path, options: &BumpOptions) -> Result<BumpPlan, Error> 
     };
     let next = current.bumped(level);
     let lock = read(root, LOCK)?;
+    let runtime_manifest = read(root, RUNTIME_MANIFEST)?;
     let mut edits = vec![
-        FileEdit { path: MANIFEST.to_owned(), after: set_manifest_version(&manifest, &next)?, before: manifest },
+        FileEdit {
+            path: MANIFEST.to_owned(),
+            after: set_runtime_requirement(&set_manifest_version(&manifest, &next)?, &next)?,
+            before: manifest,
+        },
+        FileEdit {
+            path: RUNTIME_MANIFEST.to_owned(),
+            after: set_manifest_version(&runtime_manifest, &next)?,
+            before: runtime_manifest,
+        },
         FileEdit { path: LOCK.to_owned(), after: set_lock_version(&lock, &current, &next)?, before: lock },
         FileEdit {
             path: CHANGELOG.to_owned(),
@@ -564,6 +715,9 @@ pub fn civil_date(days: u64) -> String {
 /// One step of `cargo xtask release-check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
+    /// [`check_lockstep`]: `fal-ltx` and `fal-ltx-runtime` have the same version, `fal-ltx` pins the
+    /// runtime exactly at it, and `Cargo.lock` agrees.
+    Lockstep,
     /// `cargo xtask check`: generated code matches `schemas/`.
     Drift,
     /// `cargo publish --dry-run -p fal-ltx-runtime -p fal-ltx`: packages both crates and builds them from the
@@ -575,18 +729,19 @@ pub enum Step {
 
 impl Step {
     /// Every step, in the order they run.
-    pub const ALL: [Self; 3] = [Self::Drift, Self::Publish, Self::Doc];
+    pub const ALL: [Self; 4] = [Self::Lockstep, Self::Drift, Self::Publish, Self::Doc];
 
     /// Its name in the output.
     pub fn name(self) -> &'static str {
         match self {
+            Self::Lockstep => "versions in lockstep",
             Self::Drift => "drift check",
             Self::Publish => "cargo publish --dry-run",
             Self::Doc => "cargo doc (-D warnings)",
         }
     }
 
-    /// The command a step runs (`None` for the drift check, which runs in-process).
+    /// The command a step runs (`None` for the lockstep and drift checks, which run in-process).
     pub fn command(self, root: &Path, allow_dirty: bool) -> Option<Command> {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut command = Command::new(cargo);
@@ -601,7 +756,7 @@ impl Step {
             }
         }
         match self {
-            Self::Drift => return None,
+            Self::Lockstep | Self::Drift => return None,
             Self::Publish => {
                 // Both crates in one call: cargo packages the runtime first and builds `fal-ltx`'s package
                 // against that package (the runtime is not on crates.io until it is published).
@@ -642,6 +797,13 @@ pub struct StepOutcome {
 pub fn run_step(root: &Path, step: Step, allow_dirty: bool) -> StepOutcome {
     let started = std::time::Instant::now();
     let result = match step.command(root, allow_dirty) {
+        None if step == Step::Lockstep => match check_lockstep(root) {
+            Ok(version) => {
+                println!("lockstep: {PACKAGE} and {RUNTIME_PACKAGE} are both {version}; {PACKAGE} pins ={version}");
+                Ok(())
+            }
+            Err(e) => Err(e.to_string()),
+        },
         None => match crate::check(root) {
             Ok(drift) if drift.is_empty() => {
                 println!("check: generated code is up to date with schemas/");
@@ -698,6 +860,8 @@ mod tests {
     fn steps_run_the_documented_commands() {
         let root = Path::new("/nowhere");
         assert!(Step::Drift.command(root, false).is_none());
+        assert!(Step::Lockstep.command(root, false).is_none());
+        assert_eq!(Step::ALL[0], Step::Lockstep, "the cheapest check first");
         let publish = format!("{:?}", Step::Publish.command(root, false).expect("a command"));
         assert!(publish.contains("\"publish\" \"--dry-run\"") && !publish.contains("allow-dirty"), "{publish}");
         let dirty = format!("{:?}", Step::Publish.command(root, true).expect("a command"));
