@@ -25,6 +25,8 @@
 //! - [`storage`]: uploads to fal's CDN (multipart above 90 MiB), `data:`
 //!   URIs and streamed downloads.
 //! - [`webhook`]: verification of fal's signed webhook deliveries.
+//! - [`batch`]: a durable batch runner: many jobs, bounded concurrency, a
+//!   journal that survives `kill -9`, outputs and a manifest in a directory.
 //!
 //! The protocol these modules implement is written down, with its sources, in
 //! the repository's `docs/protocol.md`; the code cites its sections as
@@ -42,6 +44,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod batch;
 pub mod client;
 pub mod endpoint;
 pub mod error;
@@ -55,6 +58,7 @@ mod stream;
 pub mod validation;
 pub mod webhook;
 
+pub use batch::{BatchError, BatchEvent, BatchOptions, BatchReport, BatchRunner, Endpoints, Job};
 pub use client::{Client, ClientBuilder, RequestHandle};
 pub use endpoint::{Endpoint, EndpointDescriptor, EndpointInput, OutputOf};
 pub use error::Error;
