@@ -124,6 +124,11 @@
 //! `after_uncertain: true`, so the journal counts the possible duplicates
 //! ([`JobReport::uncertain_resubmissions`]).
 //!
+//! The window is kept small: submits are sent one at a time by default
+//! ([`BatchOptions::submit_concurrency`]), each holding its turn from its
+//! intent until its request id is on disk, so **a crash leaves at most one
+//! uncertain job** (other jobs keep following and storing meanwhile).
+//!
 //! A job's key must keep its endpoint and input across runs: the intent
 //! records the input's SHA-256, and a run given another input for a key
 //! already submitted stops with [`BatchError::JobChanged`] before sending
@@ -439,6 +444,13 @@ pub struct BatchOptions {
     /// Jobs in flight at once (submitting, following or storing), at least 1.
     /// Default [`DEFAULT_CONCURRENCY`].
     pub concurrency: usize,
+    /// Submits in flight at once, at least 1; default 1. A crash (or
+    /// `kill -9`) while a submit is in flight leaves its job
+    /// [uncertain](self#resuming), so with 1 a crash leaves **at most one**
+    /// uncertain job. fal answers a submit in well under a second while a
+    /// video takes minutes, so this costs little; raise it to submit many
+    /// short jobs faster, accepting up to that many uncertain jobs per crash.
+    pub submit_concurrency: usize,
     /// Submit [uncertain](self#resuming) jobs again (each may then run twice
     /// on fal). Default `false`: they are reported and left alone.
     pub resubmit_uncertain: bool,
@@ -485,6 +497,7 @@ impl Default for BatchOptions {
     fn default() -> Self {
         Self {
             concurrency: DEFAULT_CONCURRENCY,
+            submit_concurrency: 1,
             resubmit_uncertain: false,
             retry_failed: false,
             deadline: Some(DEFAULT_JOB_DEADLINE),
@@ -512,6 +525,13 @@ impl BatchOptions {
     #[must_use]
     pub fn concurrency(mut self, jobs: usize) -> Self {
         self.concurrency = jobs.max(1);
+        self
+    }
+
+    /// Sets [`submit_concurrency`](Self::submit_concurrency) (0 counts as 1).
+    #[must_use]
+    pub fn submit_concurrency(mut self, submits: usize) -> Self {
+        self.submit_concurrency = submits.max(1);
         self
     }
 
@@ -1373,6 +1393,14 @@ struct Prepared {
     sha256: String,
 }
 
+/// What the jobs of a run share.
+#[derive(Clone, Copy)]
+struct Ctx<'a> {
+    journal: &'a Journal,
+    /// Permits to submit ([`BatchOptions::submit_concurrency`]).
+    submits: &'a tokio::sync::Semaphore,
+}
+
 /// What a run does with a job.
 enum Work {
     Submit { after_uncertain: bool },
@@ -1549,8 +1577,10 @@ impl BatchRunner {
         journal.append(&run).await?;
         // Jobs already on fal first: they are billed whether followed or not.
         follows.append(&mut work);
+        let submits = tokio::sync::Semaphore::new(self.options.submit_concurrency.max(1));
+        let ctx = Ctx { journal: &journal, submits: &submits };
         let mut running = futures_util::stream::iter(follows)
-            .map(|(prepared, work, history)| self.run_job(&journal, prepared, work, history))
+            .map(|(prepared, work, history)| self.run_job(ctx, prepared, work, history))
             .buffer_unordered(self.options.concurrency.max(1));
         while let Some(done) = running.next().await {
             let (index, report) = done?;
@@ -1575,7 +1605,7 @@ impl BatchRunner {
     /// Runs one job to its end in this run; returns its index and report.
     async fn run_job(
         &self,
-        journal: &Journal,
+        ctx: Ctx<'_>,
         job: Prepared,
         work: Work,
         mut history: JobHistory,
@@ -1601,24 +1631,23 @@ impl BatchRunner {
                 });
                 request_id
             }
-            Work::Submit { after_uncertain } => {
-                match self.submit(journal, &job, &mut history, after_uncertain).await? {
-                    Submit::Accepted(request_id) => request_id,
-                    Submit::Failed(error) => {
-                        report.submissions = history.submissions;
-                        report.uncertain_resubmissions = history.uncertain_resubmissions;
-                        return self.fail(journal, &job, report, None, Stage::Submit, error).await;
-                    }
-                    Submit::Uncertain(error) => {
-                        report.submissions = history.submissions;
-                        report.uncertain_resubmissions = history.uncertain_resubmissions;
-                        report.status = Outcome::Uncertain;
-                        report.error = Some(format!("{UNCERTAIN}: {error}"));
-                        return Ok((job.index, report));
-                    }
+            Work::Submit { after_uncertain } => match self.submit(ctx, &job, &mut history, after_uncertain).await? {
+                Submit::Accepted(request_id) => request_id,
+                Submit::Failed(error) => {
+                    report.submissions = history.submissions;
+                    report.uncertain_resubmissions = history.uncertain_resubmissions;
+                    return self.fail(ctx.journal, &job, report, None, Stage::Submit, error).await;
                 }
-            }
+                Submit::Uncertain(error) => {
+                    report.submissions = history.submissions;
+                    report.uncertain_resubmissions = history.uncertain_resubmissions;
+                    report.status = Outcome::Uncertain;
+                    report.error = Some(format!("{UNCERTAIN}: {error}"));
+                    return Ok((job.index, report));
+                }
+            },
         };
+        let journal = ctx.journal;
         report.submissions = history.submissions;
         report.uncertain_resubmissions = history.uncertain_resubmissions;
         report.request_id = Some(request_id.clone());
@@ -1684,14 +1713,18 @@ impl BatchRunner {
     /// outcome is unknown (and may not be retried).
     async fn submit(
         &self,
-        journal: &Journal,
+        ctx: Ctx<'_>,
         job: &Prepared,
         history: &mut JobHistory,
         mut after_uncertain: bool,
     ) -> Result<Submit, BatchError> {
+        let journal = ctx.journal;
         let mut tries = 0;
         loop {
             tries += 1;
+            // Held from the intent until the request id is on disk (or the
+            // outcome known): the window in which a crash makes a job uncertain.
+            let permit = ctx.submits.acquire().await.expect("the semaphore is never closed");
             let attempt = history.submissions + 1;
             let intent = JournalRecord::Intent {
                 key: job.key.clone(),
@@ -1738,6 +1771,7 @@ impl BatchRunner {
                     true
                 }
             };
+            drop(permit);
             if tries >= self.options.submit_attempts {
                 return Ok(Submit::Failed(message));
             }
