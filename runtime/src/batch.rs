@@ -640,15 +640,19 @@ impl BatchOptions {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum BatchEvent {
-    /// The journal was read; the batch starts. Counts of the jobs given.
+    /// The journal was read; the batch starts (always the first event).
+    /// Counts of the jobs given, by their state in the journal.
     Started {
         /// Jobs in the batch.
         total: usize,
         /// Completed in an earlier run: nothing to do.
         completed: usize,
-        /// Failed in an earlier run (or rejected now): not run, unless
-        /// [`BatchOptions::retry_failed`] (input failures are always reported).
+        /// Failed in an earlier run: not run again, unless
+        /// [`BatchOptions::retry_failed`].
         failed: usize,
+        /// With an unknown endpoint or an invalid input: failed now, nothing sent
+        /// ([`Stage::Input`]).
+        invalid: usize,
         /// Submitted in an earlier run: followed by request id.
         submitted: usize,
         /// Uncertain (see [`BatchEvent::Uncertain`]).
@@ -656,7 +660,10 @@ pub enum BatchEvent {
         /// Never submitted: submitted now.
         fresh: usize,
     },
-    /// A job's submit may have reached fal, but its request id is unknown.
+    /// A job's submit may have reached fal, but its request id is unknown:
+    /// sent right after [`Started`](BatchEvent::Started) for each job the
+    /// journal left uncertain, and during the run when a submit ends in
+    /// such an error.
     Uncertain {
         /// The job.
         key: String,
@@ -1480,7 +1487,8 @@ impl BatchRunner {
         let mut reports: Vec<Option<JobReport>> = vec![None; jobs.len()];
         let mut work: Vec<(Prepared, Work, JobHistory)> = Vec::new();
         let mut follows = Vec::new();
-        let (mut completed, mut failed, mut submitted, mut uncertain, mut fresh) = (0, 0, 0, 0, 0);
+        let mut uncertain_keys = Vec::new();
+        let (mut completed, mut failed, mut invalid, mut submitted, mut uncertain, mut fresh) = (0, 0, 0, 0, 0, 0);
         for (index, job) in jobs.into_iter().enumerate() {
             let history = histories.remove(&job.key).unwrap_or_default();
             let base = JobReport {
@@ -1506,7 +1514,7 @@ impl BatchRunner {
                 Ok(checked) => checked,
                 Err(error) => {
                     reports[index] = Some(JobReport { stage: Some(Stage::Input), error: Some(error), ..base });
-                    failed += 1;
+                    invalid += 1;
                     continue;
                 }
             };
@@ -1550,7 +1558,7 @@ impl BatchRunner {
                 JobState::Uncertain { .. } => {
                     uncertain += 1;
                     let resubmit = self.options.resubmit_uncertain;
-                    self.emit(BatchEvent::Uncertain { key: job.key.clone(), resubmit });
+                    uncertain_keys.push(job.key.clone());
                     if resubmit {
                         work.push((prepared, Work::Submit { after_uncertain: true }, history));
                     } else {
@@ -1566,7 +1574,10 @@ impl BatchRunner {
         }
         drop(histories);
         let total = reports.len();
-        self.emit(BatchEvent::Started { total, completed, failed, submitted, uncertain, fresh });
+        self.emit(BatchEvent::Started { total, completed, failed, invalid, submitted, uncertain, fresh });
+        for key in uncertain_keys {
+            self.emit(BatchEvent::Uncertain { key, resubmit: self.options.resubmit_uncertain });
+        }
 
         let journal = Arc::new(journal);
         let run = JournalRecord::Run {
