@@ -997,7 +997,6 @@ pub enum JournalRecord {
     },
 }
 
-#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
 fn is_false(value: &bool) -> bool {
     !*value
 }
@@ -1476,8 +1475,10 @@ impl BatchRunner {
         let durable = self.options.durable;
         let (journal, records) = tokio::task::spawn_blocking(move || -> Result<_, BatchError> {
             fs::create_dir_all(&dir).map_err(io_error("create the batch directory", &dir))?;
+            let opened = Journal::open(&dir, durable)?;
+            // Only once the lock is held: the files may be another runner's otherwise.
             remove_temporaries(&dir)?;
-            Journal::open(&dir, durable)
+            Ok(opened)
         })
         .await
         .expect("the journal opener does not panic")?;
