@@ -34,7 +34,7 @@ fn endpoints() -> Endpoints {
 /// Job `i`: key `job-00i`, alternately text-to-video and image-to-video, seed `1000 + i`.
 fn job(i: u64) -> Job {
     let seed = 1000 + i;
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         Job::new(format!("job-{i:03}"), TEXT, json!({"prompt": format!("scene {i}"), "loras": [], "seed": seed}))
     } else {
         let input = json!({"prompt": format!("scene {i}"), "image_url": "https://example.com/a.png", "loras": [], "seed": seed});
@@ -136,7 +136,7 @@ async fn runs_a_batch_of_two_endpoints_into_outputs_and_a_manifest() {
     let mut ids = std::collections::BTreeSet::new();
     for (i, (key, entry)) in entries.iter().enumerate() {
         assert_eq!(entry["status"], "completed", "{key}: {entry}");
-        assert_eq!(entry["endpoint"], if i % 2 == 0 { TEXT } else { IMAGE });
+        assert_eq!(entry["endpoint"], if i.is_multiple_of(2) { TEXT } else { IMAGE });
         assert_eq!(entry["output"], format!("{key}.json"));
         assert_eq!(entry["submissions"], 1);
         assert_eq!(entry["uncertain_resubmissions"], 0);
@@ -168,7 +168,7 @@ async fn runs_a_batch_of_two_endpoints_into_outputs_and_a_manifest() {
 
     // The events: the summary, each job's submit, request id, updates and
     // result (a submitted job's id is journaled before it is announced), and the end.
-    let events = events.lock().unwrap();
+    let events = events.lock().unwrap().clone();
     assert_eq!(
         events.first(),
         Some(&BatchEvent::Started {

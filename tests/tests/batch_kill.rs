@@ -40,7 +40,7 @@ fn env_number(name: &str, default: u64) -> u64 {
 fn job(i: u64) -> Job {
     let seed = 1000 + i;
     let mut input = json!({"prompt": format!("scene {i}"), "loras": [], "seed": seed});
-    let endpoint = if i % 2 == 0 {
+    let endpoint = if i.is_multiple_of(2) {
         TEXT
     } else {
         input["image_url"] = json!("https://example.com/a.png");
@@ -229,5 +229,5 @@ async fn a_batch_killed_at_random_moments_finishes_with_one_output_per_job() {
     assert_eq!(kills, kills_wanted, "every kill landed before the batch finished");
     assert!(duplicates <= counted, "{duplicates} duplicate submissions, only {counted} reported as possible");
     // Submits go one at a time: a kill leaves at most one job uncertain.
-    assert!(counted <= kills as u64, "{counted} uncertain resubmissions for {kills} kills");
+    assert!(counted <= kills, "{counted} uncertain resubmissions for {kills} kills");
 }
