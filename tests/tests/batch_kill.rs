@@ -4,6 +4,9 @@
 //! request in five (errors, dropped connections, garbled bodies, random
 //! delays).
 //!
+//! One kill in five lands while the worker starts (0–30 ms after the
+//! spawn); the others 0–80 ms after it has opened the journal and begun.
+//!
 //! Proven at the end: every job has exactly one output, carrying its own
 //! seed; exactly one `completed` record per job; the fake accepted no
 //! duplicate submission beyond the possible duplicates the runner itself
@@ -94,6 +97,12 @@ fn check_journal(dir: &Path) -> bool {
     !bytes.is_empty() && !bytes.ends_with(b"\n")
 }
 
+/// The `run` records in the journal (each run writes one once it has read the journal).
+fn runs_journaled(dir: &Path) -> usize {
+    let bytes = std::fs::read(dir.join(batch::JOURNAL_FILE)).unwrap_or_default();
+    bytes.windows(13).filter(|w| w == b"\"event\":\"run\"").count()
+}
+
 /// Each job's records follow the protocol: `submitted` answers the intent
 /// of the same attempt, `completed` comes after `submitted`, exactly once.
 fn check_sequences(records: &[JournalRecord], n: u64) {
@@ -154,14 +163,23 @@ async fn a_batch_killed_at_random_moments_finishes_with_one_output_per_job() {
     let started = Instant::now();
     let summary: Value = loop {
         runs += 1;
+        let runs_before = runs_journaled(&dir);
         let mut child = spawn(&fake, &dir, &jobs_file);
         let spawned = Instant::now();
-        let kill_at = (kills < kills_wanted).then(|| Duration::from_millis(rng.random_range(5..=80)));
+        // One kill in five lands while the process starts (opening, repairing
+        // the journal); the others at a random moment of its work, counted
+        // from its `run` record.
+        let during_startup = rng.random_range(0..5) == 0;
+        let delay = Duration::from_millis(rng.random_range(0..=if during_startup { 30 } else { 80 }));
+        let mut kill_at = (kills < kills_wanted && during_startup).then(|| spawned + delay);
         let status = loop {
             if let Some(status) = child.try_wait().expect("try_wait") {
                 break Some(status);
             }
-            if kill_at.is_some_and(|at| spawned.elapsed() >= at) {
+            if kills < kills_wanted && kill_at.is_none() && runs_journaled(&dir) > runs_before {
+                kill_at = Some(Instant::now() + delay);
+            }
+            if kill_at.is_some_and(|at| Instant::now() >= at) {
                 child.kill().expect("SIGKILL");
                 child.wait().expect("reap");
                 break None;
