@@ -85,7 +85,10 @@
 //!    nothing, when the outcome is unknown (see *uncertain* below);
 //! 3. finally [`Completed`](JournalRecord::Completed) (written after the
 //!    output file is durably in place, with its file name) or
-//!    [`Failed`](JournalRecord::Failed) (with the error).
+//!    [`Failed`](JournalRecord::Failed) (with the error). These two are not
+//!    waited for (the next group commit, at the latest the end of the run,
+//!    syncs them): lost in a crash, they only make the next run fetch the
+//!    result again by its request id.
 //!
 //! Concurrent jobs' records are written by one writer thread that commits
 //! them in groups: every record waiting when a write starts goes into one
@@ -1254,9 +1257,13 @@ impl Journal {
     }
 
     fn send(&self, record: &JournalRecord) -> Result<tokio::sync::oneshot::Receiver<Result<(), String>>, BatchError> {
+        self.send_bytes(Self::line(record))
+    }
+
+    fn send_bytes(&self, bytes: Vec<u8>) -> Result<tokio::sync::oneshot::Receiver<Result<(), String>>, BatchError> {
         let (done, receiver) = tokio::sync::oneshot::channel();
         let sender = self.sender.as_ref().expect("the journal is open");
-        sender.send((Self::line(record), done)).map_err(|_| self.failed("the journal writer stopped".to_owned()))?;
+        sender.send((bytes, done)).map_err(|_| self.failed("the journal writer stopped".to_owned()))?;
         Ok(receiver)
     }
 
@@ -1268,6 +1275,21 @@ impl Journal {
     async fn append(&self, record: &JournalRecord) -> Result<(), BatchError> {
         let receiver = self.send(record)?;
         match receiver.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(message)) => Err(self.failed(message)),
+            Err(_) => Err(self.failed("the journal writer stopped".to_owned())),
+        }
+    }
+
+    /// Appends `record` without waiting for it to be on disk; a failure
+    /// shows in the next [`append`](Self::append) or [`flush`](Self::flush).
+    fn append_lazily(&self, record: &JournalRecord) -> Result<(), BatchError> {
+        self.send_bytes(Self::line(record)).map(drop)
+    }
+
+    /// Returns once every record sent so far is on disk.
+    async fn flush(&self) -> Result<(), BatchError> {
+        match self.send_bytes(Vec::new())?.await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(message)) => Err(self.failed(message)),
             Err(_) => Err(self.failed("the journal writer stopped".to_owned())),
@@ -1599,6 +1621,7 @@ impl BatchRunner {
             reports[index] = Some(report);
         }
         drop(running);
+        journal.flush().await?;
         let report = BatchReport { jobs: reports.into_iter().map(|r| r.expect("every job is reported")).collect() };
         let manifest = serde_json::to_vec_pretty(&report.to_manifest()).expect("the manifest encodes");
         let dir = self.dir.clone();
@@ -1678,7 +1701,9 @@ impl BatchRunner {
                             output: output.clone(),
                             files: files.clone(),
                         };
-                        journal.append(&record).await?;
+                        // Not waited for: lost in a crash, it only makes the next
+                        // run fetch the result again (the output is already on disk).
+                        journal.append_lazily(&record)?;
                         self.emit(BatchEvent::Completed { key: job.key.clone(), output: output.clone() });
                         report.status = Outcome::Completed;
                         report.output = Some(output);
@@ -1712,7 +1737,9 @@ impl BatchRunner {
     ) -> Result<(usize, JobReport), BatchError> {
         let record =
             JournalRecord::Failed { key: job.key.clone(), request_id: request_id.clone(), stage, error: error.clone() };
-        journal.append(&record).await?;
+        // Not waited for: lost in a crash, the job is followed again by its id
+        // (or, rejected, submitted again).
+        journal.append_lazily(&record)?;
         self.emit(BatchEvent::Failed { key: job.key.clone(), error: error.clone() });
         report.status = Outcome::Failed;
         report.request_id = request_id;
