@@ -92,8 +92,8 @@
 //!
 //! Concurrent jobs' records are written by one writer thread that commits
 //! them in groups: every record waiting when a write starts goes into one
-//! `write` and one `fdatasync`, and each job continues only once its own
-//! record is on disk. A record is one line written with one `write` call,
+//! `write` and one `fdatasync`, and a job continues past an intent, a
+//! submitted or a rejected record only once it is on disk. A record is one line written with one `write` call,
 //! so a crash can only leave the **last** line torn. Opening the journal
 //! reads every line; a last line without its newline is torn: it is dropped
 //! and the file truncated to the last complete line (a torn `Submitted`
