@@ -92,7 +92,9 @@ mod endpoints;
 pub use endpoints::*;
 
 #[doc(inline)]
-pub use fal_ltx_runtime::{client, endpoint, error, options, queue, redact, retry, storage, validation, webhook};
+pub use fal_ltx_runtime::{
+    batch, client, endpoint, error, options, queue, redact, retry, storage, validation, webhook,
+};
 // Called by the generated modules (`crate::serde_helpers::…`); not part of the API.
 #[doc(hidden)]
 pub use fal_ltx_runtime::serde_helpers;

@@ -314,6 +314,44 @@ impl Error {
         }
     }
 
+    /// Whether fal **certainly did not take** a submit or run that failed
+    /// with this error, so sending it again cannot create a second billed
+    /// job (the same rule the client's own retries follow, protocol.md §4 and
+    /// [`retry`](crate::retry)):
+    ///
+    /// - nothing was sent: missing or invalid key, invalid input, base URL,
+    ///   request options or URL, a local I/O error;
+    /// - the connection could not be opened ([`Transport`](Error::Transport)
+    ///   with [`reqwest::Error::is_connect`]);
+    /// - fal refused it: a 4xx answer (422 [`FalValidation`](Error::FalValidation),
+    ///   401, 429, …);
+    /// - fal's ingress answered 502/503/504 itself: no `x-fal-request-id`
+    ///   and nginx's error page as the body.
+    ///
+    /// `false` for everything else: the request may have reached fal's queue
+    /// (a reset or silent connection, a timeout, a 5xx from the queue or from
+    /// a proxy after forwarding, a broken 2xx answer). Then do not submit
+    /// again; follow [`request_id`](Error::request_id) when it is `Some`.
+    #[must_use]
+    pub fn certainly_not_accepted(&self) -> bool {
+        match self {
+            Self::MissingCredentials
+            | Self::InvalidKey
+            | Self::Validation(_)
+            | Self::InvalidBaseUrl { .. }
+            | Self::InvalidRequestOptions { .. }
+            | Self::Io { .. }
+            | Self::InvalidUrl { .. }
+            | Self::FalValidation { .. } => true,
+            Self::Transport { source, .. } => source.is_connect(),
+            Self::Http { status: 400..=499, .. } => true,
+            Self::Http { status: 502..=504, request_id: None, body, .. } => {
+                crate::retry::from_ingress_body(body.as_bytes())
+            }
+            _ => false,
+        }
+    }
+
     /// Whether this is a timeout: the subscribe deadline
     /// ([`Timeout`](Error::Timeout)), an attempt's
     /// ([`ResponseTimeout`](Error::ResponseTimeout)), or a timeout of the
@@ -544,6 +582,28 @@ pub(crate) fn truncate_utf8(text: &str, max: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_refusals_and_ingress_pages_are_certainly_not_accepted() {
+        let http = |status: u16, body: &str, request_id: Option<&str>| Error::Http {
+            status,
+            body: body.to_owned(),
+            error_type: None,
+            request_id: request_id.map(str::to_owned),
+        };
+        let nginx = "<html><head><title>503 Service Temporarily Unavailable</title></head><center>nginx</center>";
+        assert!(http(429, "", None).certainly_not_accepted());
+        assert!(http(401, "", Some("id")).certainly_not_accepted());
+        assert!(http(503, nginx, None).certainly_not_accepted());
+        // The same page with fal's id, a proxy's own page, or any 500: the queue may have the job.
+        assert!(!http(503, nginx, Some("id")).certainly_not_accepted());
+        assert!(!http(502, "Bad Gateway (upstream reset)", None).certainly_not_accepted());
+        assert!(!http(500, nginx, None).certainly_not_accepted());
+        assert!(Error::MissingCredentials.certainly_not_accepted());
+        let decode = serde_json::from_str::<u8>("x").unwrap_err();
+        let broken = Error::Decode { what: "submit".into(), source: decode, snippet: String::new(), request_id: None };
+        assert!(!broken.certainly_not_accepted());
+    }
 
     #[test]
     fn truncates_on_char_boundaries() {

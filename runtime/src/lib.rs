@@ -27,6 +27,8 @@
 //! - [`webhook`]: verification of fal's signed webhook deliveries.
 //! - [`redact`]: how URLs (webhook tokens, signed upload URLs, credentials)
 //!   are redacted in every error, log line and `Debug` output.
+//! - [`batch`]: a durable batch runner: many jobs, bounded concurrency, a
+//!   journal that survives `kill -9`, outputs and a manifest in a directory.
 //!
 //! The protocol these modules implement is written down, with its sources, in
 //! the repository's [`docs/protocol.md`](https://github.com/fal-ltx-rs/fal-ltx/blob/main/docs/protocol.md);
@@ -45,6 +47,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod batch;
 pub mod client;
 pub mod endpoint;
 pub mod error;
@@ -59,6 +62,7 @@ mod stream;
 pub mod validation;
 pub mod webhook;
 
+pub use batch::{BatchError, BatchEvent, BatchOptions, BatchReport, BatchRunner, Endpoints, Job};
 pub use client::{Client, ClientBuilder, RequestHandle};
 pub use endpoint::{Endpoint, EndpointDescriptor, EndpointInput, OutputOf};
 pub use error::Error;

@@ -318,7 +318,12 @@ pub(crate) enum Attempt<'a> {
 /// queue or a runner: no `x-fal-request-id` header and `nginx` in the body
 /// (fal's Python client's test, protocol.md §4).
 pub(crate) fn from_ingress(headers: &HeaderMap, body: &[u8]) -> bool {
-    !headers.contains_key("x-fal-request-id") && body.windows(5).any(|w| w.eq_ignore_ascii_case(b"nginx"))
+    !headers.contains_key("x-fal-request-id") && from_ingress_body(body)
+}
+
+/// Whether an error page's body is nginx's own (fal's ingress), the body half of [`from_ingress`].
+pub(crate) fn from_ingress_body(body: &[u8]) -> bool {
+    body.windows(5).any(|w| w.eq_ignore_ascii_case(b"nginx"))
 }
 
 /// Whether to retry, and after how long; `None` means "return this outcome".

@@ -63,7 +63,7 @@ fn examples() -> &'static BTreeMap<String, PathBuf> {
             })
             .collect();
         let names: Vec<&str> = built.keys().map(String::as_str).collect();
-        assert_eq!(names, ["extend_video", "image_to_video", "lora", "retake_video", "text_to_video"]);
+        assert_eq!(names, ["batch", "extend_video", "image_to_video", "lora", "retake_video", "text_to_video"]);
         built
     })
 }
@@ -272,4 +272,35 @@ async fn out_of_range_flags_fail_before_anything_is_sent() {
         assert!(fake.requests().is_empty(), "{example} sent {:?}", fake.requests());
         assert!(!saved.exists(), "{example}: no output file");
     }
+}
+
+#[tokio::test]
+async fn batch_runs_a_jobs_file_and_resumes_from_its_journal() {
+    let fake = fake().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let jobs = dir.path().join("jobs.jsonl");
+    let lines = [
+        json!({"key": "lighthouse", "endpoint": TEXT_TO_VIDEO, "input": {"prompt": "A lighthouse at dusk"}}),
+        json!({"endpoint": IMAGE_TO_VIDEO, "input": {"prompt": "Rain", "image_url": "https://example.com/a.png"}}),
+    ];
+    std::fs::write(&jobs, lines.map(|line| line.to_string()).join("\n")).expect("jobs file");
+    let out = dir.path().join("out");
+    let args = ["--jobs", jobs.to_str().unwrap(), "--out", out.to_str().unwrap(), "--download"];
+    let output = run("batch", &fake, &args).await;
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(output.status.success(), "exit {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}", output.status);
+    assert!(stdout.contains("2 completed, 0 failed, 0 uncertain"), "{stdout}");
+    for key in ["lighthouse", "line-0002"] {
+        let saved = out.join(format!("files/{key}/video.mp4"));
+        assert_eq!(std::fs::read(&saved).unwrap_or_else(|e| panic!("{}: {e}", saved.display())), FAKE_MP4);
+    }
+    let manifest: Value = serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["jobs"]["lighthouse"]["status"], "completed");
+
+    // Run again: nothing left to do, nothing sent.
+    let before = fake.requests().len();
+    let output = run("batch", &fake, &args).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("resuming: 2 done"), "{}", text(&output.stderr));
+    assert_eq!(fake.requests().len(), before);
 }
