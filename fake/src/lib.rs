@@ -536,7 +536,7 @@ impl CannedResponse {
     }
 }
 
-/// Which of the fake's two servers received a request.
+/// Which of the fake's three servers received a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Listener {
     /// The run server ([`FakeFal::run_base_url`]).
@@ -615,7 +615,8 @@ fn decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// A running fake fal server (two listeners). See the [module docs](self).
+/// A running fake fal server: its queue, run and storage servers on `127.0.0.1`, stopped when dropped. See the
+/// [crate docs](crate).
 pub struct FakeFal {
     queue_url: String,
     run_url: String,

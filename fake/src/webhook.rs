@@ -129,7 +129,7 @@ pub(super) fn jwks_response(request_id: &str) -> Response {
 
 impl FakeFal {
     /// The URL of the fake's JWKS, `http://127.0.0.1:PORT/.well-known/jwks.json`:
-    /// give it to `WebhookVerifier::with_jwks_url`.
+    /// give it to the webhook verifier under test (such as fal-ltx's `WebhookVerifier::with_jwks_url`).
     #[must_use]
     pub fn jwks_url(&self) -> String {
         format!("{}{JWKS_PATH}", self.queue_url)
