@@ -1,107 +1,200 @@
-//! A local fake of fal's run and queue APIs, **for tests only**.
+//! A local fake of fal.ai's model API — the queue, run, storage and webhook
+//! HTTP APIs — on `127.0.0.1`, for testing a fal client (yours, in any
+//! language) offline, quickly and deterministically.
 //!
-//! [`FakeFal::start`] serves two listeners on `127.0.0.1` (random ports) from
-//! one shared state, mirroring fal's two hosts (protocol.md §1):
+//! Start a [`FakeFal`] in a test, point your client's base URLs at it, script
+//! what each endpoint answers (outputs, errors, faults, delays), run your code,
+//! then inspect the requests the fake received. The servers stop when the
+//! [`FakeFal`] is dropped. The same fake also runs as a process, the
+//! `fake-fal` binary (`fake-fal --help`), for clients that are not written in
+//! Rust.
 //!
-//! - the **queue** server, [`FakeFal::base_url`] (`queue.fal.run`):
-//!   `POST /{endpoint id}[?fal_webhook=…]` submits; `GET /{[ns/]owner/alias}/requests/{id}/status?logs=0|1`,
+//! ```
+//! use fake_fal::{FakeFal, FakeFalConfig, Route};
+//! use serde_json::{Value, json};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let fake = FakeFal::start(
+//!     FakeFalConfig::new()
+//!         .output("fal-ai/ltx-2/text-to-video", json!({"video": {"url": "https://example.com/v.mp4"}}))
+//!         .polls(1, 1), // one IN_QUEUE answer, one IN_PROGRESS answer, then COMPLETED
+//! )
+//! .await;
+//!
+//! // Your client, pointed at fake.base_url() (queue) and fake.run_base_url() (run):
+//! let http = reqwest::Client::new();
+//! let submitted: Value = http
+//!     .post(format!("{}/fal-ai/ltx-2/text-to-video", fake.base_url()))
+//!     .header("authorization", "Key test")
+//!     .json(&json!({"prompt": "A lighthouse at dusk"}))
+//!     .send().await.unwrap().json().await.unwrap();
+//! let status_url = submitted["status_url"].as_str().unwrap();
+//! let mut states = Vec::new();
+//! loop {
+//!     let status: Value = http.get(status_url).send().await.unwrap().json().await.unwrap();
+//!     states.push(status["status"].as_str().unwrap().to_owned());
+//!     if status["status"] == "COMPLETED" { break }
+//! }
+//! let output: Value = http.get(submitted["response_url"].as_str().unwrap())
+//!     .send().await.unwrap().json().await.unwrap();
+//!
+//! assert_eq!(states, ["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]);
+//! assert_eq!(output["video"]["url"], "https://example.com/v.mp4");
+//! // What the client sent:
+//! let requests = fake.requests();
+//! assert_eq!(requests[0].route, Some(Route::Submit));
+//! assert_eq!(requests[0].header("authorization"), Some("Key test"));
+//! assert_eq!(requests.iter().filter(|r| r.route == Some(Route::Status)).count(), 3);
+//! # }
+//! ```
+//!
+//! # What it serves
+//!
+//! [`FakeFal::start`] binds three listeners on `127.0.0.1` (random ports)
+//! that share one state, standing in for fal's hosts (protocol.md §1):
+//!
+//! - the **queue** server, [`FakeFal::base_url`] (for `https://queue.fal.run`):
+//!   `POST /{endpoint id}[?fal_webhook=…]` submits;
+//!   `GET /{[ns/]owner/alias}/requests/{id}/status?logs=0|1`,
 //!   `GET /{[ns/]owner/alias}/requests/{id}/status/stream?logs=0|1` (SSE),
-//!   `GET /{[ns/]owner/alias}/requests/{id}` and `PUT /{[ns/]owner/alias}/requests/{id}/cancel`;
-//! - the **run** server, [`FakeFal::run_base_url`] (`fal.run`): `POST /{endpoint id}`
-//!   answers the output directly.
+//!   `GET /{[ns/]owner/alias}/requests/{id}` (the result) and
+//!   `PUT /{[ns/]owner/alias}/requests/{id}/cancel`. The same server answers
+//!   fal's REST routes ([`FakeFal::rest_base_url`], for `https://rest.fal.ai`:
+//!   storage upload initiation, the Python client's CDN token) and serves
+//!   the webhook JWKS ([`FakeFal::jwks_url`]);
+//! - the **run** server, [`FakeFal::run_base_url`] (for `https://fal.run`):
+//!   `POST /{endpoint id}` answers the output directly;
+//! - the **storage** server, [`FakeFal::storage_url`] (for the signed upload
+//!   URLs and `https://v3.fal.media`): upload `PUT`s, multipart completion and
+//!   `GET` of every stored file (see [`storage`]).
 //!
 //! A `POST` to the same path means "submit" on the queue server and "run" on
 //! the run server, so point a client's queue base URL at `base_url()` and its
-//! run base URL at `run_base_url()`.
+//! run base URL at `run_base_url()`. Every response has
+//! `content-type: application/json` and an `x-fal-request-id` header, and the
+//! URLs in the answers (`response_url`, `status_url`, `cancel_url`, upload
+//! URLs) are absolute `http://` URLs of the fake itself (protocol.md §9).
 //!
-//! **Storage** (protocol.md §5, logic in [`storage`](crate::storage)):
-//! the queue server also answers fal's REST storage routes
-//! ([`FakeFal::rest_base_url`]: upload initiate, initiate-multipart, the
-//! Python client's CDN token and `/files/upload`), and a third server,
-//! [`FakeFal::storage_url`], stands in for the signed upload URLs and the
-//! CDN: part `PUT`s, complete, and `GET` of every stored file
-//! ([`FakeFal::stored_files`]). With [`FakeFalConfig::local_files`] the
-//! fake stores an output file itself and points every output `url` at it.
+//! # Scripting outputs
 //!
-//! Behaviour ([`FakeFalConfig`]): each submitted request answers its first
-//! `queued_polls` status requests `IN_QUEUE` (`queue_position` counting down to
-//! 0), the next `in_progress_polls` `IN_PROGRESS` (with one log line when
-//! `logs=1`), then `COMPLETED`; only then is its result available (before, the
-//! result is a 400 "still in progress"). Statuses are 202 while queued or in
-//! progress and 200 when completed; `logs` is always present (`null` without
-//! `logs=1`). Cancel answers 202 `CANCELLATION_REQUESTED` before completion
-//! (the request then completes at once with an `error`), 400
-//! `ALREADY_COMPLETED` after, 404 `NOT_FOUND` for an unknown id or an
-//! owner/alias that does not match the request's endpoint. Every response
-//! has `content-type: application/json` and `x-fal-request-id`, and the
-//! submit response's URLs are absolute URLs of the fake itself
-//! (protocol.md §9). Unknown endpoints get 404. Canned error responses
-//! replace the answer to a submit or run ([`FakeFalConfig::post_error`]) or
-//! to a result ([`FakeFalConfig::result_error`]) of one endpoint.
+//! [`FakeFalConfig::output`] serves an endpoint with a fixed output JSON (run
+//! and result answer it); endpoints not configured answer 404. With a
+//! directory of fal's OpenAPI documents, [`FakeFalConfig::from_schemas_dir`]
+//! serves every endpoint with an output built from its document's examples and
+//! validates every submit and run body against the endpoint's input schema
+//! (fal's 422 `{"detail":[…]}`, see [`validate`]); [`FakeFalConfig::schemas`]
+//! adds the validation alone. [`FakeFalConfig::seed_from_input`] answers
+//! each request's own input `seed`, so a test can tell whose result it got;
+//! [`FakeFalConfig::local_files`] makes every output `url` point at a file the
+//! fake serves, so clients can download outputs offline.
 //!
-//! `logs` accepts `0`, `1`, `true` and `false` (protocol.md §9).
+//! # The queue's state machine
+//!
+//! Each submitted request answers its first `queued_polls` status requests
+//! `IN_QUEUE` (`queue_position` counting down to 0), the next
+//! `in_progress_polls` `IN_PROGRESS` (with one log line when `logs=1`), then
+//! `COMPLETED` ([`FakeFalConfig::polls`]; both are 0 by default, so the first
+//! status request completes it). Only then is its result available (before,
+//! the result is a 400 "still in progress"). Statuses are 202 while queued or
+//! in progress and 200 when completed; `logs` is always present (`null`
+//! without `logs=1`; `logs` accepts `0`, `1`, `true` and `false`). Status
+//! polls with `logs=1` carry only the new log line, unless
+//! [`FakeFalConfig::cumulative_logs`] makes them return every line so far, as
+//! fal does.
 //!
 //! The **status stream** (`…/status/stream`, protocol.md §3) answers
 //! `text/event-stream`: a `: keep-alive` comment, then one `data: <status
 //! JSON>` event per state, advancing the request exactly as that many status
 //! polls would (every [`FakeFalConfig::stream_interval`]), and closes after
-//! the `COMPLETED` event. With `logs=1` each event carries only its new line;
-//! status polls too, unless [`FakeFalConfig::cumulative_logs`] makes them
-//! return every line so far, as fal does.
+//! the `COMPLETED` event; each event carries only its new log lines.
 //!
-//! **Faults** ([`Fault`]) are served per [`Route`] (submit, status, stream,
-//! result, cancel, run): scripted with [`FakeFal::push_fault`] (a queue per
-//! route, each fault used by one request, before the normal answer resumes),
-//! or drawn at random by a seeded RNG ([`FakeFalConfig::chaos`]). A
-//! [`Fault::Respond`] replaces the answer and the request is **not**
-//! processed (it never reached the queue); the other faults process the
-//! request normally and then damage the answer ([`Fault::Drop`] closes the
-//! connection without any response, [`Fault::Slow`] delays it,
-//! [`Fault::MalformedJson`] truncates it, [`Fault::Hang`] never answers,
-//! [`Fault::Stall`] stops sending midway, [`Fault::ProxyError`] answers as a
-//! proxy in front of fal would, [`Fault::IdOnly`] answers a submit with only
-//! its id). [`FakeFal::submissions`] counts the submissions actually accepted
-//! per endpoint, and [`FakeFal::runs`] the synchronous runs processed, to
-//! prove none was queued or run twice.
+//! **Cancel** answers 202 `CANCELLATION_REQUESTED` before completion (the
+//! request then completes at once with an `error`), 400 `ALREADY_COMPLETED`
+//! after, 404 `NOT_FOUND` for an unknown id or an owner/alias that does not
+//! match the request's endpoint.
 //!
-//! Every request received, on either server and whatever its path, is
-//! recorded ([`FakeFal::requests`]), so a test can assert that nothing was
-//! sent or check headers (such as the `X-Fal-*` request options) and the
-//! query (`fal_webhook`, [`RecordedRequest::query`]). Authentication is not checked.
+//! # Scripting failures
 //!
-//! ```no_run
-//! # async fn example() {
-//! use fake_fal::{FakeFal, FakeFalConfig};
-//! use serde_json::json;
+//! - **Error answers** of an endpoint: [`FakeFalConfig::post_error`] replaces
+//!   the answer to every submit and run, [`FakeFalConfig::result_error`] the
+//!   answer to every result of a completed request (a [`CannedResponse`]:
+//!   status, body, headers).
+//! - **Faults** ([`Fault`]), per [`Route`]: [`FakeFal::push_fault`] queues a
+//!   fault for the next request of a route (one queue per route, each fault
+//!   used once, then the normal answer resumes), and
+//!   [`FakeFalConfig::chaos`] draws faults at random from a seeded RNG. A
+//!   [`Fault::Respond`] replaces the answer (HTTP 429, 5xx, fal's ingress HTML
+//!   page, the start-timeout 504) and the request is **not** processed; the
+//!   other faults process the request and then damage the answer
+//!   ([`Fault::Drop`] closes the connection without a response,
+//!   [`Fault::Slow`] delays it, [`Fault::MalformedJson`] truncates it,
+//!   [`Fault::CutBody`] breaks it midway, [`Fault::DropAfterEvents`] cuts a
+//!   status stream, [`Fault::Hang`] never answers, [`Fault::Stall`] stops
+//!   sending midway, [`Fault::ProxyError`] answers as a proxy in front of fal
+//!   would, [`Fault::IdOnly`] answers a submit with only its id).
+//!   [`FakeFal::submissions`] counts the submissions actually accepted per
+//!   endpoint, [`FakeFal::runs`] the synchronous runs processed, and
+//!   [`FakeFal::accepted`] lists both with their inputs, to prove that none
+//!   was queued or run twice by a retry.
 //!
-//! let fake = FakeFal::start(
-//!     FakeFalConfig::new()
-//!         .output("fal-ai/ltx-2/text-to-video", json!({"video": {"url": "https://example.com/v.mp4"}}))
-//!         .polls(2, 1),
-//! )
-//! .await;
-//! // Client::builder().key("test").queue_base_url(&fake.base_url()).run_base_url(&fake.run_base_url())…
-//! assert!(fake.requests().is_empty());
-//! # }
-//! ```
+//! # Scripting delays
 //!
-//! **Input validation** ([`validate`](crate::validate)): the body of
-//! every submit and run of an endpoint whose OpenAPI document the fake was
-//! given ([`FakeFalConfig::schemas`]) is checked against its input schema; a rejected body gets fal's 422
-//! `{"detail":[{"loc":["body",…],"msg":…,"type":…}]}` (after the canned
-//! [`FakeFalConfig::post_error`] and the 404 of an unknown endpoint). Other
-//! endpoints are not validated.
+//! - [`FakeFalConfig::processing_time`]: a request of an endpoint is not
+//!   `COMPLETED` before this long after its submit (status polls answer
+//!   `IN_PROGRESS` meanwhile, the status stream and webhooks wait), and a run
+//!   of that endpoint answers this much later: a model that takes time.
+//! - [`FakeFalConfig::latency`]: every answer of a route is sent this much
+//!   later: a slow network or a slow fal.
+//! - [`Fault::Slow`]: one answer, once.
+//! - [`FakeFalConfig::stream_interval`]: the time between two status stream events.
 //!
-//! **Webhooks** ([`webhook`]): a submit with `?fal_webhook=<local url>`
-//! completes without polling and the fake `POST`s a signed webhook to that
-//! URL; its JWKS is served at [`FakeFal::jwks_url`].
+//! # Inspecting what the client sent
 //!
-//! The servers stop when the [`FakeFal`] is dropped.
+//! Every request received, on any server and whatever its path, is recorded
+//! in order ([`FakeFal::requests`], [`RecordedRequest`]: server, [`Route`],
+//! method, path and query, headers, body), so a test can check the headers
+//! (`Authorization`, the `X-Fal-*` request options), the body, the query
+//! (`fal_webhook`, [`RecordedRequest::query`]), or that nothing was sent.
+//! [`FakeFal::stored_files`] lists the files uploaded, and
+//! [`FakeFal::webhook_deliveries`] the webhooks sent.
+//!
+//! # Webhooks
+//!
+//! A submit with `?fal_webhook=<local url>` completes without polling and the
+//! fake `POST`s a webhook signed as fal signs it to that URL; the public key is
+//! served as a JWKS at [`FakeFal::jwks_url`] (see [`webhook`]).
+//!
+//! # What is not faked
+//!
+//! - **Authentication**: any `Authorization` header, or none, is accepted
+//!   (check it in [`FakeFal::requests`]).
+//! - **The models**: outputs are the scripted JSON, whatever the input;
+//!   nothing is generated, and output URLs are the scripted ones unless
+//!   [`FakeFalConfig::local_files`] is set.
+//! - **Time-based queue progress**: a request advances by being polled (or
+//!   streamed, or by the webhook timer), not by a clock, except for
+//!   [`FakeFalConfig::processing_time`].
+//! - The request options are recorded but have no effect: `X-Fal-Request-Timeout`
+//!   (use [`Fault::user_timeout`] for its 504), priority, runner hints,
+//!   `X-Fal-Store-IO`, `X-Fal-No-Retry` (the fake never retries on its own).
+//! - `POST fal.run/{id}/stream` (streamed partial outputs), realtime
+//!   WebSockets (`wss://fal.run/…/realtime`), the token endpoint
+//!   (`rest.fal.ai/tokens/`), the JS client's `proxyUrl` routing and TLS
+//!   (protocol.md §7, §8): the fake serves plain HTTP only.
+//! - Webhooks go only to loopback URLs, with a few quick retries instead of
+//!   fal's 10 over 2 hours.
+//!
+//! Protocol citations ("protocol.md §N") refer to the fal protocol notes of
+//! the repository this crate comes from (`docs/protocol.md`).
+
+#![deny(missing_docs)]
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
+use tokio::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
@@ -158,6 +251,12 @@ pub struct FakeFalConfig {
     /// endpoint listed here is validated against its input schema (fal's
     /// 422). Empty by default: nothing is validated.
     pub schemas: Schemas,
+    /// Endpoint id → the least time from a submit to `COMPLETED`, and the
+    /// delay of a run (see [`FakeFalConfig::processing_time`]). Empty by default.
+    pub processing_times: BTreeMap<String, Duration>,
+    /// Route → the delay of every answer of that route (see
+    /// [`FakeFalConfig::latency`]). Empty by default.
+    pub latencies: BTreeMap<Route, Duration>,
 }
 
 /// Random faults: each request of a route listed in `faults` is faulted with
@@ -180,8 +279,35 @@ impl FakeFalConfig {
         Self::default()
     }
 
+    /// Serves every endpoint of `schemas` with the output built from its
+    /// document's examples ([`Schemas::example_output`]; `{}` when the
+    /// document has no result schema) and validates its submit and run bodies
+    /// against its input schema (see [`validate`]). Polls as [`FakeFalConfig::new`].
+    #[must_use]
+    pub fn from_schemas(schemas: Schemas) -> Self {
+        let mut config = Self::new();
+        for id in schemas.endpoint_ids() {
+            config.outputs.insert(id.to_owned(), schemas.example_output(id).unwrap_or_else(|| json!({})));
+        }
+        config.schemas(schemas)
+    }
+
+    /// [`FakeFalConfig::from_schemas`] with the documents of directory `dir`
+    /// (every `*.json` under it, see [`Schemas::load`]), such as a directory
+    /// of fal's `openapi.json?endpoint_id=…` answers saved as
+    /// `<endpoint id>.json`.
+    ///
+    /// # Errors
+    ///
+    /// [`SchemaError`](crate::schemas::SchemaError) naming the directory or
+    /// file that cannot be read or is not JSON.
+    pub fn from_schemas_dir(dir: impl AsRef<std::path::Path>) -> Result<Self, crate::schemas::SchemaError> {
+        Ok(Self::from_schemas(Schemas::load(dir)?))
+    }
+
     /// Validates the submit and run bodies of the endpoints of `schemas`
-    /// against their input schemas (see [`validate`]).
+    /// against their input schemas (see [`validate`]); the outputs are not
+    /// changed (see [`FakeFalConfig::from_schemas`] for both).
     #[must_use]
     pub fn schemas(mut self, schemas: Schemas) -> Self {
         self.schemas = schemas;
@@ -205,11 +331,37 @@ impl FakeFalConfig {
         self
     }
 
-    /// Sets the number of `IN_QUEUE` and `IN_PROGRESS` status answers before `COMPLETED`.
+    /// Sets the number of `IN_QUEUE` and `IN_PROGRESS` status answers before
+    /// `COMPLETED` (default 0 and 0: the first status request completes a
+    /// request). Applies to every endpoint.
     #[must_use]
     pub fn polls(mut self, queued: u32, in_progress: u32) -> Self {
         self.queued_polls = queued;
         self.in_progress_polls = in_progress;
+        self
+    }
+
+    /// Makes endpoint `endpoint_id` take `time` to process a request, as a
+    /// model does: a queued request is not `COMPLETED` before `time` has
+    /// passed since its submit (once its `IN_QUEUE` answers are used up,
+    /// status polls answer `IN_PROGRESS` until then, the status stream waits
+    /// before its `COMPLETED` event, and a webhook is sent no earlier), and a
+    /// run of the endpoint answers `time` after it arrived. The
+    /// [`polls`](FakeFalConfig::polls) still apply: a request completes when
+    /// both its polls and its time are used up. Default: no processing time.
+    #[must_use]
+    pub fn processing_time(mut self, endpoint_id: &str, time: Duration) -> Self {
+        self.processing_times.insert(endpoint_id.to_owned(), time);
+        self
+    }
+
+    /// Delays every answer of `route` by `delay` (the request is processed
+    /// at once, then its answer waits, as with [`Fault::Slow`]; a status
+    /// stream's headers wait). Stacks with a [`Fault::Slow`] of the same
+    /// request. Default: no latency.
+    #[must_use]
+    pub fn latency(mut self, route: Route, delay: Duration) -> Self {
+        self.latencies.insert(route, delay);
         self
     }
 
@@ -422,7 +574,7 @@ pub struct Accepted {
     pub input: Value,
 }
 
-/// Which of the fake's two servers received a request.
+/// Which of the fake's three servers received a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Listener {
     /// The run server ([`FakeFal::run_base_url`]).
@@ -433,11 +585,14 @@ pub enum Listener {
     Storage,
 }
 
-/// One request the fake received.
+/// One request the fake received, as it arrived (see [`FakeFal::requests`]).
 #[derive(Debug, Clone)]
 pub struct RecordedRequest {
     /// The server that received it.
     pub listener: Listener,
+    /// What the fake took it for; `None` for a request that matches no
+    /// route (it was answered 404 or 405) and for the JWKS.
+    pub route: Option<Route>,
     /// `GET`, `POST`, `PUT`, …
     pub method: String,
     /// Path and query, such as `/fal-ai/x/requests/1/status?logs=1`.
@@ -498,7 +653,8 @@ fn decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// A running fake fal server (two listeners). See the [module docs](self).
+/// A running fake fal server: its queue, run and storage servers on `127.0.0.1`, stopped when dropped. See the
+/// [crate docs](crate).
 pub struct FakeFal {
     queue_url: String,
     run_url: String,
@@ -524,18 +680,43 @@ impl Drop for FakeFal {
 }
 
 impl FakeFal {
-    /// Binds `127.0.0.1:0` twice (queue and run) and serves both on tokio tasks.
+    /// Starts the fake: binds its queue, run and storage servers on
+    /// `127.0.0.1`, each on a free port, and serves them on tasks of the
+    /// current tokio runtime until the [`FakeFal`] is dropped. The convenience
+    /// for tests; see [`FakeFal::try_start`] for the fallible form.
     ///
     /// # Panics
     ///
-    /// When a listener cannot be bound.
+    /// When a listener cannot be bound (the message says which and why), and
+    /// when called outside a tokio runtime.
     pub async fn start(config: FakeFalConfig) -> Self {
-        let queue = TcpListener::bind("127.0.0.1:0").await.expect("bind the fake queue server");
-        let run = TcpListener::bind("127.0.0.1:0").await.expect("bind the fake run server");
-        let storage = TcpListener::bind("127.0.0.1:0").await.expect("bind the fake storage server");
-        let queue_url = format!("http://{}", queue.local_addr().expect("queue address"));
-        let run_url = format!("http://{}", run.local_addr().expect("run address"));
-        let storage_url = format!("http://{}", storage.local_addr().expect("storage address"));
+        Self::try_start(config).await.unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`FakeFal::start`], returning an error instead of panicking when a
+    /// listener cannot be bound.
+    ///
+    /// # Errors
+    ///
+    /// The [`std::io::Error`] of binding `127.0.0.1:0` (such as
+    /// `AddrNotAvailable` where there is no loopback interface, or too many
+    /// open files), its message naming the server.
+    ///
+    /// # Panics
+    ///
+    /// When called outside a tokio runtime.
+    pub async fn try_start(config: FakeFalConfig) -> std::io::Result<Self> {
+        async fn bind(server: &str) -> std::io::Result<(TcpListener, String)> {
+            let context = |e: std::io::Error| {
+                std::io::Error::new(e.kind(), format!("fake-fal: cannot bind the {server} server on 127.0.0.1: {e}"))
+            };
+            let listener = TcpListener::bind("127.0.0.1:0").await.map_err(context)?;
+            let url = format!("http://{}", listener.local_addr().map_err(context)?);
+            Ok((listener, url))
+        }
+        let (queue, queue_url) = bind("queue").await?;
+        let (run, run_url) = bind("run").await?;
+        let (storage, storage_url) = bind("storage").await?;
         let rng = config.chaos.as_ref().map_or(0, |chaos| chaos.seed);
         let mut config = config;
         let mut stored = StorageState::default();
@@ -567,7 +748,7 @@ impl FakeFal {
             tokio::spawn(serve(run, Arc::clone(&state), Listener::Run)),
             tokio::spawn(serve(storage, Arc::clone(&state), Listener::Storage)),
         ];
-        Self { queue_url, run_url, storage_url, state, tasks }
+        Ok(Self { queue_url, run_url, storage_url, state, tasks })
     }
 
     /// The queue server's URL, `http://127.0.0.1:PORT` (no trailing slash):
@@ -598,7 +779,7 @@ impl FakeFal {
         self.storage_url.clone()
     }
 
-    /// Every file stored so far, in order (see [`storage`](crate::storage)).
+    /// Every file stored so far, in order (see [`storage`]).
     #[must_use]
     pub fn stored_files(&self) -> Vec<StoredFile> {
         self.lock().storage.files()
@@ -728,6 +909,10 @@ struct Queued {
     webhook: Option<webhook::Pending>,
     /// The input's `seed`, when [`FakeFalConfig::seed_from_input`] is on.
     seed: Option<Value>,
+    /// Not `COMPLETED` before then ([`FakeFalConfig::processing_time`]).
+    ready_at: Option<Instant>,
+    /// The last status answer that was `IN_PROGRESS`, for cumulative logs.
+    last_running: Option<u32>,
 }
 
 impl FakeState {
@@ -842,29 +1027,36 @@ async fn handle(state: Shared, listener: Listener, request: Request<Incoming>) -
     let query = uri.query().unwrap_or_default().to_owned();
     let route = storage::route_of(listener, &method, &path).or_else(|| route_of(listener, &method, &path));
     let headers = parts.headers.clone();
-    let (answer, fault, interval) = {
+    let (answer, fault, interval, delay) = {
         let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
         let path_and_query = uri.path_and_query().map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned());
         state.log.push(RecordedRequest {
             listener,
+            route,
             method: method.to_string(),
             path_and_query,
             headers: parts.headers,
             body: body.to_vec(),
         });
         let fault = route.and_then(|route| state.next_fault(route));
-        if let Some(Fault::Respond { status, headers, request_id }) = &fault {
-            let id = if *request_id { state.new_id() } else { String::new() };
-            return Ok(fault_response(*status, headers, &id));
-        }
+        let mut delay = route.and_then(|route| state.config.latencies.get(&route)).copied().unwrap_or_default();
         let answer = match (route, &method) {
+            // The fault replaces the answer: the request is not processed.
+            _ if let Some(Fault::Respond { status, headers, request_id }) = &fault => {
+                let id = if *request_id { state.new_id() } else { String::new() };
+                Answer::Ready(fault_response(*status, headers, &id))
+            }
             (Some(route), _) if storage::route_of(listener, &method, &path).is_some() => {
                 let request = StorageRequest { route, path: &path, query: &query, headers: &headers, body: &body };
                 let state = &mut *state;
                 Answer::Ready(storage::answer(&mut state.storage, &state.storage_url, &request))
             }
             (Some(Route::Stream), _) => stream_request(&mut state, &path, &query),
-            (_, &Method::POST) => Answer::Ready(post(&mut state, listener, &path, &query, &body)),
+            (_, &Method::POST) => {
+                let (response, processing) = post(&mut state, listener, &path, &query, &body);
+                delay += processing;
+                Answer::Ready(response)
+            }
             (_, &Method::GET) if listener == Listener::Queue && format!("/{path}") == webhook::JWKS_PATH => {
                 let id = state.new_id();
                 Answer::Ready(webhook::jwks_response(&id))
@@ -877,9 +1069,12 @@ async fn handle(state: Shared, listener: Listener, request: Request<Incoming>) -
                 Answer::Ready(respond(405, json!({"detail": "Method not allowed"}).to_string(), &id, &[]))
             }
         };
-        (answer, fault, state.config.stream_interval)
+        (answer, fault, state.config.stream_interval, delay)
     };
     webhook::dispatch(&state);
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     match (fault, answer) {
         (Some(Fault::Drop), _) => Err(DropConnection),
         (Some(Fault::Hang), _) => {
@@ -1018,8 +1213,10 @@ fn sse_response(
         malformed: bool,
         sent: usize,
         done: bool,
+        /// The endpoint's processing time ends then: no event before.
+        held_until: Option<Instant>,
     }
-    let sse = Sse { state, request_id, logs, interval, drop_after, malformed, sent: 0, done: false };
+    let sse = Sse { state, request_id, logs, interval, drop_after, malformed, sent: 0, done: false, held_until: None };
     let keep_alive =
         futures_util::stream::once(async { Ok::<_, std::io::Error>(Bytes::from_static(b": keep-alive\n\n")) });
     let events = futures_util::stream::unfold(sse, |mut sse| async move {
@@ -1032,10 +1229,14 @@ fn sse_response(
             tokio::time::sleep(Duration::from_millis(20)).await;
             return Some((Err(std::io::Error::other("fake-fal: stream cut on purpose")), sse));
         }
-        if sse.sent > 0 && !sse.interval.is_zero() {
-            tokio::time::sleep(sse.interval).await;
+        if sse.sent > 0 {
+            let held = sse.held_until.map(|at| at.saturating_duration_since(Instant::now())).unwrap_or_default();
+            let pause = sse.interval.max(held);
+            if !pause.is_zero() {
+                tokio::time::sleep(pause).await;
+            }
         }
-        let (body, completed) = {
+        let Status { body, completed, held_until } = {
             let mut state = sse.state.lock().unwrap_or_else(PoisonError::into_inner);
             let state = &mut *state;
             let polls = Polls::of(&state.config, false);
@@ -1046,6 +1247,7 @@ fn sse_response(
         webhook::dispatch(&sse.state);
         sse.sent += 1;
         sse.done = completed;
+        sse.held_until = held_until;
         let data = if sse.malformed { body.to_string()[..10].to_owned() } else { body.to_string() };
         Some((Ok(Bytes::from(format!("data: {data}\n\n"))), sse))
     });
@@ -1056,21 +1258,32 @@ fn sse_response(
     response
 }
 
-/// Submit (queue server) or run (run server).
-fn post(state: &mut FakeState, listener: Listener, endpoint_id: &str, query: &str, input: &[u8]) -> Response {
+/// Submit (queue server) or run (run server), and how long a run's answer
+/// waits ([`FakeFalConfig::processing_time`]).
+fn post(
+    state: &mut FakeState,
+    listener: Listener,
+    endpoint_id: &str,
+    query: &str,
+    input: &[u8],
+) -> (Response, Duration) {
     let id = state.new_id();
     if let Some(response) = state.config.post_errors.get(endpoint_id) {
-        return canned(response, &id);
+        return (canned(response, &id), Duration::ZERO);
     }
     let Some(output) = state.config.outputs.get(endpoint_id) else {
-        return respond(404, json!({"detail": format!("Application '{endpoint_id}' not found")}).to_string(), &id, &[]);
+        let body = json!({"detail": format!("Application '{endpoint_id}' not found")});
+        return (respond(404, body.to_string(), &id, &[]), Duration::ZERO);
     };
     match state.validators.check(endpoint_id, input) {
         Checked::Valid => {}
-        Checked::Invalid(detail) => return respond(422, detail.to_string(), &id, &[]),
-        Checked::BadSchema(why) => return respond(500, json!({"detail": why}).to_string(), &id, &[]),
+        Checked::Invalid(detail) => return (respond(422, detail.to_string(), &id, &[]), Duration::ZERO),
+        Checked::BadSchema(why) => {
+            return (respond(500, json!({"detail": why}).to_string(), &id, &[]), Duration::ZERO);
+        }
     }
     let seed = input_seed(&state.config, input);
+    let processing = state.config.processing_times.get(endpoint_id).copied();
     state.accepted.push(Accepted {
         route: if listener == Listener::Run { Route::Run } else { Route::Submit },
         endpoint_id: endpoint_id.to_owned(),
@@ -1078,9 +1291,9 @@ fn post(state: &mut FakeState, listener: Listener, endpoint_id: &str, query: &st
         input: serde_json::from_slice(input).unwrap_or(Value::Null),
     });
     if listener == Listener::Run {
-        let output = with_seed(output.clone(), seed).to_string();
+        let response = respond(200, with_seed(output.clone(), seed).to_string(), &id, &[]);
         *state.runs.entry(endpoint_id.to_owned()).or_default() += 1;
-        return respond(200, output, &id, &[]);
+        return (response, processing.unwrap_or_default());
     }
     let app = app_of(endpoint_id);
     let response_url = format!("{}/{app}/requests/{id}", state.queue_url);
@@ -1102,10 +1315,12 @@ fn post(state: &mut FakeState, listener: Listener, endpoint_id: &str, query: &st
             cancelled: false,
             webhook: webhook::pending(query),
             seed,
+            ready_at: processing.map(|time| Instant::now() + time),
+            last_running: None,
         },
     );
     *state.submissions.entry(endpoint_id.to_owned()).or_default() += 1;
-    respond(200, body.to_string(), &id, &[])
+    (respond(200, body.to_string(), &id, &[]), Duration::ZERO)
 }
 
 /// The input's `seed` when the fake answers it back ([`FakeFalConfig::seed_from_input`]).
@@ -1149,18 +1364,30 @@ impl Polls {
     }
 }
 
-/// Advances `request` by one status answer: the status object (with id and
-/// URLs) and whether it is `COMPLETED`.
-fn next_status(request: &mut Queued, queue_url: &str, request_id: &str, logs: bool, polls: Polls) -> (Value, bool) {
+/// One status answer of a request.
+struct Status {
+    /// The status object, with the request's id and URLs.
+    body: Value,
+    /// It is `COMPLETED`.
+    completed: bool,
+    /// It is `IN_PROGRESS` only because the endpoint's processing time is
+    /// not over: the time it will be.
+    held_until: Option<Instant>,
+}
+
+/// Advances `request` by one status answer.
+fn next_status(request: &mut Queued, queue_url: &str, request_id: &str, logs: bool, polls: Polls) -> Status {
     let (queued_polls, in_progress_polls) = (polls.queued, polls.in_progress);
     let poll = request.polls;
     request.polls += 1;
-    let mut body = if request.completed || poll >= queued_polls + in_progress_polls {
+    let polls_done = poll >= queued_polls + in_progress_polls;
+    let ready = request.ready_at.is_none_or(|at| at <= Instant::now());
+    let mut body = if request.completed || (polls_done && ready) {
         request.completed = true;
-        let mut lines = if polls.cumulative && in_progress_polls > 0 {
-            polls.running_lines(queued_polls + in_progress_polls - 1)
-        } else {
-            Vec::new()
+        let scripted_last = (in_progress_polls > 0).then(|| queued_polls + in_progress_polls - 1);
+        let mut lines = match request.last_running.max(scripted_last) {
+            Some(last) if polls.cumulative => polls.running_lines(last),
+            _ => Vec::new(),
         };
         lines.push(log_line("fake-fal: done"));
         let mut body = json!({
@@ -1176,6 +1403,7 @@ fn next_status(request: &mut Queued, queue_url: &str, request_id: &str, logs: bo
     } else if poll < queued_polls {
         json!({"status": "IN_QUEUE", "queue_position": queued_polls - 1 - poll})
     } else {
+        request.last_running = Some(poll);
         let lines = polls.running_lines(poll);
         json!({"status": "IN_PROGRESS", "logs": if logs { Value::Array(lines) } else { Value::Null }})
     };
@@ -1184,7 +1412,8 @@ fn next_status(request: &mut Queued, queue_url: &str, request_id: &str, logs: bo
     body["status_url"] = json!(format!("{response_url}/status"));
     body["cancel_url"] = json!(format!("{response_url}/cancel"));
     body["response_url"] = json!(response_url);
-    (body, request.completed)
+    let held_until = if !request.completed && polls_done { request.ready_at } else { None };
+    Status { body, completed: request.completed, held_until }
 }
 
 /// Status, result or cancel of a queued request: `/{[ns/]owner/alias}/requests/{id}[/status|/cancel]`.
@@ -1215,7 +1444,7 @@ fn queue_request(state: &mut FakeState, method: &Method, path: &str, query: &str
     };
     match op {
         Op::Status => {
-            let (body, completed) = next_status(request, &queue_url, &request_id, logs, polls);
+            let Status { body, completed, .. } = next_status(request, &queue_url, &request_id, logs, polls);
             respond(if completed { 200 } else { 202 }, body.to_string(), &request_id, &[])
         }
         Op::Result => {

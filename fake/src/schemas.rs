@@ -1,6 +1,8 @@
 //! The endpoints the fake knows from their OpenAPI documents: a directory of
-//! fal's per-endpoint documents (such as the repository's `schemas/`, or
-//! fal's own `openapi.json?endpoint_id=…` answers saved as files), read once.
+//! fal's per-endpoint documents (fal's own
+//! `https://fal.ai/api/openapi/queue/openapi.json?endpoint_id=…` answers
+//! saved as files, such as the `schemas/` directory of the fal-ltx
+//! repository), read once.
 //!
 //! Each `*.json` file under the directory, at any depth, is one endpoint.
 //! Its endpoint id is the document's `info.x-fal-metadata.endpointId`, else

@@ -1,5 +1,6 @@
-//! The storage routes of the fake fal server (protocol.md §5), **for
-//! tests only**. [`FakeFal`](crate::FakeFal) serves them; this
+//! The storage routes of the fake fal server (protocol.md §5): fal's upload
+//! protocols as its JavaScript and Python clients use them, and the download
+//! of every stored file. [`FakeFal`](crate::FakeFal) serves them; this
 //! module holds their logic and state.
 //!
 //! On the REST base, [`FakeFal::rest_base_url`](crate::FakeFal::rest_base_url)

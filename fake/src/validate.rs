@@ -18,8 +18,9 @@
 //! carries the offending `input` (pydantic 2 does). A body that is not JSON
 //! gets one `value_error.jsondecode` entry at `["body"]`.
 //!
-//! Endpoints without a document (such as the test endpoints of the
-//! repository's `tests/tests/runtime.rs`) are not validated.
+//! Endpoints without a document (configured with
+//! [`FakeFalConfig::output`](crate::FakeFalConfig::output) alone) are not
+//! validated: every body is accepted.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};

@@ -1,5 +1,5 @@
-//! Webhook delivery of the fake fal server (protocol.md §6), a child
-//! module of the fake (`fake_fal::webhook`).
+//! Webhook delivery of the fake fal server (protocol.md §6), and the
+//! helpers a test needs to check a webhook receiver against it.
 //!
 //! - **Keys**: the fake signs with a fixed Ed25519 key, the one of
 //!   [`TEST_SIGNING_SEED`], and serves its public half as a JWKS at
@@ -8,7 +8,8 @@
 //! - **When**: a request submitted with `?fal_webhook=<url>` completes by
 //!   itself, without being polled: `(queued_polls + in_progress_polls) ×`
 //!   [`FakeFalConfig::webhook_tick`] after the submit (at once with no
-//!   polls configured). Polling, the status stream or a cancel may complete
+//!   polls configured), and not before the endpoint's
+//!   [`FakeFalConfig::processing_time`] is over. Polling, the status stream or a cancel may complete
 //!   it earlier. Either way the webhook is sent once, when it completes.
 //! - **What**: the body is what the result endpoint would answer, wrapped
 //!   as fal does: a 2xx result becomes
@@ -27,6 +28,8 @@
 use std::net::IpAddr;
 use std::sync::{Arc, PoisonError, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::time::Instant;
 
 use axum::response::Response;
 use base64::Engine as _;
@@ -126,7 +129,7 @@ pub(super) fn jwks_response(request_id: &str) -> Response {
 
 impl FakeFal {
     /// The URL of the fake's JWKS, `http://127.0.0.1:PORT/.well-known/jwks.json`:
-    /// give it to `WebhookVerifier::with_jwks_url`.
+    /// give it to the webhook verifier under test (such as fal-ltx's `WebhookVerifier::with_jwks_url`).
     #[must_use]
     pub fn jwks_url(&self) -> String {
         format!("{}{JWKS_PATH}", self.queue_url)
@@ -168,7 +171,9 @@ pub(super) fn dispatch(shared: &Shared) {
                 deliveries.push((request_id.clone(), url, body_of(config, request_id, request)));
             } else if !pending.scheduled {
                 pending.scheduled = true;
-                timers.push((request_id.clone(), delay));
+                // Not before the endpoint's processing time is over (FakeFalConfig::processing_time).
+                let processing = request.ready_at.map(|at| at.saturating_duration_since(Instant::now()));
+                timers.push((request_id.clone(), delay.max(processing.unwrap_or_default())));
             }
         }
     }

@@ -6,10 +6,17 @@
 //! cargo run --release -p integration-tests --bin bench-client [jobs] [concurrency]
 //! ```
 //!
-//! The fake runs as a separate process (`fake-fal`, built beside this
-//! binary), so the CPU time read from `/proc/self/stat` is the client's alone.
+//! The fake fal server runs as a separate process, the `fake-fal` binary of
+//! the `fake-fal` crate, which this program builds first with `cargo build -p
+//! fake-fal --bin fake-fal` in its own profile (release under `--release`; a no-op when it is
+//! up to date) and starts with `--schemas schemas --exit-on-stdin-eof`. So the
+//! benchmark works on a fresh clone, and it stays honest: the server does not
+//! share the client's tokio runtime or its threads, and the CPU time read from
+//! `/proc/self/stat` is the client's alone (running the fake in-process, even
+//! on a runtime of its own, would add the server's CPU time to the client's).
+//! Only the request count per job uses an in-process fake, for its request log.
 //! Every job goes through two queued polls and one in-progress poll before
-//! COMPLETED (the fake's script), so polling clients pay their interval.
+//! COMPLETED (the fake's defaults), so polling clients pay their interval.
 //!
 //! Measured:
 //! - HTTP requests per completed job (the fake's count);
@@ -19,6 +26,7 @@
 //! - throughput of concurrent jobs.
 
 use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -50,15 +58,70 @@ struct Fake {
 impl Drop for Fake {
     fn drop(&mut self) {
         let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
+/// Builds the `fake-fal` binary with the cargo that runs this program (the
+/// same profile as this program) and returns its path, read from cargo's
+/// JSON messages.
+fn build_fake_fal() -> PathBuf {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+    let mut command = Command::new(&cargo);
+    // Without the variables `cargo run` sets for this program: build scripts (cc's) watch some of them, and
+    // seeing them change would make this build and the next `cargo run` rebuild each other's dependencies.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("CARGO_PKG_")
+            || [
+                "CARGO_MANIFEST_DIR",
+                "CARGO_MANIFEST_PATH",
+                "CARGO_CRATE_NAME",
+                "CARGO_BIN_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+                "OUT_DIR",
+            ]
+            .contains(&&*name)
+        {
+            command.env_remove(&*name);
+        }
+    }
+    command
+        // With this package selected too, the shared dependencies get the features of this program's own build:
+        // the ones just built, not a second set.
+        .args(["build", "-p", "integration-tests", "-p", "fake-fal", "--bin", "fake-fal"])
+        .arg("--message-format=json-render-diagnostics")
+        .arg("--manifest-path")
+        .arg(&manifest);
+    if !cfg!(debug_assertions) {
+        command.arg("--release");
+    }
+    let output = command
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap_or_else(|e| panic!("run {} build -p fake-fal: {e} (is cargo on PATH?)", cargo.to_string_lossy()));
+    assert!(output.status.success(), "cargo build -p fake-fal failed ({}): see its messages above", output.status);
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|message| message["reason"] == "compiler-artifact" && message["target"]["name"] == "fake-fal")
+        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
+        .expect("cargo build -p fake-fal reported no fake-fal executable")
+}
+
 fn start_fake() -> Fake {
-    let exe = std::env::current_exe().expect("current exe").with_file_name("fake-fal");
-    let mut child =
-        Command::new(&exe).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap_or_else(|e| {
-            panic!("{}: {e} (build it with `cargo build -p integration-tests --bins`)", exe.display())
-        });
+    let exe = build_fake_fal();
+    let schemas = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas");
+    let mut child = Command::new(&exe)
+        .arg("--schemas")
+        .arg(&schemas)
+        // Its stdin is our pipe: it exits with this program even if this one is killed.
+        .arg("--exit-on-stdin-eof")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {}: {e}", exe.display()));
     let mut line = String::new();
     BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("the fake's first line");
     let urls: Value = serde_json::from_str(&line).expect("the fake's JSON line");
