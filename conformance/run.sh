@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 # The versions protocol.md was written against.
 PY_CLIENT="fal-client==1.0.3"
 JS_CLIENT="@fal-ai/client@1.10.1"
+# Signs the webhook reference vector independently of our code (conformance/webhook_vector.py).
+PY_CRYPTO="cryptography==48.0.0"
 
 work="$(mktemp -d)"
 fake_pid=""
@@ -22,7 +24,7 @@ trap cleanup EXIT
 
 echo "== conformance: installing $PY_CLIENT and $JS_CLIENT into $work"
 python3 -m venv "$work/venv"
-"$work/venv/bin/pip" install --quiet --disable-pip-version-check "$PY_CLIENT"
+"$work/venv/bin/pip" install --quiet --disable-pip-version-check "$PY_CLIENT" "$PY_CRYPTO"
 cp conformance/js_client.mjs "$work/"
 (cd "$work" && npm install --silent --no-audit --no-fund "$JS_CLIENT" >/dev/null)
 
@@ -53,8 +55,15 @@ run_client python "$work/python.log" "$work/venv/bin/python" conformance/python_
 echo "== conformance: fal's JavaScript client"
 run_client js "$work/js.log" bash -c 'cd "$1" && node js_client.mjs "$2"' _ "$work" "$line"
 
-passed="$(cat "$work/python.log" "$work/js.log" | grep -c '^PASS ' || true)"
-failed="$(cat "$work/python.log" "$work/js.log" | grep -c '^FAIL ' || true)"
+echo "== conformance: the webhook reference vector, made again by Python's cryptography"
+if "$work/venv/bin/python" conformance/webhook_vector.py --check tests/fixtures/webhook/reference_vector.json; then
+  echo "PASS python: webhook reference vector signed by cryptography equals tests/fixtures/webhook/reference_vector.json" | tee "$work/vector.log"
+else
+  echo "FAIL python: webhook reference vector differs from tests/fixtures/webhook/reference_vector.json" | tee "$work/vector.log"
+fi
+
+passed="$(cat "$work/python.log" "$work/js.log" "$work/vector.log" | grep -c '^PASS ' || true)"
+failed="$(cat "$work/python.log" "$work/js.log" "$work/vector.log" | grep -c '^FAIL ' || true)"
 echo "conformance: $passed passed, $failed failed"
 if [ "$failed" -gt 0 ] || [ "$passed" -eq 0 ]; then
   exit 1
