@@ -1484,18 +1484,53 @@ impl BatchRunner {
     /// that cannot be written (the run stops; run it again once fixed).
     pub async fn run(&self, jobs: impl IntoIterator<Item = Job>) -> Result<BatchReport, BatchError> {
         let jobs: Vec<Job> = jobs.into_iter().collect();
-        let mut seen = HashSet::with_capacity(jobs.len());
-        for job in &jobs {
-            check_key(&job.key).map_err(|reason| BatchError::InvalidJob { key: job.key.clone(), reason })?;
-            if !seen.insert(job.key.to_ascii_lowercase()) {
-                let reason = "two jobs have this key (keys are compared ignoring case)".to_owned();
-                return Err(BatchError::InvalidJob { key: job.key.clone(), reason });
-            }
+        check_keys(&jobs)?;
+        let (journal, records) = self.open_journal().await?;
+        let plan = self.plan(jobs, histories(&records))?;
+        drop(records);
+        let Plan { mut reports, follows, counts, uncertain_keys } = plan;
+        let total = reports.len();
+        let Counts { completed, failed, invalid, submitted, uncertain, fresh } = counts;
+        self.emit(BatchEvent::Started { total, completed, failed, invalid, submitted, uncertain, fresh });
+        for key in uncertain_keys {
+            self.emit(BatchEvent::Uncertain { key, resubmit: self.options.resubmit_uncertain });
         }
-        drop(seen);
+
+        let journal = Arc::new(journal);
+        let run = JournalRecord::Run {
+            pid: std::process::id(),
+            at_ms: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64),
+            jobs: total,
+        };
+        journal.append(&run).await?;
+        let submits = tokio::sync::Semaphore::new(self.options.submit_concurrency.max(1));
+        let ctx = Ctx { journal: &journal, submits: &submits };
+        let mut running = futures_util::stream::iter(follows)
+            .map(|(prepared, work, history)| self.run_job(ctx, prepared, work, history))
+            .buffer_unordered(self.options.concurrency.max(1));
+        while let Some(done) = running.next().await {
+            let (index, report) = done?;
+            reports[index] = Some(report);
+        }
+        drop(running);
+        journal.flush().await?;
+        let report = BatchReport { jobs: reports.into_iter().map(|r| r.expect("every job is reported")).collect() };
+        self.write_manifest(&report).await?;
+        drop(journal);
+        self.emit(BatchEvent::Finished {
+            completed: report.completed(),
+            failed: report.failed(),
+            uncertain: report.uncertain(),
+        });
+        Ok(report)
+    }
+
+    /// Creates the directory, opens (and locks) the journal and reads its
+    /// records, then removes temporary files a killed run left behind.
+    async fn open_journal(&self) -> Result<(Journal, Vec<JournalRecord>), BatchError> {
         let dir = self.dir.clone();
         let durable = self.options.durable;
-        let (journal, records) = tokio::task::spawn_blocking(move || -> Result<_, BatchError> {
+        tokio::task::spawn_blocking(move || -> Result<_, BatchError> {
             fs::create_dir_all(&dir).map_err(io_error("create the batch directory", &dir))?;
             let opened = Journal::open(&dir, durable)?;
             // Only once the lock is held: the files may be another runner's otherwise.
@@ -1503,15 +1538,35 @@ impl BatchRunner {
             Ok(opened)
         })
         .await
-        .expect("the journal opener does not panic")?;
-        let mut histories = histories(&records);
-        drop(records);
+        .expect("the journal opener does not panic")
+    }
 
+    /// Writes `manifest.json` atomically (temporary file, rename, directory sync).
+    async fn write_manifest(&self, report: &BatchReport) -> Result<(), BatchError> {
+        let manifest = serde_json::to_vec_pretty(&report.to_manifest()).expect("the manifest encodes");
+        let dir = self.dir.clone();
+        let durable = self.options.durable;
+        tokio::task::spawn_blocking(move || write_atomic(&dir, MANIFEST_FILE, &manifest, durable))
+            .await
+            .expect("the manifest writer does not panic")
+    }
+
+    /// Decides what this run does with each job from its journal history:
+    /// report it as it stands (completed, failed, invalid input, uncertain
+    /// without [`BatchOptions::resubmit_uncertain`]), follow it by its request
+    /// id (submitted, never resubmitted), or submit it. Jobs already on fal
+    /// come first in [`Plan::follows`]: they are billed whether followed or not.
+    ///
+    /// # Errors
+    ///
+    /// [`BatchError::JobChanged`] when a journaled job comes back with
+    /// another endpoint or input; nothing has been sent then.
+    fn plan(&self, jobs: Vec<Job>, mut histories: BTreeMap<String, JobHistory>) -> Result<Plan, BatchError> {
         let mut reports: Vec<Option<JobReport>> = vec![None; jobs.len()];
         let mut work: Vec<(Prepared, Work, JobHistory)> = Vec::new();
         let mut follows = Vec::new();
         let mut uncertain_keys = Vec::new();
-        let (mut completed, mut failed, mut invalid, mut submitted, mut uncertain, mut fresh) = (0, 0, 0, 0, 0, 0);
+        let mut counts = Counts::default();
         for (index, job) in jobs.into_iter().enumerate() {
             let history = histories.remove(&job.key).unwrap_or_default();
             let base = JobReport {
@@ -1526,18 +1581,11 @@ impl BatchRunner {
                 submissions: history.submissions,
                 uncertain_resubmissions: history.uncertain_resubmissions,
             };
-            let checked = match self.endpoints.map.get_key_value(job.endpoint.as_str()) {
-                None => Err(self.endpoints.unknown(&job.endpoint)),
-                Some((endpoint, call)) => match call.check(&job.input) {
-                    Ok(body) => Ok((*endpoint, Arc::clone(call), body)),
-                    Err(error) => Err(format!("invalid input, nothing was sent: {error}")),
-                },
-            };
-            let (endpoint, call, body) = match checked {
+            let (endpoint, call, body) = match self.check(&job) {
                 Ok(checked) => checked,
                 Err(error) => {
                     reports[index] = Some(JobReport { stage: Some(Stage::Input), error: Some(error), ..base });
-                    invalid += 1;
+                    counts.invalid += 1;
                     continue;
                 }
             };
@@ -1551,7 +1599,7 @@ impl BatchRunner {
             let prepared = Prepared { index, key: job.key.clone(), endpoint, call, body, sha256 };
             match &history.state {
                 JobState::Completed { request_id, output, files } => {
-                    completed += 1;
+                    counts.completed += 1;
                     reports[index] = Some(JobReport {
                         status: Outcome::Completed,
                         request_id: Some(request_id.clone()),
@@ -1561,11 +1609,11 @@ impl BatchRunner {
                     });
                 }
                 JobState::Failed { .. } if self.options.retry_failed => {
-                    fresh += 1;
+                    counts.fresh += 1;
                     work.push((prepared, Work::Submit { after_uncertain: false }, history));
                 }
                 JobState::Failed { request_id, stage, error } => {
-                    failed += 1;
+                    counts.failed += 1;
                     reports[index] = Some(JobReport {
                         request_id: request_id.clone(),
                         stage: Some(*stage),
@@ -1574,15 +1622,14 @@ impl BatchRunner {
                     });
                 }
                 JobState::Submitted { request_id } => {
-                    submitted += 1;
+                    counts.submitted += 1;
                     let request_id = request_id.clone();
                     follows.push((prepared, Work::Follow { request_id }, history));
                 }
                 JobState::Uncertain { .. } => {
-                    uncertain += 1;
-                    let resubmit = self.options.resubmit_uncertain;
+                    counts.uncertain += 1;
                     uncertain_keys.push(job.key.clone());
-                    if resubmit {
+                    if self.options.resubmit_uncertain {
                         work.push((prepared, Work::Submit { after_uncertain: true }, history));
                     } else {
                         reports[index] =
@@ -1590,51 +1637,26 @@ impl BatchRunner {
                     }
                 }
                 JobState::Fresh => {
-                    fresh += 1;
+                    counts.fresh += 1;
                     work.push((prepared, Work::Submit { after_uncertain: false }, history));
                 }
             }
         }
-        drop(histories);
-        let total = reports.len();
-        self.emit(BatchEvent::Started { total, completed, failed, invalid, submitted, uncertain, fresh });
-        for key in uncertain_keys {
-            self.emit(BatchEvent::Uncertain { key, resubmit: self.options.resubmit_uncertain });
-        }
-
-        let journal = Arc::new(journal);
-        let run = JournalRecord::Run {
-            pid: std::process::id(),
-            at_ms: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64),
-            jobs: total,
-        };
-        journal.append(&run).await?;
-        // Jobs already on fal first: they are billed whether followed or not.
         follows.append(&mut work);
-        let submits = tokio::sync::Semaphore::new(self.options.submit_concurrency.max(1));
-        let ctx = Ctx { journal: &journal, submits: &submits };
-        let mut running = futures_util::stream::iter(follows)
-            .map(|(prepared, work, history)| self.run_job(ctx, prepared, work, history))
-            .buffer_unordered(self.options.concurrency.max(1));
-        while let Some(done) = running.next().await {
-            let (index, report) = done?;
-            reports[index] = Some(report);
+        Ok(Plan { reports, follows, counts, uncertain_keys })
+    }
+
+    /// The job's endpoint (as registered), its call, and its input checked
+    /// and re-encoded through the generated input type; else why not, for
+    /// the job's report (nothing is sent).
+    fn check(&self, job: &Job) -> Result<(&'static str, Arc<dyn DynEndpoint>, Value), String> {
+        match self.endpoints.map.get_key_value(job.endpoint.as_str()) {
+            None => Err(self.endpoints.unknown(&job.endpoint)),
+            Some((endpoint, call)) => match call.check(&job.input) {
+                Ok(body) => Ok((*endpoint, Arc::clone(call), body)),
+                Err(error) => Err(format!("invalid input, nothing was sent: {error}")),
+            },
         }
-        drop(running);
-        journal.flush().await?;
-        let report = BatchReport { jobs: reports.into_iter().map(|r| r.expect("every job is reported")).collect() };
-        let manifest = serde_json::to_vec_pretty(&report.to_manifest()).expect("the manifest encodes");
-        let dir = self.dir.clone();
-        tokio::task::spawn_blocking(move || write_atomic(&dir, MANIFEST_FILE, &manifest, durable))
-            .await
-            .expect("the manifest writer does not panic")?;
-        drop(journal);
-        self.emit(BatchEvent::Finished {
-            completed: report.completed(),
-            failed: report.failed(),
-            uncertain: report.uncertain(),
-        });
-        Ok(report)
     }
 
     /// Runs one job to its end in this run; returns its index and report.
@@ -1865,6 +1887,42 @@ enum Submit {
     Accepted(String),
     Failed(String),
     Uncertain(String),
+}
+
+/// Every key is valid and no two are equal ignoring case (they name files).
+fn check_keys(jobs: &[Job]) -> Result<(), BatchError> {
+    let mut seen = HashSet::with_capacity(jobs.len());
+    for job in jobs {
+        check_key(&job.key).map_err(|reason| BatchError::InvalidJob { key: job.key.clone(), reason })?;
+        if !seen.insert(job.key.to_ascii_lowercase()) {
+            let reason = "two jobs have this key (keys are compared ignoring case)".to_owned();
+            return Err(BatchError::InvalidJob { key: job.key.clone(), reason });
+        }
+    }
+    Ok(())
+}
+
+/// What [`BatchRunner::plan`] decided for one run.
+struct Plan {
+    /// The report of each job, by index: set for the jobs this run does not send or follow.
+    reports: Vec<Option<JobReport>>,
+    /// The jobs to follow (first) and to submit, with their journal history.
+    follows: Vec<(Prepared, Work, JobHistory)>,
+    /// The jobs by state at the start, for [`BatchEvent::Started`].
+    counts: Counts,
+    /// The keys of the uncertain jobs, for [`BatchEvent::Uncertain`].
+    uncertain_keys: Vec<String>,
+}
+
+/// The jobs by their state when a run starts.
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    completed: usize,
+    failed: usize,
+    invalid: usize,
+    submitted: usize,
+    uncertain: usize,
+    fresh: usize,
 }
 
 /// What a submit error says about the job (protocol.md §4).
