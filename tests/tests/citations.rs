@@ -42,7 +42,7 @@ fn protocol_sections(text: &str) -> Vec<u32> {
             let Ok(number) = digits.parse() else { break };
             sections.push(number);
             let after = &after[digits.len()..];
-            let next = after.trim_start_matches(|c: char| matches!(c, ',' | ' ' | '–' | '-' | '\n' | '/') || c == '&');
+            let next = after.trim_start_matches([',', ' ', '–', '-', '\n', '/', '&']);
             let next = next.trim_start_matches("and ").trim_start_matches("//! ").trim_start_matches("/// ");
             if !next.starts_with('§') {
                 break;
