@@ -766,7 +766,9 @@ impl Client {
     ///
     /// [`Error::InvalidUrl`] (nothing sent) when `url` is not an `http(s)`
     /// URL; [`Error::Http`] on a non-2xx answer (such as 404 for an expired
-    /// file); [`Error::Transport`] when the connection fails or drops;
+    /// file); [`Error::Transport`] when the connection fails or drops (with
+    /// the answer's `x-fal-request-id`, if it had one, in
+    /// [`Error::request_id`]);
     /// [`Error::Io`] (naming the path) when the temporary file cannot be
     /// written or renamed, or the body is shorter than its `Content-Length`.
     pub async fn download(
@@ -801,6 +803,9 @@ impl Client {
             return Err(error_from_reply(&Reply { status, headers, body: body.into() }));
         }
         let total = response.content_length();
+        // A body cut after the headers is an error about this answer: it keeps the answer's id.
+        let answer_id =
+            response.headers().get("x-fal-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let removed = remove_stale_temp_files(parent_dir(path)).await;
         if removed > 0 {
             tracing::debug!(removed, "removed stale temporary downloads");
@@ -815,7 +820,12 @@ impl Client {
         let write_error = |e| io_error("write the download to", &temp.path, e);
         let mut downloaded = 0u64;
         on_progress(DownloadProgress { downloaded, total });
-        while let Some(chunk) = response.chunk().instrument(span.clone()).await? {
+        while let Some(chunk) = response
+            .chunk()
+            .instrument(span.clone())
+            .await
+            .map_err(|e| Error::from(e).with_request_id(answer_id.as_deref()))?
+        {
             file.write_all(&chunk).await.map_err(write_error)?;
             downloaded += chunk.len() as u64;
             on_progress(DownloadProgress { downloaded, total });
