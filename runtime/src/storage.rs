@@ -336,19 +336,54 @@ enum Source<'a> {
 }
 
 impl Source<'_> {
-    /// `len` bytes at `offset`; a file is read now, only this part.
-    async fn part(&mut self, offset: u64, len: u64) -> Result<Bytes> {
+    /// `len` bytes at `offset`; a file is read now, only this part. `last`:
+    /// this part ends where the upload does, so a file that goes on past it
+    /// has grown since its size was read.
+    async fn part(&mut self, offset: u64, len: u64, last: bool) -> Result<Bytes> {
         match self {
             // Offsets are below the length of the bytes, which fits in usize.
             Self::Memory(bytes) => Ok(bytes.slice(offset as usize..(offset + len) as usize)),
             Self::File { file, path } => {
-                let io = |source| io_error("read the file to upload", path, source);
-                file.seek(SeekFrom::Start(offset)).await.map_err(io)?;
-                let mut buffer = vec![0; len as usize];
-                file.read_exact(&mut buffer).await.map_err(io)?;
-                Ok(Bytes::from(buffer))
+                file.seek(SeekFrom::Start(offset)).await.map_err(|e| io_error("read the file to upload", path, e))?;
+                read_exactly(file, offset, len, last, path).await.map(Bytes::from)
             }
         }
+    }
+}
+
+/// The next `len` bytes of `file` (at `offset` of a file of `offset + len`
+/// bytes or more), reading at most one byte more when `last` to see whether
+/// the file has grown past the size the upload announced. Never holds more
+/// than `len + 1` bytes: a file that is still being written cannot make an
+/// upload exceed its size (and a single upload its limit).
+///
+/// # Errors
+///
+/// [`Error::Io`] with [`std::io::ErrorKind::InvalidData`] when the file is
+/// shorter than that (it shrank) or, when `last`, longer (it grew); with the
+/// error of the read otherwise.
+async fn read_exactly(file: &mut tokio::fs::File, offset: u64, len: u64, last: bool, path: &Path) -> Result<Vec<u8>> {
+    let limit = len.saturating_add(u64::from(last));
+    // Sizes here are at most one part or MULTIPART_THRESHOLD, far below usize::MAX.
+    let mut buffer = Vec::with_capacity(limit as usize);
+    file.take(limit).read_to_end(&mut buffer).await.map_err(|e| io_error("read the file to upload", path, e))?;
+    let expected = offset.saturating_add(len);
+    let changed = match (buffer.len() as u64).cmp(&len) {
+        std::cmp::Ordering::Less => Some(format!(
+            "the file shrank while it was read: it had {expected} bytes when the upload started and ends at {}              now; upload it again when it is no longer written to",
+            offset.saturating_add(buffer.len() as u64)
+        )),
+        std::cmp::Ordering::Greater => Some(format!(
+            "the file grew while it was read: it had {expected} bytes when the upload started and has more              now; upload it again when it is no longer written to"
+        )),
+        std::cmp::Ordering::Equal => None,
+    };
+    match changed {
+        Some(message) => {
+            let source = std::io::Error::new(std::io::ErrorKind::InvalidData, message);
+            Err(io_error("read the file to upload", path, source))
+        }
+        None => Ok(buffer),
     }
 }
 
@@ -580,8 +615,11 @@ impl Client {
     /// # Errors
     ///
     /// [`Error::Io`] (naming the path) when the file cannot be opened or read,
-    /// is not a regular file, or shrinks while it is uploaded; otherwise as
-    /// [`upload`](Client::upload).
+    /// is not a regular file, or grows or shrinks while it is uploaded
+    /// ([`std::io::ErrorKind::InvalidData`]: the size read when the upload
+    /// starts is the size sent, so a file still being written is refused
+    /// instead of read on; upload it again once it is complete); otherwise
+    /// as [`upload`](Client::upload).
     pub async fn upload_file(&self, path: impl AsRef<Path>) -> Result<UploadedFile> {
         self.upload_file_with(path, &UploadOptions::default()).await
     }
@@ -606,9 +644,9 @@ impl Client {
         if size > MULTIPART_THRESHOLD {
             return self.upload_multipart(Source::File { file, path }, size, meta, options).await;
         }
-        // At most 90 MiB: one buffer, one PUT.
-        let mut buffer = Vec::with_capacity(size as usize);
-        file.read_to_end(&mut buffer).await.map_err(|e| io_error("read the file to upload", path, e))?;
+        // At most 90 MiB: one buffer, one PUT, of the size just read (a file
+        // still being written is refused, not read on past the limit).
+        let buffer = read_exactly(&mut file, 0, size, true, path).await?;
         self.upload_single(Bytes::from(buffer), meta, options).await
     }
 
@@ -658,7 +696,7 @@ impl Client {
         let mut parts = Vec::with_capacity(count as usize);
         for number in 1..=count {
             let offset = u64::from(number - 1) * MULTIPART_PART_SIZE;
-            let chunk = source.part(offset, MULTIPART_PART_SIZE.min(size - offset)).await?;
+            let chunk = source.part(offset, MULTIPART_PART_SIZE.min(size - offset), number == count).await?;
             parts.push(self.upload_part(&under_upload_url(&upload, &number.to_string()), chunk).await?);
         }
         let complete = under_upload_url(&upload, "complete");
@@ -728,7 +766,9 @@ impl Client {
     ///
     /// [`Error::InvalidUrl`] (nothing sent) when `url` is not an `http(s)`
     /// URL; [`Error::Http`] on a non-2xx answer (such as 404 for an expired
-    /// file); [`Error::Transport`] when the connection fails or drops;
+    /// file); [`Error::Transport`] when the connection fails or drops (with
+    /// the answer's `x-fal-request-id`, if it had one, in
+    /// [`Error::request_id`]);
     /// [`Error::Io`] (naming the path) when the temporary file cannot be
     /// written or renamed, or the body is shorter than its `Content-Length`.
     pub async fn download(
@@ -763,6 +803,9 @@ impl Client {
             return Err(error_from_reply(&Reply { status, headers, body: body.into() }));
         }
         let total = response.content_length();
+        // A body cut after the headers is an error about this answer: it keeps the answer's id.
+        let answer_id =
+            response.headers().get("x-fal-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let removed = remove_stale_temp_files(parent_dir(path)).await;
         if removed > 0 {
             tracing::debug!(removed, "removed stale temporary downloads");
@@ -777,7 +820,12 @@ impl Client {
         let write_error = |e| io_error("write the download to", &temp.path, e);
         let mut downloaded = 0u64;
         on_progress(DownloadProgress { downloaded, total });
-        while let Some(chunk) = response.chunk().instrument(span.clone()).await? {
+        while let Some(chunk) = response
+            .chunk()
+            .instrument(span.clone())
+            .await
+            .map_err(|e| Error::from(e).with_request_id(answer_id.as_deref()))?
+        {
             file.write_all(&chunk).await.map_err(write_error)?;
             downloaded += chunk.len() as u64;
             on_progress(DownloadProgress { downloaded, total });
@@ -876,6 +924,50 @@ mod tests {
         assert_eq!(parent_dir(Path::new("/tmp/out.mp4")), Path::new("/tmp"));
         sync_dir(Path::new(".")).await.expect("sync the current directory");
         assert!(sync_dir(Path::new("/no/such/dir")).await.is_err(), "a real failure is reported");
+    }
+
+    #[tokio::test]
+    async fn a_file_that_changes_while_it_is_read_is_refused() {
+        let path = std::env::temp_dir().join(format!("fal-upload-changes-{}", std::process::id()));
+        let open = |bytes: &[u8]| {
+            std::fs::write(&path, bytes).unwrap();
+            tokio::fs::File::open(&path)
+        };
+        let kind_and_text = |result: Result<Vec<u8>>| match result {
+            Err(Error::Io { source, path: named, .. }) => {
+                assert_eq!(named, path);
+                (source.kind(), source.to_string())
+            }
+            other => panic!("{other:?}"),
+        };
+
+        // Unchanged: the whole file, one read of size + 1 finds its end.
+        let mut file = open(b"0123456789").await.unwrap();
+        assert_eq!(read_exactly(&mut file, 0, 10, true, &path).await.unwrap(), b"0123456789");
+
+        // Grown after its size was taken (10 bytes): a megabyte more is not read.
+        let mut file = open(b"0123456789").await.unwrap();
+        std::fs::write(&path, vec![b'x'; 1 << 20]).unwrap();
+        let (kind, text) = kind_and_text(read_exactly(&mut file, 0, 10, true, &path).await);
+        assert_eq!(kind, std::io::ErrorKind::InvalidData);
+        assert!(text.contains("grew") && text.contains("10 bytes") && text.contains("upload it again"), "{text}");
+
+        // Shrunk: fewer bytes than announced.
+        let mut file = open(b"0123456789").await.unwrap();
+        std::fs::write(&path, b"01234").unwrap();
+        let (kind, text) = kind_and_text(read_exactly(&mut file, 0, 10, true, &path).await);
+        assert_eq!(kind, std::io::ErrorKind::InvalidData);
+        assert!(text.contains("shrank") && text.contains("ends at 5"), "{text}");
+
+        // Multipart: a middle part reads exactly its length of a longer file;
+        // the last part sees that the file goes on past the announced size.
+        let mut source = Source::File { file: open(b"abcdefgh").await.unwrap(), path: &path };
+        assert_eq!(&source.part(0, 4, false).await.unwrap()[..], b"abcd");
+        assert_eq!(&source.part(4, 4, true).await.unwrap()[..], b"efgh");
+        std::fs::write(&path, b"abcdefghij").unwrap();
+        let error = source.part(4, 4, true).await.expect_err("grown past the last part");
+        assert!(error.to_string().contains("grew"), "{error}");
+        let _ = std::fs::remove_file(&path);
     }
 
     #[test]

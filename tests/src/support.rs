@@ -132,3 +132,84 @@ pub fn snapshot_dir(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> 
     walk(dir, dir, &mut out);
     out
 }
+
+/// One request received by [`raw_http_server`]: the request line's method
+/// and target (path and query), the header block as text (lower-case names
+/// are not enforced) and the body (read by its `Content-Length`).
+#[derive(Debug, Clone)]
+pub struct RawRequest {
+    /// `GET`, `POST`, `PUT`, …
+    pub method: String,
+    /// The request target, such as `/fal-ai/x/requests/r1/status?logs=1`.
+    pub target: String,
+    /// The header lines, `\r\n`-separated.
+    pub head: String,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl RawRequest {
+    /// The target without its query.
+    pub fn path(&self) -> &str {
+        self.target.split('?').next().unwrap_or_default()
+    }
+}
+
+/// An HTTP/1.1 server on `127.0.0.1` that hands every request, read whole,
+/// to `answer` with the connection, and closes the connection when `answer`
+/// returns: `answer` writes the response bytes itself, so it can send
+/// anything (an endless chunked body, a cut response, a lie in
+/// `Content-Length`). Answers should say `connection: close`. Returns the
+/// base URL, `http://127.0.0.1:<port>`.
+///
+/// # Panics
+///
+/// When no port can be bound.
+pub async fn raw_http_server<F, Fut>(answer: F) -> String
+where
+    F: Fn(RawRequest, tokio::net::TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
+    let url = format!("http://{}", listener.local_addr().expect("local address"));
+    let answer = std::sync::Arc::new(answer);
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else { continue };
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let mut data = Vec::new();
+                let mut buffer = [0u8; 8192];
+                let end = loop {
+                    if let Some(at) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break at;
+                    }
+                    match socket.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => data.extend_from_slice(&buffer[..n]),
+                    }
+                };
+                let head = String::from_utf8_lossy(&data[..end]).into_owned();
+                let length = head
+                    .lines()
+                    .filter_map(|line| line.split_once(':'))
+                    .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
+                    .and_then(|(_, value)| value.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                let mut body = data[end + 4..].to_vec();
+                while body.len() < length {
+                    match socket.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => body.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                let mut words = head.lines().next().unwrap_or_default().split(' ');
+                let method = words.next().unwrap_or_default().to_owned();
+                let target = words.next().unwrap_or_default().to_owned();
+                answer(RawRequest { method, target, head, body }, socket).await;
+            });
+        }
+    });
+    url
+}
