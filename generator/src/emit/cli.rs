@@ -205,7 +205,7 @@ impl Shapes<'_> {
         }
         facts.extend(constraint_facts(&field.ty).iter().map(|f| f.replace('`', "")));
         if let Some(syntax) = self.syntax(&field.ty) {
-            facts.push(syntax);
+            facts.push(with_label(syntax));
         }
         if is_file_input(field) {
             facts.push("A URL, or a local file (uploaded first).".to_owned());
@@ -223,7 +223,7 @@ impl Shapes<'_> {
     fn syntax(&self, ty: &Type) -> Option<String> {
         match &ty.kind {
             Kind::Array(item) => {
-                let inner = self.syntax(item).map(|s| format!(" {s}")).unwrap_or_default();
+                let inner = self.syntax(item).map(|s| format!(" {}", with_label(s))).unwrap_or_default();
                 Some(format!("Repeat the flag for each item.{inner}"))
             }
             Kind::Map(_) | Kind::Json { .. } => Some("A JSON value.".to_owned()),
@@ -234,14 +234,30 @@ impl Shapes<'_> {
                         .map(|f| if f.required { format!("{} (required)", f.wire) } else { f.wire.clone() })
                         .collect();
                     let size = if has_width_height(fields) { " or WIDTHxHEIGHT" } else { "" };
-                    Some(format!("Syntax: key=value,…{size} (keys: {}), or a JSON object.", keys.join(", ")))
+                    Some(format!("key=value,…{size} (keys: {}), or a JSON object.", keys.join(", ")))
                 }
                 Some(TypeKind::Union { variants }) => {
-                    let parts: Vec<String> = variants.iter().filter_map(|v| self.syntax(&v.ty)).collect();
-                    (!parts.is_empty()).then(|| format!("Either a listed value or: {}", parts.join(" ")))
+                    // Each branch in order: its values (an enum) or its syntax (an object).
+                    let parts: Vec<String> =
+                        variants.iter().filter_map(|v| self.values(&v.ty).or_else(|| self.syntax(&v.ty))).collect();
+                    (!parts.is_empty()).then(|| format!("Either {}", parts.join(" Or ")))
                 }
                 _ => None,
             },
+            _ => None,
+        }
+    }
+
+    /// The values of an enum, for the help of a union (clap lists a plain enum's values itself).
+    fn values(&self, ty: &Type) -> Option<String> {
+        let Kind::Named(name) = &ty.kind else { return None };
+        match self.lookup(name).map(|d| &d.kind) {
+            Some(TypeKind::StringEnum { variants, .. }) => {
+                Some(format!("one of {}.", variants.iter().map(|v| v.wire.as_str()).collect::<Vec<_>>().join(", ")))
+            }
+            Some(TypeKind::IntegerEnum { variants }) => {
+                Some(format!("one of {}.", variants.iter().map(|v| v.value.to_string()).collect::<Vec<_>>().join(", ")))
+            }
             _ => None,
         }
     }
@@ -291,7 +307,7 @@ impl Shapes<'_> {
                 quote!(V::Enum(&[#(#values),*]))
             }
             TypeKind::IntegerEnum { variants } => {
-                let values = variants.iter().map(|v| v.value);
+                let values = variants.iter().map(|v| proc_macro2::Literal::i64_unsuffixed(v.value));
                 quote!(V::IntEnum(&[#(#values),*]))
             }
             TypeKind::Union { variants } => {
@@ -314,6 +330,11 @@ fn is_file_input(field: &Field) -> bool {
         _ => false,
     };
     string && (field.wire.ends_with("_url") || field.wire.ends_with("_urls") || field.wire == "path")
+}
+
+/// `Syntax: ` before an object's `key=value` syntax.
+fn with_label(syntax: String) -> String {
+    if syntax.starts_with("key=") { format!("Syntax: {syntax}") } else { syntax }
 }
 
 /// An object with integer `width` and `height` (an image size): `1280x720` works.
