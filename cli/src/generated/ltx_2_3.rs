@@ -120,7 +120,7 @@ pub static IMAGE_TO_VIDEO: EndpointSpec = EndpointSpec {
             "The duration of the generated video in seconds. Default: 6.",
             false,
             false,
-            V::IntEnum(&[6i64, 8i64, 10i64]),
+            V::IntEnum(&[6, 8, 10]),
         ),
         F::new(
             "resolution",
@@ -141,7 +141,7 @@ pub static IMAGE_TO_VIDEO: EndpointSpec = EndpointSpec {
             "The frames per second of the generated video. Default: 25.",
             false,
             false,
-            V::IntEnum(&[24i64, 25i64, 48i64, 50i64]),
+            V::IntEnum(&[24, 25, 48, 50]),
         ),
         F::new(
             "generate_audio",
@@ -185,7 +185,7 @@ pub static IMAGE_TO_VIDEO_FAST: EndpointSpec = EndpointSpec {
             "The duration of the generated video in seconds. The fast model supports 6-20 seconds. Note: Durations longer than 10 seconds (12, 14, 16, 18, 20) are only supported with 25 FPS and 1080p resolution. Default: 6.",
             false,
             false,
-            V::IntEnum(&[6i64, 8i64, 10i64, 12i64, 14i64, 16i64, 18i64, 20i64]),
+            V::IntEnum(&[6, 8, 10, 12, 14, 16, 18, 20]),
         ),
         F::new(
             "resolution",
@@ -206,7 +206,7 @@ pub static IMAGE_TO_VIDEO_FAST: EndpointSpec = EndpointSpec {
             "The frames per second of the generated video. Default: 25.",
             false,
             false,
-            V::IntEnum(&[24i64, 25i64, 48i64, 50i64]),
+            V::IntEnum(&[24, 25, 48, 50]),
         ),
         F::new(
             "generate_audio",
@@ -280,7 +280,7 @@ pub static TEXT_TO_VIDEO: EndpointSpec = EndpointSpec {
             "The duration of the generated video in seconds. Default: 6.",
             false,
             false,
-            V::IntEnum(&[6i64, 8i64, 10i64]),
+            V::IntEnum(&[6, 8, 10]),
         ),
         F::new(
             "resolution",
@@ -301,7 +301,7 @@ pub static TEXT_TO_VIDEO: EndpointSpec = EndpointSpec {
             "The frames per second of the generated video. Default: 25.",
             false,
             false,
-            V::IntEnum(&[24i64, 25i64, 48i64, 50i64]),
+            V::IntEnum(&[24, 25, 48, 50]),
         ),
         F::new(
             "generate_audio",
@@ -331,7 +331,7 @@ pub static TEXT_TO_VIDEO_FAST: EndpointSpec = EndpointSpec {
             "The duration of the generated video in seconds. The fast model supports 6-20 seconds. Note: Durations longer than 10 seconds (12, 14, 16, 18, 20) are only supported with 25 FPS and 1080p resolution. Default: 6.",
             false,
             false,
-            V::IntEnum(&[6i64, 8i64, 10i64, 12i64, 14i64, 16i64, 18i64, 20i64]),
+            V::IntEnum(&[6, 8, 10, 12, 14, 16, 18, 20]),
         ),
         F::new(
             "resolution",
@@ -352,7 +352,7 @@ pub static TEXT_TO_VIDEO_FAST: EndpointSpec = EndpointSpec {
             "The frames per second of the generated video. Default: 25.",
             false,
             false,
-            V::IntEnum(&[24i64, 25i64, 48i64, 50i64]),
+            V::IntEnum(&[24, 25, 48, 50]),
         ),
         F::new(
             "generate_audio",

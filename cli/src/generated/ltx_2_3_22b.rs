@@ -29,7 +29,7 @@ pub static DISTILLED_TEXT_TO_VIDEO_LORA: EndpointSpec = EndpointSpec {
         ),
         F::new(
             "video_size",
-            "The size of the generated video. Default: landscape_16_9. Either a listed value or: Syntax: key=value,… or WIDTHxHEIGHT (keys: width, height), or a JSON object.",
+            "The size of the generated video. Default: landscape_16_9. Either key=value,… or WIDTHxHEIGHT (keys: width, height), or a JSON object. Or one of square_hd, square, portrait_4_3, portrait_16_9, landscape_4_3, landscape_16_9.",
             false,
             false,
             V::Union(
@@ -217,7 +217,7 @@ pub static EXTEND_VIDEO_LORA: EndpointSpec = EndpointSpec {
         ),
         F::new(
             "video_size",
-            "The size of the generated video. Default: auto. Either a listed value or: Syntax: key=value,… or WIDTHxHEIGHT (keys: width, height), or a JSON object.",
+            "The size of the generated video. Default: auto. Either key=value,… or WIDTHxHEIGHT (keys: width, height), or a JSON object. Or one of auto, square_hd, square, portrait_4_3, portrait_16_9, landscape_4_3, landscape_16_9.",
             false,
             false,
             V::Union(
@@ -532,7 +532,7 @@ pub static IMAGE_TO_VIDEO_LORA: EndpointSpec = EndpointSpec {
         ),
         F::new(
             "video_size",
-            "The size of the generated video. Default: auto. Either a listed value or: Syntax: key=value,… or WIDTHxHEIGHT (keys: width, height), or a JSON object.",
+            "The size of the generated video. Default: auto. Either key=value,… or WIDTHxHEIGHT (keys: width, height), or a JSON object. Or one of auto, square_hd, square, portrait_4_3, portrait_16_9, landscape_4_3, landscape_16_9.",
             false,
             false,
             V::Union(
