@@ -102,7 +102,14 @@ pub fn cli() -> Command {
 
 fn global(id: &'static str, env: &'static str, name: &'static str, help: &'static str) -> Arg {
     // The values stay out of --help (the key is secret; the URLs would make the help depend on the shell).
-    Arg::new(id).long(id).env(env).hide_env_values(true).value_name(name).help(help).global(true)
+    Arg::new(id)
+        .long(id)
+        .env(env)
+        .hide_env_values(true)
+        .value_name(name)
+        .help(help)
+        .global(true)
+        .help_heading("Connection")
 }
 
 /// The family names, in endpoint-id order of their first endpoint, without repeats.
