@@ -155,13 +155,12 @@ fn endpoint_command(spec: &'static EndpointSpec, submit: bool) -> Command {
                 .help("The whole input as a JSON object, from FILE or - (standard input); flags override its fields"),
         );
     if !submit {
-        command = output_args(command).arg(
-            Arg::new(TIMEOUT)
-                .long(TIMEOUT)
-                .value_name("SECONDS")
-                .value_parser(value_parser!(u64))
-                .help("Stop waiting after this many seconds (exit code 4; the request id is printed)"),
-        );
+        command =
+            output_args(command).arg(
+                Arg::new(TIMEOUT).long(TIMEOUT).value_name("SECONDS").value_parser(value_parser!(u64)).help(
+                    "Give up after this many seconds: the request is cancelled (exit code 4; its id was printed)",
+                ),
+            );
     }
     for field in spec.fields {
         command = command.arg(field_arg(field));

@@ -10,7 +10,8 @@ pub const OTHER: u8 = 1;
 pub const INVALID_INPUT: u8 = 2;
 /// fal or HTTP failed: an error answer, a failed job, a dropped connection, an undecodable answer.
 pub const FAL: u8 = 3;
-/// A timeout: `--timeout` ran out, or fal did not answer in time. The job may still run: its request id was printed.
+/// A timeout: `--timeout` ran out (the request was cancelled), or fal did not answer in time (the job may still
+/// run). Its request id was printed.
 pub const TIMEOUT: u8 = 4;
 /// `batch`: the batch ended with failed or uncertain jobs (listed, and in its manifest).
 pub const BATCH_INCOMPLETE: u8 = 5;
@@ -23,7 +24,8 @@ Exit codes:
   2  invalid input: bad flag, value out of range, missing field, unreadable --input, missing local file,
      or fal's 422; nothing was sent (fal's 422 excepted)
   3  fal or HTTP error (error answer, failed job, connection, undecodable answer)
-  4  timeout (--timeout, or fal did not answer in time); the request id was printed
+  4  timeout: --timeout ran out (the request was cancelled), or fal did not answer in time; the
+     request id was printed
   5  batch: some jobs failed or are uncertain (see the manifest)";
 
 /// A failure to report: its message and its exit code.

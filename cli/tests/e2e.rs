@@ -360,3 +360,18 @@ async fn listener_check_downloads_come_from_storage() {
     assert_eq!(downloads.len(), 1);
     assert!(downloads[0].header("authorization").is_none(), "the key never goes to the file host");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_timeout_exits_4_with_the_request_id() {
+    let schemas = Schemas::load(schemas_dir()).expect("the vendored schemas");
+    let endpoint = "fal-ai/ltx-2.3/text-to-video/fast";
+    let config = FakeFalConfig::from_schemas(schemas).processing_time(endpoint, std::time::Duration::from_secs(60));
+    let fake = FakeFal::start(config).await;
+    let output = cli(&fake, &["ltx-2-3", "text-to-video-fast", "--prompt", "x", "--timeout", "1"]).await;
+    assert_exit(&output, 4);
+    let request_id = fake.accepted()[0].request_id.clone();
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains(&format!("request id: {request_id}")), "the id to follow the job with:\n{stderr}");
+    let cancels = fake.requests().into_iter().filter(|r| r.method == "PUT" && r.path().ends_with("/cancel")).count();
+    assert_eq!(cancels, 1, "the request is cancelled when --timeout runs out");
+}
