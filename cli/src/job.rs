@@ -173,8 +173,23 @@ where
     let input: E::Input = serde_json::from_value(json.clone()).map_err(|e| {
         Failure::new(INVALID_INPUT, format!("the input does not match {}'s input: {e}; nothing was sent", E::ID))
     })?;
-    input.validate().map_err(|e| Failure::new(INVALID_INPUT, format!("{e}\nnothing was sent")))?;
+    input.validate().map_err(|error| {
+        let count = error.violations.len();
+        let mut message = format!("the input violates {count} constraint{} of {}'s schema:", plural(count), E::ID);
+        for violation in &error.violations {
+            // `/loras/0/scale` → the flag `--loras` that gave it.
+            let top = violation.path.trim_start_matches('/').split('/').next().unwrap_or_default();
+            let flag = if top.is_empty() { String::new() } else { format!(" (--{})", top.replace('_', "-")) };
+            message.push_str(&format!("\n  {violation}{flag}"));
+        }
+        message.push_str("\nnothing was sent");
+        Failure::new(INVALID_INPUT, message)
+    })?;
     Ok(input)
+}
+
+fn plural(count: usize) -> &'static str {
+    if count == 1 { "" } else { "s" }
 }
 
 async fn deliver<T: Serialize>(client: &Client, output: T, delivery: &Delivery) -> Result<(), Failure> {
