@@ -377,3 +377,43 @@ async fn a_timeout_exits_4_with_the_request_id() {
     let cancels = fake.requests().into_iter().filter(|r| r.method == "PUT" && r.path().ends_with("/cancel")).count();
     assert_eq!(cancels, 1, "the request is cancelled when --timeout runs out");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn input_from_standard_input() {
+    let fake = fake().await;
+    let (queue, run) = (fake.base_url(), fake.run_base_url());
+    let output = tokio::task::spawn_blocking(move || {
+        use std::io::Write as _;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fal-ltx"))
+            .args(["ltx-2", "text-to-video-fast", "--input", "-", "--fps", "50"])
+            .env("FAL_KEY", "dummy-key")
+            .env("FAL_QUEUE_URL", &queue)
+            .env("FAL_RUN_URL", &run)
+            .env("FAL_REST_URL", &queue)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start fal-ltx");
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(br#"{"prompt": "piped", "fps": 25}"#).expect("write stdin");
+        drop(stdin);
+        child.wait_with_output().expect("fal-ltx ends")
+    })
+    .await
+    .expect("the process's thread");
+    assert_exit(&output, 0);
+    assert_eq!(submitted(&fake, "fal-ai/ltx-2/text-to-video/fast"), [json!({"prompt": "piped", "fps": 50})]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn completions_cover_the_endpoint_commands() {
+    let fake = fake().await;
+    let output = cli(&fake, &["completions", "bash"]).await;
+    assert_exit(&output, 0);
+    let script = text(&output.stdout);
+    for word in ["fal-ltx", "ltx-2-3-22b", "distilled-text-to-video-lora", "--num-frames", "1080p"] {
+        assert!(script.contains(word), "{word} completes");
+    }
+    assert!(fake.requests().is_empty());
+}
