@@ -1,16 +1,20 @@
 //! What an endpoint command does with the endpoint's generated types: decode
 //! the JSON input into the typed input and `validate()` it (every violation
 //! listed, nothing sent), upload local files, then run, submit, or follow a
-//! request by its id.
+//! request by its id. The body sent is the typed input, exactly as
+//! `Client::submit` sends it; the output is kept as fal's JSON, untouched
+//! ([`Raw`]), so `--json` prints what fal returned, fields the generated type
+//! does not know included.
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::time::Duration;
 
 use fal_ltx::options::SubscribeOptions;
 use fal_ltx::queue::{CancelOutcome, QueueStatus};
-use fal_ltx::validation::Validate;
-use fal_ltx::{Client, Endpoint};
+use fal_ltx::validation::{Validate, Violation};
+use fal_ltx::{Client, Endpoint, EndpointInput};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -103,7 +107,7 @@ impl Visit for Act {
                     }
                     let result = client.subscribe_with(&typed, &options, |status| progress.update(status)).await;
                     progress.finish();
-                    deliver(&client, result?, &delivery).await
+                    output::deliver(&client, &result?, &delivery).await
                 }
                 Action::Submit { mut input } => {
                     typed::<E>(&input)?;
@@ -116,7 +120,7 @@ impl Visit for Act {
                 }
                 Action::Status { request_id, json } => {
                     let client = connection.client()?;
-                    let update = client.request::<E>(request_id).status(true).await?;
+                    let update = client.request::<Raw<E>>(request_id).status(true).await?;
                     if json {
                         println!("{}", serde_json::to_string_pretty(&update).unwrap_or_default());
                         return Ok(());
@@ -137,16 +141,16 @@ impl Visit for Act {
                 }
                 Action::Result { request_id, delivery } => {
                     let client = connection.client()?;
-                    let handle = client.request::<E>(request_id);
+                    let handle = client.request::<Raw<E>>(request_id);
                     let progress = Progress::new(format!("waiting for {}", handle.request_id()));
                     let options = SubscribeOptions::new().logs(true);
                     let result = handle.wait_with(&options, |status| progress.update(status)).await;
                     progress.finish();
-                    deliver(&client, result?, &delivery).await
+                    output::deliver(&client, &result?, &delivery).await
                 }
                 Action::Cancel { request_id } => {
                     let client = connection.client()?;
-                    let outcome = client.request::<E>(request_id.clone()).cancel().await?;
+                    let outcome = client.request::<Raw<E>>(request_id.clone()).cancel().await?;
                     match outcome {
                         CancelOutcome::CancellationRequested => println!("cancellation requested for {request_id}"),
                         CancelOutcome::AlreadyCompleted => println!("{request_id} has already completed"),
@@ -165,8 +169,36 @@ impl Visit for Act {
     }
 }
 
+/// Endpoint `E` with its output kept as JSON.
+struct Raw<E>(PhantomData<fn() -> E>);
+
+impl<E: Endpoint> Endpoint for Raw<E> {
+    const ID: &'static str = E::ID;
+    type Input = Typed<E>;
+    type Output = Value;
+}
+
+/// `E`'s typed input, sent to [`Raw<E>`]: encoded and validated as itself.
+struct Typed<E: Endpoint>(E::Input);
+
+impl<E: Endpoint> Serialize for Typed<E> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<E: Endpoint> Validate for Typed<E> {
+    fn collect_violations(&self, path: &str, out: &mut Vec<Violation>) {
+        self.0.collect_violations(path, out);
+    }
+}
+
+impl<E: Endpoint> EndpointInput for Typed<E> {
+    type Endpoint = Raw<E>;
+}
+
 /// The typed input, validated: every violation listed (exit code 2, nothing sent).
-fn typed<E: Endpoint>(json: &Value) -> Result<E::Input, Failure>
+fn typed<E: Endpoint>(json: &Value) -> Result<Typed<E>, Failure>
 where
     E::Input: DeserializeOwned,
 {
@@ -185,15 +217,9 @@ where
         message.push_str("\nnothing was sent");
         Failure::new(INVALID_INPUT, message)
     })?;
-    Ok(input)
+    Ok(Typed(input))
 }
 
 fn plural(count: usize) -> &'static str {
     if count == 1 { "" } else { "s" }
-}
-
-async fn deliver<T: Serialize>(client: &Client, output: T, delivery: &Delivery) -> Result<(), Failure> {
-    let json = serde_json::to_value(&output)
-        .map_err(|e| Failure::new(crate::exit::FAL, format!("the output could not be encoded as JSON: {e}")))?;
-    output::deliver(client, &json, delivery).await
 }

@@ -118,7 +118,11 @@ async fn text_to_video_waits_with_progress_and_downloads_to_out_dir() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn image_to_video_uploads_a_local_image_and_prints_json() {
-    let fake = fake().await;
+    // An output with a field the generated output type does not know: --json prints fal's JSON untouched.
+    let schemas = Schemas::load(schemas_dir()).expect("the vendored schemas");
+    let output = json!({"video": {"url": "https://example.com/clip.mp4"}, "seed": 3, "added_by_fal_later": [1, 2]});
+    let config = FakeFalConfig::from_schemas(schemas).polls(2, 1).local_files(FAKE_MP4);
+    let fake = FakeFal::start(config.output("fal-ai/ltx-2.3/image-to-video", output)).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let image = local(dir.path(), "first frame.png", b"\x89PNG fake image");
     let output = cli(&fake, &["ltx-2-3", "image-to-video", "--prompt", "rain", "--image-url", &image, "--json"]).await;
@@ -129,6 +133,7 @@ async fn image_to_video_uploads_a_local_image_and_prints_json() {
     assert_uploaded(&fake, b"\x89PNG fake image", &bodies[0]["image_url"]);
     let printed: Value = serde_json::from_slice(&output.stdout).expect("--json prints one JSON document");
     assert_eq!(printed, fake.outputs()["fal-ai/ltx-2.3/image-to-video"], "the raw output");
+    assert_eq!(printed["added_by_fal_later"], json!([1, 2]), "{printed}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
