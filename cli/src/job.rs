@@ -99,9 +99,10 @@ impl Visit for Act {
                     input::upload_local_files(&client, spec, &mut input).await?;
                     let typed = typed::<E>(&input)?;
                     let progress = Progress::new(format!("submitting to {}", E::ID));
-                    let mut options = SubscribeOptions::new().logs(true).on_enqueue(|saved| {
-                        eprintln!("request id: {}", saved.request_id);
-                    });
+                    let print = progress.printer();
+                    let mut options = SubscribeOptions::new()
+                        .logs(true)
+                        .on_enqueue(move |saved| print(format!("request id: {}", saved.request_id)));
                     if let Some(timeout) = timeout {
                         options = options.deadline(timeout);
                     }

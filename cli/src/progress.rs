@@ -41,11 +41,13 @@ impl Progress {
 
     /// A line above the spinner.
     pub fn line(&self, text: String) {
-        if self.bar.is_hidden() {
-            eprintln!("{text}");
-        } else {
-            self.bar.println(text);
-        }
+        (self.printer())(text);
+    }
+
+    /// A function printing lines above the spinner, for callbacks that outlive a borrow (`on_enqueue`).
+    pub fn printer(&self) -> impl Fn(String) + Send + Sync + 'static {
+        let bar = self.bar.clone();
+        move |text| if bar.is_hidden() { eprintln!("{text}") } else { bar.println(text) }
     }
 
     /// Shows one status of a request: new log lines, the queue position.
