@@ -1,7 +1,10 @@
-//! The drift check: the committed generated code equals the generator's
-//! output, and in a temporary copy of the workspace a hand edit, a changed
-//! schema, a deleted file and an orphan file each make `xtask::check` fail,
-//! while `xtask::regen` repairs them and is idempotent.
+//! The drift check: the committed generated code (the client's
+//! `generated/src/endpoints/` and the command-line tool's
+//! `cli/src/generated/`) equals the generator's output, and in a temporary
+//! copy of the workspace a hand edit, a changed schema, a deleted file and an
+//! orphan file in either directory each make `xtask::check` fail, while
+//! `xtask::regen` repairs them and is idempotent. Paths are relative to the
+//! workspace root.
 
 use std::fs;
 use std::path::Path;
@@ -29,23 +32,26 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// A temporary workspace with `schemas/` and `generated/src/endpoints/`.
+/// A temporary workspace with `schemas/`, `generated/src/endpoints/` and `cli/src/generated/`.
 fn temp_workspace() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = workspace_root();
     copy_dir(&root.join("schemas"), &dir.path().join("schemas"));
-    copy_dir(&root.join("generated/src/endpoints"), &dir.path().join("generated/src/endpoints"));
+    for generated in xtask::GENERATED_DIRS {
+        copy_dir(&root.join(generated), &dir.path().join(generated));
+    }
     dir
 }
 
-const EDITED: &str = "endpoints/ltx_2/text_to_video.rs";
+const EDITED: &str = "generated/src/endpoints/ltx_2/text_to_video.rs";
+const CLI_EDITED: &str = "cli/src/generated/ltx_2.rs";
 
 #[test]
 fn a_hand_edit_is_drift_with_a_diff() {
     let dir = temp_workspace();
     let root = dir.path();
     assert_eq!(xtask::check(root).expect("check"), Vec::new());
-    let file = root.join("generated/src").join(EDITED);
+    let file = root.join(EDITED);
     let text = fs::read_to_string(&file).expect("read");
     fs::write(&file, text.replacen("pub struct Ltx2TextToVideoInput", "pub struct Ltx2TextToVideoInputEdited", 1))
         .expect("write");
@@ -85,17 +91,18 @@ fn a_changed_schema_is_drift() {
 fn missing_and_orphan_files_are_drift_and_regen_is_idempotent() {
     let dir = temp_workspace();
     let root = dir.path();
-    let src = root.join("generated/src");
-    fs::remove_file(src.join(EDITED)).expect("remove");
-    fs::write(src.join("endpoints/ltx_2/hand_written.rs"), "// not generated\n").expect("write");
+    const ORPHAN: &str = "generated/src/endpoints/ltx_2/hand_written.rs";
+    fs::remove_file(root.join(EDITED)).expect("remove");
+    fs::write(root.join(ORPHAN), "// not generated\n").expect("write");
     let drift = xtask::check(root).expect("check");
     assert!(drift.contains(&Drift::Missing { path: EDITED.to_owned() }), "{drift:?}");
-    assert!(drift.contains(&Drift::Orphan { path: "endpoints/ltx_2/hand_written.rs".to_owned() }), "{drift:?}");
+    assert!(drift.contains(&Drift::Orphan { path: ORPHAN.to_owned() }), "{drift:?}");
     assert_eq!(drift.len(), 2, "{drift:?}");
+    assert_eq!(drift[0].to_string(), format!("{EDITED} is missing"));
 
     let first = xtask::regen(root).expect("regen");
     assert_eq!(first.written, vec![EDITED.to_owned()]);
-    assert_eq!(first.removed, vec!["endpoints/ltx_2/hand_written.rs".to_owned()]);
+    assert_eq!(first.removed, vec![ORPHAN.to_owned()]);
     let second = xtask::regen(root).expect("regen");
     assert!(second.written.is_empty() && second.removed.is_empty(), "second regen changed files: {second:?}");
     assert_eq!(xtask::check(root).expect("check"), Vec::new());
@@ -110,7 +117,8 @@ fn a_bad_schema_names_its_file_and_pointer_and_writes_nothing() {
     doc["components"]["schemas"]["Ltx2TextToVideoOutput"]["properties"]["video"]["allOf"][0]["$ref"] =
         serde_json::json!("https://example.com/NoSuchFile.json#/Video");
     fs::write(&schema, serde_json::to_string_pretty(&doc).expect("json")).expect("write");
-    let before = fs::read_to_string(root.join("generated/src").join(EDITED)).expect("read");
+    let before = fs::read_to_string(root.join(EDITED)).expect("read");
+    let cli_before = fs::read_to_string(root.join(CLI_EDITED)).expect("read");
     let error = xtask::regen(root).expect_err("a $ref outside the document is an error").to_string();
     assert!(
         error.starts_with(
@@ -119,5 +127,35 @@ fn a_bad_schema_names_its_file_and_pointer_and_writes_nothing() {
         "{error}"
     );
     assert!(error.contains("NoSuchFile"), "{error}");
-    assert_eq!(fs::read_to_string(root.join("generated/src").join(EDITED)).expect("read"), before);
+    assert_eq!(fs::read_to_string(root.join(EDITED)).expect("read"), before);
+    assert_eq!(fs::read_to_string(root.join(CLI_EDITED)).expect("read"), cli_before);
+}
+
+#[test]
+fn the_cli_tables_are_covered_hand_edits_missing_files_and_orphans() {
+    let dir = temp_workspace();
+    let root = dir.path();
+    const ORPHAN: &str = "cli/src/generated/hand_written.rs";
+    const DELETED: &str = "cli/src/generated/types.rs";
+    let file = root.join(CLI_EDITED);
+    let text = fs::read_to_string(&file).expect("read");
+    fs::write(&file, text.replacen("command: \"text-to-video\"", "command: \"t2v\"", 1)).expect("write");
+    fs::remove_file(root.join(DELETED)).expect("remove");
+    fs::write(root.join(ORPHAN), "// not generated\n").expect("write");
+    let drift = xtask::check(root).expect("check");
+    assert_eq!(drift.len(), 3, "{drift:?}");
+    match &drift[0] {
+        Drift::Stale { path, diff } => {
+            assert_eq!(path, CLI_EDITED);
+            assert!(diff.contains("-    command: \"t2v\""), "{diff}");
+            assert!(drift[0].to_string().starts_with("cli/src/generated/ltx_2.rs differs"), "{}", drift[0]);
+        }
+        other => panic!("expected the edited CLI table to be stale, got {other:?}"),
+    }
+    assert!(drift.contains(&Drift::Missing { path: DELETED.to_owned() }), "{drift:?}");
+    assert!(drift.contains(&Drift::Orphan { path: ORPHAN.to_owned() }), "{drift:?}");
+    let report = xtask::regen(root).expect("regen");
+    assert_eq!(report.written, vec![CLI_EDITED.to_owned(), DELETED.to_owned()]);
+    assert_eq!(report.removed, vec![ORPHAN.to_owned()]);
+    assert_eq!(xtask::check(root).expect("check"), Vec::new());
 }

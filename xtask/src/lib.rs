@@ -1,7 +1,8 @@
 //! Workspace automation behind `cargo xtask` (matklad's xtask convention).
 //!
-//! - [`regen`]: read `schemas/`, regenerate `generated/src/endpoints/`, remove
-//!   generated files that no longer correspond to a schema. Offline.
+//! - [`regen`]: read `schemas/`, regenerate `generated/src/endpoints/` (the client) and
+//!   `cli/src/generated/` (the command-line tool), remove generated files that no longer
+//!   correspond to a schema. Offline.
 //! - [`check`]: the CI drift check: compare what the generator produces with
 //!   what is committed, and report every stale, missing or orphaned file with a diff.
 //! - [`fetch`]: download the endpoints' OpenAPI documents from fal (`cargo xtask fetch`,
@@ -23,7 +24,7 @@ use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use fal_codegen::emit::{GENERATED_DIR, Generation, REGEN_COMMAND};
+use fal_codegen::emit::{Generation, REGEN_COMMAND};
 use fal_codegen::{GenError, Source, generate};
 
 /// What can go wrong in an xtask.
@@ -170,10 +171,37 @@ pub fn generated_src(root: &Path) -> PathBuf {
     root.join("generated/src")
 }
 
-/// Every `.rs` file currently under the generated directory, keyed by its
-/// path relative to `generated/src`.
+/// The directories `regen` owns, relative to the workspace root: the client's endpoint modules
+/// (`generated/src/endpoints`) and the command-line tool's tables (`cli/src/generated`). Each
+/// holds generated files only.
+pub const GENERATED_DIRS: [&str; 2] = ["generated/src/endpoints", "cli/src/generated"];
+
+/// Where each tree of generated files goes: the `src/` its paths are relative to.
+const CLIENT_SRC: &str = "generated/src";
+const CLI_SRC: &str = "cli/src";
+
+/// Every file the generator produces, keyed by its path relative to the workspace root
+/// (`generated/src/endpoints/…`, `cli/src/generated/…`), with the generation itself.
+///
+/// # Errors
+///
+/// A schema cannot be read or the generator rejects it.
+pub fn expected_files(root: &Path) -> Result<(Generation, BTreeMap<String, String>), Error> {
+    let generation = generate_workspace(root)?;
+    let mut files = BTreeMap::new();
+    for file in &generation.files {
+        files.insert(format!("{CLIENT_SRC}/{}", file.path), file.contents.clone());
+    }
+    for file in fal_codegen::emit::cli::files(&generation.api)? {
+        files.insert(format!("{CLI_SRC}/{}", file.path), file.contents);
+    }
+    Ok((generation, files))
+}
+
+/// Every file currently under the generated directories, keyed by its path
+/// relative to the workspace root.
 fn files_on_disk(root: &Path) -> Result<BTreeMap<String, String>, Error> {
-    fn walk(dir: &Path, src: &Path, out: &mut BTreeMap<String, String>) -> Result<(), Error> {
+    fn walk(dir: &Path, root: &Path, out: &mut BTreeMap<String, String>) -> Result<(), Error> {
         let entries = match fs::read_dir(dir) {
             Ok(entries) => entries,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -184,22 +212,23 @@ fn files_on_disk(root: &Path) -> Result<BTreeMap<String, String>, Error> {
         paths.sort();
         for path in paths {
             if path.is_dir() {
-                walk(&path, src, out)?;
+                walk(&path, root, out)?;
             } else {
-                let relative = path.strip_prefix(src).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+                let relative = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
                 let contents = fs::read(&path).map_err(io(&path))?;
                 out.insert(relative, String::from_utf8_lossy(&contents).into_owned());
             }
         }
         Ok(())
     }
-    let src = generated_src(root);
     let mut out = BTreeMap::new();
-    walk(&src.join(GENERATED_DIR), &src, &mut out)?;
+    for dir in GENERATED_DIRS {
+        walk(&root.join(dir), root, &mut out)?;
+    }
     Ok(out)
 }
 
-/// What [`regen`] changed.
+/// What [`regen`] changed. Paths are relative to the workspace root.
 #[derive(Debug, Default)]
 pub struct RegenReport {
     /// Files written because they were new or different.
@@ -214,39 +243,40 @@ pub struct RegenReport {
     pub lines: usize,
 }
 
-/// Regenerates `generated/src/endpoints/` from `schemas/`.
+/// Regenerates `generated/src/endpoints/` and `cli/src/generated/` from `schemas/`.
 ///
 /// Files whose contents already match are not touched; files in the
-/// generated directory that the generator no longer produces are removed.
+/// generated directories that the generator no longer produces are removed.
 ///
 /// # Errors
 ///
 /// A schema cannot be read, the generator rejects it, or a file cannot be written.
 /// Nothing is written when the generator fails.
 pub fn regen(root: &Path) -> Result<RegenReport, Error> {
-    let generation = generate_workspace(root)?;
+    let (generation, files) = expected_files(root)?;
     let existing = files_on_disk(root)?;
-    let src = generated_src(root);
     let mut report = RegenReport { notes: generation.notes, ..RegenReport::default() };
-    for file in &generation.files {
-        report.lines += file.contents.lines().count();
-        if existing.get(&file.path) == Some(&file.contents) {
+    for (relative, contents) in &files {
+        report.lines += contents.lines().count();
+        if existing.get(relative) == Some(contents) {
             report.unchanged += 1;
             continue;
         }
-        let path = src.join(&file.path);
+        let path = root.join(relative);
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).map_err(io(parent))?;
         }
-        fs::write(&path, &file.contents).map_err(io(&path))?;
-        report.written.push(file.path.clone());
+        fs::write(&path, contents).map_err(io(&path))?;
+        report.written.push(relative.clone());
     }
-    for orphan in existing.keys().filter(|p| !generation.files.iter().any(|f| &f.path == *p)) {
-        let path = src.join(orphan);
+    for orphan in existing.keys().filter(|p| !files.contains_key(*p)) {
+        let path = root.join(orphan);
         fs::remove_file(&path).map_err(io(&path))?;
         report.removed.push(orphan.clone());
     }
-    remove_empty_dirs(&src.join(GENERATED_DIR))?;
+    for dir in GENERATED_DIRS {
+        remove_empty_dirs(&root.join(dir))?;
+    }
     Ok(report)
 }
 
@@ -264,24 +294,25 @@ fn remove_empty_dirs(dir: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// One file that differs from what the generator produces.
+/// One file that differs from what the generator produces. Paths are relative
+/// to the workspace root (`generated/src/endpoints/…`, `cli/src/generated/…`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Drift {
     /// The file's contents differ; holds a unified diff (committed → expected).
     Stale {
-        /// Path relative to `generated/src`.
+        /// Path relative to the workspace root.
         path: String,
         /// Unified diff from the file on disk to the generator's output.
         diff: String,
     },
     /// The generator produces the file but it does not exist.
     Missing {
-        /// Path relative to `generated/src`.
+        /// Path relative to the workspace root.
         path: String,
     },
-    /// The file exists in the generated directory but the generator does not produce it.
+    /// The file exists in a generated directory but the generator does not produce it.
     Orphan {
-        /// Path relative to `generated/src`.
+        /// Path relative to the workspace root.
         path: String,
     },
 }
@@ -289,41 +320,36 @@ pub enum Drift {
 impl fmt::Display for Drift {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Stale { path, diff } => {
-                write!(f, "generated/src/{path} differs from the generator's output:\n{diff}")
-            }
-            Self::Missing { path } => write!(f, "generated/src/{path} is missing"),
+            Self::Stale { path, diff } => write!(f, "{path} differs from the generator's output:\n{diff}"),
+            Self::Missing { path } => write!(f, "{path} is missing"),
             Self::Orphan { path } => write!(
                 f,
-                "generated/src/{path} is not produced by the generator (an orphan, or a hand-written file in the generated directory)"
+                "{path} is not produced by the generator (an orphan, or a hand-written file in a generated directory)"
             ),
         }
     }
 }
 
-/// Compares the generated directory with the generator's output.
+/// Compares the generated directories with the generator's output.
 /// An empty list means no drift.
 ///
 /// # Errors
 ///
 /// A schema cannot be read or the generator rejects it.
 pub fn check(root: &Path) -> Result<Vec<Drift>, Error> {
-    let generation = generate_workspace(root)?;
+    let (_, files) = expected_files(root)?;
     let mut existing = files_on_disk(root)?;
     let mut drift = Vec::new();
-    for file in generation.files {
-        match existing.remove(&file.path) {
-            None => drift.push(Drift::Missing { path: file.path }),
-            Some(actual) if actual != file.contents => {
-                let diff = similar::TextDiff::from_lines(&actual, &file.contents)
+    for (path, contents) in files {
+        match existing.remove(&path) {
+            None => drift.push(Drift::Missing { path }),
+            Some(actual) if actual != contents => {
+                let diff = similar::TextDiff::from_lines(&actual, &contents)
                     .unified_diff()
                     .context_radius(3)
-                    .header(
-                        &format!("generated/src/{} (on disk)", file.path),
-                        &format!("generated/src/{} (expected)", file.path),
-                    )
+                    .header(&format!("{path} (on disk)"), &format!("{path} (expected)"))
                     .to_string();
-                drift.push(Drift::Stale { path: file.path, diff });
+                drift.push(Drift::Stale { path, diff });
             }
             Some(_) => {}
         }

@@ -20,13 +20,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Regenerate generated/src/endpoints/ from schemas/ (offline).
+    /// Regenerate generated/src/endpoints/ and cli/src/generated/ from schemas/ (offline).
     Regen {
         /// Also print every note on what was represented approximately.
         #[arg(long)]
         verbose: bool,
     },
-    /// Fail if generated/src/endpoints/ differs from what `regen` would write (the CI drift check).
+    /// Fail if generated/src/endpoints/ or cli/src/generated/ differs from what `regen` would write (the CI drift check).
     Check,
     /// Download every endpoint's OpenAPI document from fal into schemas/ (all or nothing).
     Fetch {
@@ -208,7 +208,7 @@ fn run_add(root: &Path, endpoint_id: &str, http: HttpArgs) -> ExitCode {
             println!("wrote    {}", report.schema);
             println!("added    `{endpoint_id}` to schemas/endpoints.toml");
             for path in &report.regen.written {
-                println!("wrote    generated/src/{path}");
+                println!("wrote    {path}");
             }
             println!(
                 "regen: {} written, {} unchanged; review, run `cargo test --workspace`, and commit schemas/ and generated/ together",
@@ -356,10 +356,10 @@ fn main() -> ExitCode {
             match xtask::regen(&root) {
                 Ok(report) => {
                     for path in &report.written {
-                        println!("wrote    generated/src/{path}");
+                        println!("wrote    {path}");
                     }
                     for path in &report.removed {
-                        println!("removed  generated/src/{path}");
+                        println!("removed  {path}");
                     }
                     println!(
                         "regen: {} written, {} unchanged, {} removed; {} lines of generated code; {:.2?}",

@@ -18,7 +18,9 @@
 //! | `validation` | the statements of `Validate::collect_violations` |
 //! | `serde_impls` | the hand-written `Serialize`/`Deserialize` impl skeletons |
 //! | `docs` | doc comments: type and field docs, constraint facts, Markdown escaping |
+//! | `cli` | the command-line tool's tables (`cli/src/generated/`): subcommands, flags, help, value shapes |
 
+pub mod cli;
 mod defaults;
 mod docs;
 mod enums;
