@@ -2,7 +2,7 @@
 //!
 //! The version a change report leads to, on fal's older/newer pairs in
 //! `../shared/fal-openapi/alt/` (read in place) and on edits of vendored documents; the
-//! rewriting of both crates' `Cargo.toml` (version and the exact pin on the runtime),
+//! rewriting of the released crates' `Cargo.toml` (version and the exact pins),
 //! `Cargo.lock`, the CHANGELOG and the READMEs; the lockstep of `fal-ltx` and
 //! `fal-ltx-runtime`; and whole bumps in a temporary git repository laid out like this
 //! workspace (tag, fallback commit, first release, `--dry-run`, a second bump before
@@ -157,12 +157,12 @@ fn the_lock_entries_of_both_crates_follow_the_version() {
     let manifest = fs::read_to_string(workspace_root().join(release::MANIFEST)).expect("manifest");
     let current = release::manifest_version(&manifest).expect("version");
     let next = current.bumped(Level::Fix);
-    let bumped = release::set_lock_version(&lock, &current, &next).expect("the lock lists both crates");
+    let bumped = release::set_lock_version(&lock, &current, &next).expect("the lock lists the three crates");
     let lines: Vec<(&str, &str)> = lock.lines().zip(bumped.lines()).filter(|(a, b)| a != b).collect();
     let line = (format!("version = \"{current}\""), format!("version = \"{next}\""));
-    assert_eq!(lines, [(line.0.as_str(), line.1.as_str()); 2], "one line per crate, nothing else");
+    assert_eq!(lines, [(line.0.as_str(), line.1.as_str()); 3], "one line per crate, nothing else");
     let table: toml::Table = toml::from_str(&bumped).expect("still TOML");
-    for name in [release::PACKAGE, release::RUNTIME_PACKAGE] {
+    for name in release::RELEASED.map(|c| c.package) {
         let entry = table["package"]
             .as_array()
             .expect("packages")
@@ -178,7 +178,10 @@ fn the_lock_entries_of_both_crates_follow_the_version() {
         &format!("name = \"{}\"\nversion = \"{next}\"", release::PACKAGE),
     );
     let error = release::set_lock_version(&runtime_only, &current, &next).expect_err("refused");
-    assert!(error.to_string().contains("cargo update -p fal-ltx -p fal-ltx-runtime --offline"), "{error}");
+    assert!(
+        error.to_string().contains("cargo update -p fal-ltx-runtime -p fal-ltx -p fal-ltx-cli --offline"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -202,33 +205,36 @@ fn the_runtime_pin_is_rewritten_and_nothing_else() {
     );
     let caret = "[dependencies]\nfal-ltx-runtime = { version = \"0.1\", path = \"../runtime\" }\n";
     let error = release::set_runtime_requirement(caret, &v("0.2.0")).expect_err("not an exact pin");
-    assert!(error.to_string().contains("pin the runtime exactly"), "{error}");
+    assert!(error.to_string().contains("must pin fal-ltx-runtime exactly"), "{error}");
 }
 
 // ---------------------------------------------------------------------------
-// Lockstep: one version for fal-ltx and fal-ltx-runtime.
+// Lockstep: one version for fal-ltx-runtime, fal-ltx and fal-ltx-cli.
 
-fn workspace_files() -> (String, String, String) {
+fn workspace_files() -> (String, String, String, String) {
     let read = |f: &str| fs::read_to_string(workspace_root().join(f)).expect(f);
-    (read(release::MANIFEST), read(release::RUNTIME_MANIFEST), read(release::LOCK))
+    (read(release::MANIFEST), read(release::RUNTIME_MANIFEST), read(release::CLI_MANIFEST), read(release::LOCK))
+}
+
+/// `lockstep_problems` over the three manifests, given in the order the tests read them.
+fn lockstep_problems(manifest: &str, runtime: &str, cli: &str, lock: &str) -> Vec<String> {
+    release::lockstep_problems(&[runtime, manifest, cli], lock).expect("parsed")
 }
 
 #[test]
 fn this_workspace_is_in_lockstep() {
-    let (manifest, runtime, lock) = workspace_files();
-    assert_eq!(release::lockstep_problems(&manifest, &runtime, &lock).expect("parsed"), Vec::<String>::new());
+    let (manifest, runtime, cli, lock) = workspace_files();
+    assert_eq!(lockstep_problems(&manifest, &runtime, &cli, &lock), Vec::<String>::new());
     let version = release::check_lockstep(&workspace_root()).expect("in lockstep");
     assert_eq!(version, release::manifest_version(&manifest).expect("version"));
 }
 
 #[test]
-fn every_disagreement_between_the_two_crates_is_named() {
-    let (manifest, runtime, lock) = workspace_files();
+fn every_disagreement_between_the_released_crates_is_named() {
+    let (manifest, runtime, cli, lock) = workspace_files();
     let current = release::manifest_version(&manifest).expect("version");
     let other = current.bumped(Level::Fix);
-    let problems = |manifest: &str, runtime: &str, lock: &str| {
-        release::lockstep_problems(manifest, runtime, lock).expect("parsed")
-    };
+    let problems = |manifest: &str, runtime: &str, lock: &str| lockstep_problems(manifest, runtime, &cli, lock);
 
     // The runtime at another version (its lock entry following it).
     let runtime_ahead = release::set_manifest_version(&runtime, &other).expect("runtime version");
@@ -255,19 +261,32 @@ fn every_disagreement_between_the_two_crates_is_named() {
         assert!(found[0].contains(&shown) && found[0].contains(&format!("\"={current}\"")), "{}", found[0]);
     }
 
-    // The lock behind both manifests.
-    let both_ahead = (
+    // The command-line tool's pin on fal-ltx, and its version.
+    let cli_crate = &release::RELEASED[2];
+    let cli_pinned_elsewhere = release::set_requirement(cli_crate, &cli, &other).expect("pin");
+    let found = lockstep_problems(&manifest, &runtime, &cli_pinned_elsewhere, &lock);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].starts_with(&format!("{} requires fal-ltx `={other}`", release::CLI_MANIFEST)), "{}", found[0]);
+    let cli_ahead = release::set_manifest_version(&cli, &other).expect("cli version");
+    let found = lockstep_problems(&manifest, &runtime, &cli_ahead, &lock);
+    assert_eq!(found.len(), 2, "version and lock entry: {found:#?}");
+    assert!(found[0].contains(&format!("{} has version {other}", release::CLI_MANIFEST)), "{}", found[0]);
+
+    // The lock behind the three manifests.
+    let all_ahead = (
         release::set_runtime_requirement(&release::set_manifest_version(&manifest, &other).expect("v"), &other)
             .expect("pin"),
         runtime_ahead,
+        release::set_requirement(cli_crate, &cli_ahead, &other).expect("pin"),
     );
-    let found = problems(&both_ahead.0, &both_ahead.1, &lock);
-    assert_eq!(found.len(), 2, "{found:#?}");
+    let found = lockstep_problems(&all_ahead.0, &all_ahead.1, &all_ahead.2, &lock);
+    assert_eq!(found.len(), 3, "{found:#?}");
     assert!(found.iter().all(|p| p.contains(&format!("at {current} but its manifest has {other}"))), "{found:#?}");
-    assert!(found[1].contains("cargo update -p fal-ltx-runtime --offline"), "{}", found[1]);
+    assert!(found[0].contains("cargo update -p fal-ltx-runtime --offline"), "{}", found[0]);
+    assert!(found[2].contains("cargo update -p fal-ltx-cli --offline"), "{}", found[2]);
     // Bumped together, the lock too: in lockstep again.
-    let lock_both = release::set_lock_version(&lock, &current, &other).expect("lock");
-    assert!(problems(&both_ahead.0, &both_ahead.1, &lock_both).is_empty());
+    let lock_all = release::set_lock_version(&lock, &current, &other).expect("lock");
+    assert!(lockstep_problems(&all_ahead.0, &all_ahead.1, &all_ahead.2, &lock_all).is_empty());
 }
 
 #[test]
@@ -348,7 +367,7 @@ fn civil_dates() {
 // ---------------------------------------------------------------------------
 // Whole bumps in a temporary repository.
 
-/// A temporary workspace with three LTX-2 schemas, both crates' manifests, the CHANGELOG,
+/// A temporary workspace with three LTX-2 schemas, the three released manifests, the CHANGELOG,
 /// READMEs and the workspace's Cargo.lock, committed, and tagged `fal-ltx-v<version>` if `tag`.
 fn repo(tag: bool) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -363,6 +382,7 @@ fn repo(tag: bool) -> tempfile::TempDir {
     for file in [
         release::MANIFEST,
         release::RUNTIME_MANIFEST,
+        release::CLI_MANIFEST,
         release::CHANGELOG,
         release::LOCK,
         "generated/README.md",
@@ -488,8 +508,9 @@ fn a_removed_field_or_a_new_required_field_is_a_minor_release() {
         assert_eq!(
             written,
             [
-                release::MANIFEST,
                 release::RUNTIME_MANIFEST,
+                release::MANIFEST,
+                release::CLI_MANIFEST,
                 release::LOCK,
                 release::CHANGELOG,
                 "generated/README.md",
@@ -583,7 +604,8 @@ fn a_version_set_before_any_schema_is_the_first_release() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
     let real = workspace_root();
-    for file in [release::MANIFEST, release::RUNTIME_MANIFEST, release::CHANGELOG, release::LOCK] {
+    for file in [release::MANIFEST, release::RUNTIME_MANIFEST, release::CLI_MANIFEST, release::CHANGELOG, release::LOCK]
+    {
         write(root, file, &released(&real, file));
     }
     git(root, &["init", "--quiet"]);

@@ -273,9 +273,8 @@ fn run_bump(root: &Path, dry_run: bool, since: Since, breaking: bool) -> ExitCod
         BumpPlan::Bump { current, next, level, baseline, report, edits } => {
             print_report(report);
             println!(
-                "bump: {} and {} {current} → {next}: {level} changes since {baseline}{}",
-                release::PACKAGE,
-                release::RUNTIME_PACKAGE,
+                "bump: {} {current} → {next}: {level} changes since {baseline}{}",
+                release::RELEASED.map(|c| c.package).join(", "),
                 if dry_run { " (dry run: nothing written)" } else { "" }
             );
             for edit in edits {
@@ -287,10 +286,9 @@ fn run_bump(root: &Path, dry_run: bool, since: Since, breaking: bool) -> ExitCod
             }
             if !dry_run {
                 println!(
-                    "next: review {}, commit, `cargo xtask release-check`, `cargo publish -p {} -p {}`, `git tag {}`",
+                    "next: review {}, commit, `cargo xtask release-check`, `cargo publish {}`, `git tag {}`",
                     release::CHANGELOG,
-                    release::RUNTIME_PACKAGE,
-                    release::PACKAGE,
+                    release::RELEASED.map(|c| format!("-p {}", c.package)).join(" "),
                     release::tag(next)
                 );
             }
@@ -314,7 +312,7 @@ fn run_release_check(root: &Path, allow_dirty: bool) -> ExitCode {
     }
     let failed: Vec<&str> = outcomes.iter().filter(|o| o.result.is_err()).map(|o| o.step.name()).collect();
     if failed.is_empty() {
-        println!("release-check: {} and {} are ready to publish", release::RUNTIME_PACKAGE, release::PACKAGE);
+        println!("release-check: {} are ready to publish", release::RELEASED.map(|c| c.package).join(", "));
         ExitCode::SUCCESS
     } else {
         eprintln!("release-check failed: {}", failed.join(", "));

@@ -1,13 +1,15 @@
-//! Releasing `fal-ltx` and `fal-ltx-runtime`: `cargo xtask bump` and `cargo xtask release-check`.
+//! Releasing `fal-ltx`, `fal-ltx-runtime` and `fal-ltx-cli`: `cargo xtask bump` and
+//! `cargo xtask release-check`.
 //!
-//! # Two crates, one version
+//! # Three crates, one version
 //!
 //! `fal-ltx` (the generated crate, `generated/`) depends on `fal-ltx-runtime` (the
 //! hand-written client, `runtime/`) with an exact requirement, `fal-ltx-runtime =
-//! { version = "=x.y.z", path = "../runtime" }`. Both crates always carry the same
-//! version and are published together (runtime first); [`check_lockstep`] verifies that
-//! `generated/Cargo.toml`, `runtime/Cargo.toml`, the pin and `Cargo.lock` agree, and both
-//! `bump` and `release-check` refuse to go on when they do not.
+//! { version = "=x.y.z", path = "../runtime" }`, and `fal-ltx-cli` (the command-line
+//! tool, `cli/`) pins `fal-ltx` the same way. The three always carry the same version
+//! and are published together, in the order of [`RELEASED`]; [`check_lockstep`] verifies
+//! that their manifests, the pins and `Cargo.lock` agree, and both `bump` and
+//! `release-check` refuse to go on when they do not.
 //!
 //! # The last release
 //!
@@ -35,10 +37,9 @@
 //! CHANGELOG count as a patch-level change (the runtime is not diffed);
 //! `--breaking` declares the runtime's changes breaking.
 //!
-//! A bump rewrites the version of `generated/Cargo.toml` and `runtime/Cargo.toml`, the
-//! exact `=x.y.z` requirement on the runtime in `generated/Cargo.toml`, the `fal-ltx` and
-//! `fal-ltx-runtime` entries of `Cargo.lock` (what `cargo update -p fal-ltx -p
-//! fal-ltx-runtime --offline` would do), moves the
+//! A bump rewrites the version of the three manifests, the exact `=x.y.z` pins, the three
+//! crates' entries of `Cargo.lock` (what `cargo update -p fal-ltx -p fal-ltx-runtime -p
+//! fal-ltx-cli --offline` would do), moves the
 //! `Unreleased` notes and the change report into a new CHANGELOG section, and
 //! updates `fal-ltx = "0.x"` requirements in the READMEs when the requirement changes.
 
@@ -60,6 +61,34 @@ pub const RUNTIME_PACKAGE: &str = "fal-ltx-runtime";
 pub const MANIFEST: &str = "generated/Cargo.toml";
 /// The runtime's manifest, relative to the workspace root.
 pub const RUNTIME_MANIFEST: &str = "runtime/Cargo.toml";
+/// The command-line tool, released with both under the same version.
+pub const CLI_PACKAGE: &str = "fal-ltx-cli";
+/// Its manifest, relative to the workspace root.
+pub const CLI_MANIFEST: &str = "cli/Cargo.toml";
+
+/// One of the crates released together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Released {
+    /// The package name.
+    pub package: &'static str,
+    /// Its manifest, relative to the workspace root.
+    pub manifest: &'static str,
+    /// The released crate it depends on with an exact `=x.y.z` requirement, and that dependency's path.
+    pub pins: Option<(&'static str, &'static str)>,
+}
+
+/// The crates released under one version, in the order they are published (each after what it pins).
+pub const RELEASED: [Released; 3] = [
+    Released { package: RUNTIME_PACKAGE, manifest: RUNTIME_MANIFEST, pins: None },
+    Released { package: PACKAGE, manifest: MANIFEST, pins: Some((RUNTIME_PACKAGE, "../runtime")) },
+    Released { package: CLI_PACKAGE, manifest: CLI_MANIFEST, pins: Some((PACKAGE, "../generated")) },
+];
+
+/// `cargo update -p … --offline` over every released crate, the command that brings `Cargo.lock` in line.
+fn update_command() -> String {
+    let packages: Vec<String> = RELEASED.iter().map(|c| format!("-p {}", c.package)).collect();
+    format!("cargo update {} --offline", packages.join(" "))
+}
 /// Its changelog, relative to the workspace root.
 pub const CHANGELOG: &str = "generated/CHANGELOG.md";
 /// The workspace lock file, relative to the workspace root.
@@ -278,8 +307,18 @@ fn version_in(path: &str, manifest: &str) -> Result<Version, Error> {
 ///
 /// The manifest is not TOML.
 pub fn runtime_requirement(manifest: &str) -> Result<Option<String>, Error> {
-    let table: toml::Table = toml::from_str(manifest).map_err(|e| release_error(format!("{MANIFEST}: {e}")))?;
-    let dependency = table.get("dependencies").and_then(|d| d.get(RUNTIME_PACKAGE));
+    requirement(MANIFEST, manifest, RUNTIME_PACKAGE)
+}
+
+/// The `version` requirement of `dependency` in `[dependencies]` of the manifest at `path`
+/// (`"=0.1.0"`), `None` when there is no such dependency or no literal requirement.
+///
+/// # Errors
+///
+/// The manifest is not TOML (the error names `path`).
+pub fn requirement(path: &str, manifest: &str, dependency: &str) -> Result<Option<String>, Error> {
+    let table: toml::Table = toml::from_str(manifest).map_err(|e| release_error(format!("{path}: {e}")))?;
+    let dependency = table.get("dependencies").and_then(|d| d.get(dependency));
     Ok(dependency.and_then(|d| d.get("version")).and_then(toml::Value::as_str).map(str::to_owned))
 }
 
@@ -290,6 +329,19 @@ pub fn runtime_requirement(manifest: &str) -> Result<Option<String>, Error> {
 ///
 /// No such line with an exact (`"=…"`) requirement.
 pub fn set_runtime_requirement(manifest: &str, next: &Version) -> Result<String, Error> {
+    set_requirement(&RELEASED[1], manifest, next)
+}
+
+/// The manifest of `krate` with its exact requirement on the crate it pins set to `=next`, in the
+/// `<dependency> = { version = "=…", … }` line of `[dependencies]`; every other byte is kept.
+///
+/// # Errors
+///
+/// `krate` pins nothing, or its manifest has no such line with an exact (`"=…"`) requirement.
+pub fn set_requirement(krate: &Released, manifest: &str, next: &Version) -> Result<String, Error> {
+    let Some((dependency, dependency_path)) = krate.pins else {
+        return Err(release_error(format!("{}: {} pins no released crate", krate.manifest, krate.package)));
+    };
     let mut in_dependencies = false;
     let mut done = false;
     let mut out = String::with_capacity(manifest.len());
@@ -298,11 +350,10 @@ pub fn set_runtime_requirement(manifest: &str, next: &Version) -> Result<String,
         if trimmed.starts_with('[') {
             in_dependencies = trimmed == "[dependencies]";
         }
-        let names_runtime =
-            trimmed.strip_prefix(RUNTIME_PACKAGE).is_some_and(|rest| rest.trim_start().starts_with('='));
+        let names_dependency = trimmed.strip_prefix(dependency).is_some_and(|rest| rest.trim_start().starts_with('='));
         if in_dependencies
             && !done
-            && names_runtime
+            && names_dependency
             && let Some(start) = line.find("\"=").map(|i| i + 2)
             && let Some(len) = line[start..].find('"')
         {
@@ -316,8 +367,9 @@ pub fn set_runtime_requirement(manifest: &str, next: &Version) -> Result<String,
     }
     if !done {
         return Err(release_error(format!(
-            "{MANIFEST}: no `{RUNTIME_PACKAGE} = {{ version = \"=x.y.z\", path = \"../runtime\" }}` line in \
-             [dependencies]: {PACKAGE} must pin the runtime exactly (both are released under one version)"
+            "{}: no `{dependency} = {{ version = \"=x.y.z\", path = \"{dependency_path}\" }}` line in \
+             [dependencies]: {} must pin {dependency} exactly (they are released under one version)",
+            krate.manifest, krate.package
         )));
     }
     Ok(out)
@@ -368,23 +420,22 @@ pub fn set_manifest_version(manifest: &str, next: &Version) -> Result<String, Er
     Ok(out)
 }
 
-/// `Cargo.lock` with the versions of the `fal-ltx` and `fal-ltx-runtime` packages set to
-/// `next` (what `cargo update -p fal-ltx -p fal-ltx-runtime --offline` writes for path
-/// packages).
+/// `Cargo.lock` with the versions of the released packages ([`RELEASED`]) set to `next` (what
+/// `cargo update -p fal-ltx-runtime -p fal-ltx -p fal-ltx-cli --offline` writes for path packages).
 ///
 /// # Errors
 ///
-/// The lock file does not list each of the two at `current` exactly once.
+/// The lock file does not list each of them at `current` exactly once.
 pub fn set_lock_version(lock: &str, current: &Version, next: &Version) -> Result<String, Error> {
     let mut out = lock.to_owned();
-    for package in [PACKAGE, RUNTIME_PACKAGE] {
+    for Released { package, .. } in RELEASED {
         let needle = format!("[[package]]\nname = \"{package}\"\nversion = \"{current}\"\n");
         match out.matches(&needle).count() {
             1 => out = out.replace(&needle, &format!("[[package]]\nname = \"{package}\"\nversion = \"{next}\"\n")),
             n => {
                 return Err(release_error(format!(
-                    "{LOCK}: expected one `{package}` {current} entry, found {n}; run \
-                     `cargo update -p {PACKAGE} -p {RUNTIME_PACKAGE} --offline` first"
+                    "{LOCK}: expected one `{package}` {current} entry, found {n}; run `{}` first",
+                    update_command()
                 )));
             }
         }
@@ -392,36 +443,45 @@ pub fn set_lock_version(lock: &str, current: &Version, next: &Version) -> Result
     Ok(out)
 }
 
-/// What disagrees between the versions of the two crates: `generated/Cargo.toml`'s and
-/// `runtime/Cargo.toml`'s `[package] version`, the exact requirement `=x.y.z` on the
-/// runtime in `generated/Cargo.toml`, and the two packages' entries in `Cargo.lock`.
-/// Empty when they are in lockstep. Each problem says what to change.
+/// What disagrees between the versions of the released crates: their manifests'
+/// `[package] version` (`manifests` holds each manifest's text, in the order of [`RELEASED`]),
+/// the exact requirements `=x.y.z` between them, and their entries in `Cargo.lock`. Empty when
+/// they are in lockstep. Each problem says what to change.
 ///
 /// # Errors
 ///
 /// A manifest is not TOML or has no literal version; the lock file is not TOML.
-pub fn lockstep_problems(manifest: &str, runtime_manifest: &str, lock: &str) -> Result<Vec<String>, Error> {
-    let version = version_in(MANIFEST, manifest)?;
-    let runtime = version_in(RUNTIME_MANIFEST, runtime_manifest)?;
+pub fn lockstep_problems(manifests: &[&str; RELEASED.len()], lock: &str) -> Result<Vec<String>, Error> {
+    let version = version_in(MANIFEST, manifests[1])?;
     let mut problems = Vec::new();
-    if runtime != version {
-        problems.push(format!(
-            "{RUNTIME_MANIFEST} has version {runtime} but {MANIFEST} has {version}: {PACKAGE} and {RUNTIME_PACKAGE} \
-             are released together under one version; set both to the same version (`cargo xtask bump` does)"
-        ));
-    }
-    let pin = format!("={version}");
-    match runtime_requirement(manifest)? {
-        Some(requirement) if requirement == pin => {}
-        found => problems.push(format!(
-            "{MANIFEST} requires {RUNTIME_PACKAGE} {}: it must pin the runtime of the same release exactly, \
-             `{RUNTIME_PACKAGE} = {{ version = \"{pin}\", path = \"../runtime\" }}`",
-            found.map_or_else(|| "without a version".to_owned(), |r| format!("`{r}`"))
-        )),
+    let mut versions = Vec::new();
+    for (krate, manifest) in RELEASED.iter().zip(manifests) {
+        let own = version_in(krate.manifest, manifest)?;
+        versions.push((krate.package, own));
+        if own != version {
+            problems.push(format!(
+                "{} has version {own} but {MANIFEST} has {version}: {} are released together under one version; \
+                 set them to the same version (`cargo xtask bump` does)",
+                krate.manifest,
+                RELEASED.map(|c| c.package).join(", ")
+            ));
+        }
+        if let Some((dependency, path)) = krate.pins {
+            let pin = format!("={version}");
+            match requirement(krate.manifest, manifest, dependency)? {
+                Some(found) if found == pin => {}
+                found => problems.push(format!(
+                    "{} requires {dependency} {}: it must pin the crate of the same release exactly, \
+                     `{dependency} = {{ version = \"{pin}\", path = \"{path}\" }}`",
+                    krate.manifest,
+                    found.map_or_else(|| "without a version".to_owned(), |r| format!("`{r}`"))
+                )),
+            }
+        }
     }
     let table: toml::Table = toml::from_str(lock).map_err(|e| release_error(format!("{LOCK}: {e}")))?;
     let packages = table.get("package").and_then(toml::Value::as_array).map_or(&[][..], Vec::as_slice);
-    for (package, expected) in [(PACKAGE, version), (RUNTIME_PACKAGE, runtime)] {
+    for (package, expected) in versions {
         let locked: Vec<&str> = packages
             .iter()
             .filter(|p| p.get("name").and_then(toml::Value::as_str) == Some(package))
@@ -437,21 +497,27 @@ pub fn lockstep_problems(manifest: &str, runtime_manifest: &str, lock: &str) -> 
     Ok(problems)
 }
 
-/// Checks that the two crates are in lockstep ([`lockstep_problems`]) and returns their version.
+/// The manifests of the released crates, in the order of [`RELEASED`].
+fn read_manifests(root: &Path) -> Result<[String; RELEASED.len()], Error> {
+    Ok([read(root, RELEASED[0].manifest)?, read(root, RELEASED[1].manifest)?, read(root, RELEASED[2].manifest)?])
+}
+
+/// Checks that the released crates are in lockstep ([`lockstep_problems`]) and returns their version.
 ///
 /// # Errors
 ///
 /// A file cannot be read or parsed, or [`Error::Release`] listing every disagreement.
 pub fn check_lockstep(root: &Path) -> Result<Version, Error> {
-    let manifest = read(root, MANIFEST)?;
-    let problems = lockstep_problems(&manifest, &read(root, RUNTIME_MANIFEST)?, &read(root, LOCK)?)?;
+    let manifests = read_manifests(root)?;
+    let problems = lockstep_problems(&manifests.each_ref().map(String::as_str), &read(root, LOCK)?)?;
     if !problems.is_empty() {
         return Err(release_error(format!(
-            "{PACKAGE} and {RUNTIME_PACKAGE} are not in lockstep:\n  {}",
+            "{} are not in lockstep:\n  {}",
+            RELEASED.map(|c| c.package).join(", "),
             problems.join("\n  ")
         )));
     }
-    manifest_version(&manifest)
+    manifest_version(&manifests[1])
 }
 
 /// A README with `fal-ltx = "<old requirement>"` (or `{ version = "<old>"…`) rewritten
@@ -607,7 +673,6 @@ fn resolve_baseline(root: &Path, since: &Since, current: &Version) -> Result<Opt
 /// `git` fails, or the CHANGELOG or lock file is not as expected.
 pub fn plan_bump(root: &Path, options: &BumpOptions) -> Result<BumpPlan, Error> {
     let current = check_lockstep(root)?;
-    let manifest = read(root, MANIFEST)?;
     let changelog = read(root, CHANGELOG)?;
     let notes = unreleased_notes(&changelog)?;
     let Some((baseline, description)) = resolve_baseline(root, &options.since, &current)? else {
@@ -631,25 +696,20 @@ pub fn plan_bump(root: &Path, options: &BumpOptions) -> Result<BumpPlan, Error> 
     };
     let next = current.bumped(level);
     let lock = read(root, LOCK)?;
-    let runtime_manifest = read(root, RUNTIME_MANIFEST)?;
-    let mut edits = vec![
-        FileEdit {
-            path: MANIFEST.to_owned(),
-            after: set_runtime_requirement(&set_manifest_version(&manifest, &next)?, &next)?,
-            before: manifest,
-        },
-        FileEdit {
-            path: RUNTIME_MANIFEST.to_owned(),
-            after: set_manifest_version(&runtime_manifest, &next)?,
-            before: runtime_manifest,
-        },
-        FileEdit { path: LOCK.to_owned(), after: set_lock_version(&lock, &current, &next)?, before: lock },
-        FileEdit {
-            path: CHANGELOG.to_owned(),
-            after: changelog_with_release(&changelog, &next, &options.date, &report)?,
-            before: changelog,
-        },
-    ];
+    let mut edits = Vec::new();
+    for (krate, before) in RELEASED.iter().zip(read_manifests(root)?) {
+        let mut after = set_manifest_version(&before, &next)?;
+        if krate.pins.is_some() {
+            after = set_requirement(krate, &after, &next)?;
+        }
+        edits.push(FileEdit { path: krate.manifest.to_owned(), before, after });
+    }
+    edits.push(FileEdit { path: LOCK.to_owned(), after: set_lock_version(&lock, &current, &next)?, before: lock });
+    edits.push(FileEdit {
+        path: CHANGELOG.to_owned(),
+        after: changelog_with_release(&changelog, &next, &options.date, &report)?,
+        before: changelog,
+    });
     for readme in READMES {
         if let Ok(before) = read(root, readme) {
             let after = set_readme_requirement(&before, &current, &next);
@@ -715,13 +775,13 @@ pub fn civil_date(days: u64) -> String {
 /// One step of `cargo xtask release-check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
-    /// [`check_lockstep`]: `fal-ltx` and `fal-ltx-runtime` have the same version, `fal-ltx` pins the
-    /// runtime exactly at it, and `Cargo.lock` agrees.
+    /// [`check_lockstep`]: the [`RELEASED`] crates have the same version, each pins the one it depends
+    /// on exactly at it, and `Cargo.lock` agrees.
     Lockstep,
     /// `cargo xtask check`: generated code matches `schemas/`.
     Drift,
-    /// `cargo publish --dry-run -p fal-ltx-runtime -p fal-ltx`: packages both crates and builds them from the
-    /// packages.
+    /// `cargo publish --dry-run -p fal-ltx-runtime -p fal-ltx -p fal-ltx-cli`: packages the three crates and
+    /// builds them from the packages.
     Publish,
     /// `cargo doc -p fal-ltx-runtime -p fal-ltx --no-deps --all-features` with `RUSTDOCFLAGS=-D warnings`.
     Doc,
@@ -758,9 +818,12 @@ impl Step {
         match self {
             Self::Lockstep | Self::Drift => return None,
             Self::Publish => {
-                // Both crates in one call: cargo packages the runtime first and builds `fal-ltx`'s package
-                // against that package (the runtime is not on crates.io until it is published).
-                command.args(["publish", "--dry-run", "--locked", "-p", RUNTIME_PACKAGE, "-p", PACKAGE]);
+                // The three crates in one call: cargo packages them in dependency order and builds each package
+                // against the packages before it (none is on crates.io until it is published).
+                command.args(["publish", "--dry-run", "--locked"]);
+                for krate in RELEASED {
+                    command.args(["-p", krate.package]);
+                }
                 if allow_dirty {
                     command.arg("--allow-dirty");
                 }
@@ -799,7 +862,10 @@ pub fn run_step(root: &Path, step: Step, allow_dirty: bool) -> StepOutcome {
     let result = match step.command(root, allow_dirty) {
         None if step == Step::Lockstep => match check_lockstep(root) {
             Ok(version) => {
-                println!("lockstep: {PACKAGE} and {RUNTIME_PACKAGE} are both {version}; {PACKAGE} pins ={version}");
+                println!(
+                    "lockstep: {} are all {version}, each pinning the one it depends on at ={version}",
+                    RELEASED.map(|c| c.package).join(", ")
+                );
                 Ok(())
             }
             Err(e) => Err(e.to_string()),
