@@ -532,6 +532,51 @@ mod tests {
         }
     }
 
+    /// The property behind `extreme_policies_never_panic`, over random values: any policy, retry
+    /// count and `Retry-After` gives a delay within the policy's maximum (or none), never a panic.
+    #[test]
+    fn random_policies_never_panic() {
+        use rand::rngs::StdRng;
+        use rand::{RngExt, SeedableRng};
+
+        let seed: u64 = std::env::var("RETRY_PROPERTY_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(14);
+        let mut rng = StdRng::seed_from_u64(seed);
+        // Durations spread over every magnitude: nanoseconds to Duration::MAX.
+        let duration = |rng: &mut StdRng| match rng.random_range(0..4) {
+            0 => Duration::from_nanos(rng.random_range(0..1_000_000_000)),
+            1 => {
+                let bits = rng.random_range(0..64);
+                Duration::from_secs(rng.random_range(0..1u64 << bits))
+            }
+            2 => Duration::new(rng.random(), rng.random_range(0..1_000_000_000)),
+            _ => Duration::MAX,
+        };
+        let headers = HeaderMap::new();
+        let statuses = [429, 500, 502, 503, 504];
+        for case in 0..200_000u32 {
+            let (base, max) = (duration(&mut rng), duration(&mut rng));
+            let policy = RetryPolicy::new(rng.random(), base, max);
+            let retry = if rng.random_bool(0.5) { rng.random_range(0..64) } else { rng.random() };
+            let delay = policy.backoff(retry);
+            assert!(delay <= policy.max_delay(), "seed {seed} case {case}: {base:?} {max:?} {retry}: {delay:?}");
+            let status = StatusCode::from_u16(statuses[rng.random_range(0..statuses.len())]).expect("status");
+            let mut with = HeaderMap::new();
+            let retry_after = if rng.random_bool(0.5) {
+                rng.random::<u64>().to_string()
+            } else {
+                format!("{}", rng.random::<f64>() * 10f64.powi(rng.random_range(0..400)))
+            };
+            with.insert(RETRY_AFTER, retry_after.parse().expect("header value"));
+            for headers in [&headers, &with] {
+                let attempt = Attempt::Response { status, headers, body: b"" };
+                for kind in [CallKind::Submit, CallKind::Status, CallKind::Run] {
+                    let _ = retry_delay(kind, &policy, retry, &attempt);
+                }
+            }
+            let _ = parse_retry_after(&retry_after, SystemTime::UNIX_EPOCH);
+        }
+    }
+
     #[test]
     fn the_retry_count_is_bounded() {
         let policy = RetryPolicy::new(2, Duration::ZERO, Duration::ZERO);
