@@ -8,13 +8,11 @@
 //! copied into the project. When the directory is missing the tests fail
 //! loudly rather than pass on nothing.
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Instant;
 
 use fal_codegen::{Source, generate};
+use integration_tests::corpus_crate::{self, Harness};
 use integration_tests::differential::{Report, Verdict, env_or, input_component, run};
 use serde_json::Value;
 use xtask::workspace_root;
@@ -37,50 +35,24 @@ fn every_corpus_document_generates_on_its_own() {
     assert!(failures.is_empty(), "{} of {} documents failed:\n{}", failures.len(), sources.len(), failures.join("\n"));
 }
 
-/// The whole corpus as one crate: the hand-written runtime of `fal-ltx`, the
-/// code generated from every document, and `tests/corpus-harness/main.rs` as
-/// its binary, built with the workspace's lock file, `-D warnings`, and a
-/// target directory under the workspace's `target/` (so reruns only rebuild
-/// the crate itself). Built once for the tests of this file.
+/// The whole corpus as one crate (the hand-written root of `fal-ltx`, the
+/// code generated from every document, `tests/corpus-harness/main.rs` as its
+/// binary; see [`corpus_crate`]), built once for the tests of this file.
 struct CorpusBuild {
     /// The documents, in the order they were generated.
     sources: Vec<Source>,
-    /// The harness binary.
-    harness: PathBuf,
-    /// Keeps the crate's directory alive while the tests use it.
-    _dir: tempfile::TempDir,
+    /// The crate and its harness binary.
+    built: corpus_crate::Built,
 }
 
 fn corpus_build() -> &'static Result<CorpusBuild, String> {
     static BUILD: OnceLock<Result<CorpusBuild, String>> = OnceLock::new();
     BUILD.get_or_init(|| {
         let sources = corpus();
-        let root = workspace_root();
-        let dir = tempfile::tempdir().expect("temp dir");
-        let krate = xtask::corpus::write_crate(&root, &sources, dir.path()).map_err(|e| e.to_string())?;
-        std::fs::copy(root.join("tests/corpus-harness/main.rs"), dir.path().join("src/main.rs"))
-            .map_err(|e| format!("copying the harness: {e}"))?;
-        let target =
-            std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from).join("corpus");
-        let output = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-            .args(["build", "--offline", "--quiet", "--message-format=short", "--bins"])
-            .current_dir(dir.path())
-            .env("CARGO_TARGET_DIR", &target)
-            .env("RUSTFLAGS", "-D warnings")
-            .output()
-            .map_err(|e| format!("running cargo build: {e}"))?;
-        if !output.status.success() {
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("error")).take(40).collect();
-            return Err(format!(
-                "cargo build of the corpus crate ({} endpoints, {} files) failed:\n{}",
-                krate.generation.api.endpoints.len(),
-                krate.generation.files.len(),
-                errors.join("\n")
-            ));
+        match corpus_crate::build(&sources, "corpus") {
+            Ok(built) => Ok(CorpusBuild { sources, built }),
+            Err(e) => Err(format!("the corpus crate ({} documents): {e}", sources.len())),
         }
-        let harness = target.join("debug").join(format!("fal-ltx-corpus{}", std::env::consts::EXE_SUFFIX));
-        Ok(CorpusBuild { sources, harness, _dir: dir })
     })
 }
 
@@ -103,13 +75,7 @@ fn corpus_validators_agree_with_jsonschema() {
     let build = corpus_build().as_ref().unwrap_or_else(|e| panic!("{e}"));
     let seed = env_or("VALIDATORS_SEED", SEED);
     let cases = env_or("VALIDATORS_CASES", CASES_PER_ENDPOINT);
-    let mut child = Command::new(&build.harness)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{}: {e}", build.harness.display()));
-    let mut to_harness = child.stdin.take().expect("piped stdin");
-    let mut from_harness = BufReader::new(child.stdout.take().expect("piped stdout"));
+    let mut harness = Harness::start(&build.built);
 
     let started = Instant::now();
     let mut report = Report::default();
@@ -127,26 +93,13 @@ fn corpus_validators_agree_with_jsonschema() {
         }
         endpoints += 1;
         let id = source.endpoint_id.as_str();
-        let mut check = |value: &Value| -> Verdict {
-            writeln!(to_harness, "{id}\t{value}").and_then(|()| to_harness.flush()).expect("write to the harness");
-            let mut line = String::new();
-            from_harness.read_line(&mut line).expect("read from the harness");
-            let mut answer: Value = serde_json::from_str(&line)
-                .unwrap_or_else(|e| panic!("{id}: the harness answered {line:?} ({e}); did it exit?"));
-            match (answer.get_mut("ok").map(Value::take), answer["err"].as_str()) {
-                (Some(encoded), _) => Ok(encoded),
-                (None, Some(why)) => Err(why.to_owned()),
-                (None, None) => panic!("{id}: unexpected harness answer {line:?}"),
-            }
-        };
+        let mut check = |value: &Value| -> Verdict { harness.check(id, value) };
         if let Err(e) = run(id, &doc, &mut check, seed.wrapping_add(i as u64), cases, &mut report) {
             endpoints -= 1;
             uncompiled.push(e);
         }
     }
-    drop(to_harness);
-    let status = child.wait().expect("wait for the harness");
-    assert!(status.success(), "the harness exited with {status}");
+    harness.finish();
 
     println!(
         "{} inputs over {endpoints} corpus endpoints in {:.2?} (seed {seed:#x}): {} accepted by both, {} disagreements, {} round-trip failures; {} documents without an input schema: {}; {} whose schema jsonschema cannot compile:\n  {}",
