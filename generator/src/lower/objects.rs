@@ -6,7 +6,7 @@ use openapiv3::{ReferenceOr, Schema};
 use serde_json::Value;
 
 use super::flat::{Flat, flat};
-use super::{Ctx, DocLowerer, Target, schema_docs, scope_of};
+use super::{Ctx, DocLowerer, Target, component_key, schema_docs, scope_of};
 use crate::error::GenError;
 use crate::ir::{Field, Kind, TypeDef, TypeKind, TypeName, UnionVariant};
 use crate::{naming, pointer};
@@ -81,15 +81,10 @@ impl<'a> DocLowerer<'a> {
         pointer: &str,
         ctx: &Ctx,
     ) -> Result<Kind, GenError> {
-        // Name first, so nested inline types can use it as their parent.
+        // Name first, so nested inline types can use it as their parent: `pick_name` reserves it with a
+        // placeholder, which `replace_def` below replaces (a second placeholder here stayed behind as a
+        // second, empty type of the same name: "defined multiple times").
         let name = self.pick_name(ctx, None);
-        let placeholder = TypeDef {
-            name: name.clone(),
-            docs: None,
-            pointer: format!("#{pointer}"),
-            kind: TypeKind::Struct { fields: Vec::new() },
-        };
-        self.push_def(&ctx.target, placeholder);
         let fields = self.lower_fields(schema, f, pointer, &name, &Ctx { parent: name.clone(), ..ctx.clone() })?;
         let def = TypeDef {
             name: name.clone(),
@@ -115,8 +110,16 @@ impl<'a> DocLowerer<'a> {
         for wire in property_order(schema, props) {
             let Some(prop) = props.get(wire) else { continue };
             let field_ptr = pointer::join(&pointer::join(pointer, "properties"), wire);
+            // Rule: a `$ref` to a nullable component (`nullable: true`, or `anyOf [X, null]` normalized to it)
+            // makes the field nullable, as the schema inline would.
+            let mut nullable_target = false;
             let (data, ty) = match prop {
-                ReferenceOr::Reference { reference } => (None, self.lower_ref(reference, &field_ptr)?),
+                ReferenceOr::Reference { reference } => {
+                    nullable_target = component_key(reference)
+                        .and_then(|key| self.component(key, &field_ptr).ok())
+                        .is_some_and(|target| target.schema_data.nullable);
+                    (None, self.lower_ref(reference, &field_ptr)?)
+                }
                 ReferenceOr::Item(schema) => {
                     let prop_ctx = Ctx {
                         target: ctx.target.clone(),
@@ -130,7 +133,7 @@ impl<'a> DocLowerer<'a> {
             };
             let required = f.required.iter().any(|r| r == wire);
             // Rule: `anyOf [X, null]` (made `nullable: true` by `normalize`) is `Option<X>`.
-            let nullable = data.is_some_and(|d| d.nullable);
+            let nullable = nullable_target || data.is_some_and(|d| d.nullable);
             let mut field = Field {
                 wire: wire.to_owned(),
                 ident: naming::snake(wire),
