@@ -218,11 +218,73 @@ pub mod check {
         pub multiple_of: Option<f64>,
     }
 
-    /// Checks an integer against `bounds`.
+    /// Checks an integer against `bounds`, exactly: the bounds are compared with
+    /// the integer itself (not its nearest `f64`, which is off beyond 2^53),
+    /// and an integral `multipleOf` divides it in integer arithmetic, so
+    /// `9223372036854775807` is not a multiple of 2.
     pub fn integer(path: &str, value: i64, bounds: &Bounds, out: &mut Vec<Violation>) {
-        // i64 → f64 is exact for every bound fal publishes (|x| < 2^53).
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        let mut fail = |constraint| {
+            out.push(Violation { path: path.to_owned(), constraint, value: Value::from(value) });
+        };
+        let compared = |bound: f64| compare_integer(value, bound);
+        if let Some(b) = bounds.minimum
+            && matches!(compared(b), None | Some(Less))
+        {
+            fail(Constraint::Minimum(b));
+        }
+        if let Some(b) = bounds.exclusive_minimum
+            && matches!(compared(b), None | Some(Less | Equal))
+        {
+            fail(Constraint::ExclusiveMinimum(b));
+        }
+        if let Some(b) = bounds.maximum
+            && matches!(compared(b), None | Some(Greater))
+        {
+            fail(Constraint::Maximum(b));
+        }
+        if let Some(b) = bounds.exclusive_maximum
+            && matches!(compared(b), None | Some(Greater | Equal))
+        {
+            fail(Constraint::ExclusiveMaximum(b));
+        }
+        if let Some(m) = bounds.multiple_of
+            && !integer_is_multiple_of(value, m)
+        {
+            fail(Constraint::MultipleOf(m));
+        }
+    }
+
+    /// `value` compared with `bound` exactly (`None` when `bound` is NaN).
+    fn compare_integer(value: i64, bound: f64) -> Option<std::cmp::Ordering> {
+        use std::cmp::Ordering::{Greater, Less};
+        // 2^63 as f64: every i64 is below it, and every f64 below -2^63 is below every i64.
+        const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+        if bound.is_nan() {
+            return None;
+        }
+        if bound >= TWO_63 {
+            return Some(Less);
+        }
+        if bound < -TWO_63 {
+            return Some(Greater);
+        }
+        // An integral f64 within [-2^63, 2^63) converts to i64 exactly.
+        #[allow(clippy::cast_possible_truncation)]
+        let floor = bound.floor() as i64;
+        Some(value.cmp(&floor).then(if bound.fract() == 0.0 { std::cmp::Ordering::Equal } else { Less }))
+    }
+
+    /// `multipleOf` for an integer: integer division when the factor is an
+    /// integer (exact at any size), else [`is_multiple_of`].
+    fn integer_is_multiple_of(value: i64, factor: f64) -> bool {
+        if factor.fract() == 0.0 && (1.0..9_223_372_036_854_775_808.0).contains(&factor) {
+            #[allow(clippy::cast_possible_truncation)]
+            let factor = factor as i64;
+            return value % factor == 0;
+        }
         #[allow(clippy::cast_precision_loss)]
-        number_with(path, value as f64, Value::from(value), bounds, out);
+        is_multiple_of(value as f64, factor)
     }
 
     /// Checks a floating-point number against `bounds`.
@@ -369,6 +431,40 @@ mod tests {
         check::number("/x", 0.5, &bounds, &mut out);
         let constraints: Vec<_> = out.into_iter().map(|v| v.constraint).collect();
         assert_eq!(constraints, vec![Constraint::ExclusiveMinimum(0.0), Constraint::ExclusiveMaximum(1.0)]);
+    }
+
+    #[test]
+    fn integers_are_checked_exactly_beyond_2_pow_53() {
+        let bounds = |min: Option<f64>, max: Option<f64>, mult: Option<f64>| check::Bounds {
+            minimum: min,
+            maximum: max,
+            multiple_of: mult,
+            ..check::Bounds::default()
+        };
+        let violations = |value: i64, b: &check::Bounds| {
+            let mut out = Vec::new();
+            check::integer("/n", value, b, &mut out);
+            out.len()
+        };
+        // i64::MAX is odd; as an f64 it would be 2^63, even.
+        assert_eq!(violations(i64::MAX, &bounds(None, None, Some(2.0))), 1);
+        assert_eq!(violations(i64::MAX - 1, &bounds(None, None, Some(2.0))), 0);
+        assert_eq!(violations(i64::MIN, &bounds(None, None, Some(2.0))), 0);
+        // 2^53 + 1 is above a maximum of 2^53, though both are the same f64.
+        let two_53 = 9_007_199_254_740_992_f64;
+        assert_eq!(violations((1 << 53) + 1, &bounds(None, Some(two_53), None)), 1);
+        assert_eq!(violations(1 << 53, &bounds(Some(two_53), Some(two_53), None)), 0);
+        // Fractional bounds: 2 >= 1.5, 1 < 1.5; exclusive bounds at equality.
+        assert_eq!(violations(2, &bounds(Some(1.5), None, None)), 0);
+        assert_eq!(violations(1, &bounds(Some(1.5), None, None)), 1);
+        let exclusive =
+            check::Bounds { exclusive_minimum: Some(3.0), exclusive_maximum: Some(3.0), ..check::Bounds::default() };
+        assert_eq!(violations(3, &exclusive), 2);
+        // Bounds beyond the range of i64, and NaN.
+        assert_eq!(violations(i64::MAX, &bounds(Some(-1e300), Some(1e300), None)), 0);
+        assert_eq!(violations(0, &bounds(Some(f64::NAN), None, None)), 1);
+        // A fractional factor: every integer is a multiple of 0.5.
+        assert_eq!(violations(7, &bounds(None, None, Some(0.5))), 0);
     }
 
     #[test]
