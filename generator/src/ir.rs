@@ -40,6 +40,11 @@ pub struct Endpoint {
     pub documentation_url: Option<String>,
     /// Types local to this endpoint's module: input, output and their inline types.
     pub types: Vec<TypeDef>,
+    /// The input's schema as standalone JSON Schema (2020-12), when it uses a
+    /// keyword the generated types do not check (`lower::keywords`): the
+    /// input's `validate()` checks against it at run time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub json_schema: Option<String>,
 }
 
 /// Where a named type lives.

@@ -131,6 +131,16 @@ pub enum Constraint {
     /// values (numbers compare by value, so `1` equals `1.0`); the
     /// violation's value is the first item that repeats an earlier one.
     UniqueItems,
+    /// Any other JSON Schema keyword (`pattern`, `oneOf`, `const`, `not`,
+    /// `additionalProperties`, …), checked against the input's schema at run
+    /// time (see [`check::JsonSchema`]); the violation's value is the value at
+    /// its path.
+    Schema {
+        /// The keyword that failed (`pattern`, `oneOf`, …).
+        keyword: String,
+        /// What failed, in the validator's words.
+        message: String,
+    },
 }
 
 impl fmt::Display for Constraint {
@@ -146,6 +156,7 @@ impl fmt::Display for Constraint {
             Self::MinItems(n) => write!(f, "must have at least {n} items"),
             Self::MaxItems(n) => write!(f, "must have at most {n} items"),
             Self::UniqueItems => write!(f, "must not contain the same item twice"),
+            Self::Schema { keyword, message } => write!(f, "{message} ({keyword})"),
         }
     }
 }
@@ -190,6 +201,66 @@ pub fn json_equal(a: &Value, b: &Value) -> bool {
 pub mod check {
     use super::{Constraint, Validate, Violation, json_equal};
     use serde_json::Value;
+
+    /// An endpoint input's JSON Schema (draft 2020-12, its components
+    /// included), checked against the encoded input at run time with the
+    /// `jsonschema` crate. The generator embeds it when the input's schema
+    /// uses a keyword the generated types do not check themselves (`pattern`,
+    /// `oneOf`, `not`, `const` or `enum` of any JSON value, type arrays,
+    /// `additionalProperties`, `patternProperties`, counts of properties, …;
+    /// ARCHITECTURE.md, "JSON Schema keywords"); the input's `validate()` is
+    /// then this check alone. The schema is compiled once, on first use.
+    #[cfg(feature = "json-schema")]
+    #[derive(Debug)]
+    pub struct JsonSchema {
+        text: &'static str,
+        compiled: std::sync::OnceLock<Result<jsonschema::Validator, String>>,
+    }
+
+    #[cfg(feature = "json-schema")]
+    impl JsonSchema {
+        /// The schema, as JSON text.
+        #[must_use]
+        pub const fn new(text: &'static str) -> Self {
+            Self { text, compiled: std::sync::OnceLock::new() }
+        }
+
+        /// Adds a violation for every way `value`, encoded as JSON, breaks the
+        /// schema (paths under `path`). A value that cannot be encoded, or a
+        /// schema that does not compile (a `pattern` the regex engine cannot
+        /// read), is one violation at `path` that says so.
+        pub fn check<T: serde::Serialize + ?Sized>(&self, path: &str, value: &T, out: &mut Vec<Violation>) {
+            let fail = |out: &mut Vec<Violation>, keyword: &str, message: String| {
+                out.push(Violation {
+                    path: path.to_owned(),
+                    constraint: Constraint::Schema { keyword: keyword.to_owned(), message },
+                    value: Value::Null,
+                });
+            };
+            let instance = match serde_json::to_value(value) {
+                Ok(instance) => instance,
+                Err(e) => return fail(out, "type", format!("cannot be encoded as JSON: {e}")),
+            };
+            let compiled = self.compiled.get_or_init(|| {
+                let schema: Value = serde_json::from_str(self.text).map_err(|e| e.to_string())?;
+                jsonschema::draft202012::new(&schema).map_err(|e| e.to_string())
+            });
+            let validator = match compiled {
+                Ok(validator) => validator,
+                Err(e) => return fail(out, "$schema", format!("the endpoint's schema cannot be checked: {e}")),
+            };
+            for error in validator.iter_errors(&instance) {
+                out.push(Violation {
+                    path: format!("{path}{}", error.instance_path().as_str()),
+                    constraint: Constraint::Schema {
+                        keyword: error.kind().keyword().to_owned(),
+                        message: error.to_string(),
+                    },
+                    value: error.instance().clone().into_owned(),
+                });
+            }
+        }
+    }
 
     /// JSON Pointer of `field` under `parent`, escaped per RFC 6901.
     pub fn child(parent: &str, field: &str) -> String {
@@ -431,6 +502,46 @@ mod tests {
         check::number("/x", 0.5, &bounds, &mut out);
         let constraints: Vec<_> = out.into_iter().map(|v| v.constraint).collect();
         assert_eq!(constraints, vec![Constraint::ExclusiveMinimum(0.0), Constraint::ExclusiveMaximum(1.0)]);
+    }
+
+    #[cfg(feature = "json-schema")]
+    #[test]
+    fn a_json_schema_check_lists_every_violation_under_the_path() {
+        static SCHEMA: check::JsonSchema = check::JsonSchema::new(
+            r#"{"type": "object", "properties": {"name": {"type": "string", "pattern": "^a+$"},
+                "tags": {"type": "array", "prefixItems": [{"const": "x"}]}}, "additionalProperties": false}"#,
+        );
+        let mut out = Vec::new();
+        SCHEMA.check("/v", &serde_json::json!({"name": "abc", "tags": ["y"], "extra": 1}), &mut out);
+        let mut found: Vec<(String, String)> = out
+            .iter()
+            .map(|v| match &v.constraint {
+                Constraint::Schema { keyword, .. } => (v.path.clone(), keyword.clone()),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                ("/v".to_owned(), "additionalProperties".to_owned()),
+                ("/v/name".to_owned(), "pattern".to_owned()),
+                ("/v/tags/0".to_owned(), "const".to_owned())
+            ]
+        );
+        assert_eq!(out.iter().find(|v| v.path == "/v/name").map(|v| v.value.clone()), Some(serde_json::json!("abc")));
+        out.clear();
+        SCHEMA.check("/v", &serde_json::json!({"name": "aa", "tags": ["x", 2]}), &mut out);
+        assert!(out.is_empty(), "{out:?}");
+
+        // A schema that does not compile is one violation that says so, every time.
+        static BROKEN: check::JsonSchema = check::JsonSchema::new(r#"{"pattern": "("}"#);
+        for _ in 0..2 {
+            out.clear();
+            BROKEN.check("", &"x", &mut out);
+            assert_eq!(out.len(), 1);
+            assert!(out[0].to_string().contains("schema cannot be checked"), "{}", out[0]);
+        }
     }
 
     #[test]

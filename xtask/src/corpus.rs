@@ -97,7 +97,9 @@ pub fn write_crate(root: &Path, sources: &[Source], out: &Path) -> Result<Corpus
         lines += file.contents.lines().count();
     }
     let families: BTreeSet<String> = generation.api.endpoints.iter().map(|e| feature_name(&e.family)).collect();
-    let manifest = manifest(root, &families)?;
+    // An input checked as JSON Schema at run time needs the runtime's `json-schema` feature.
+    let json_schema = generation.api.endpoints.iter().any(|e| e.json_schema.is_some());
+    let manifest = manifest(root, &families, json_schema)?;
     std::fs::write(out.join("Cargo.toml"), manifest).map_err(io(&out.join("Cargo.toml")))?;
     std::fs::copy(root.join("Cargo.lock"), out.join("Cargo.lock")).map_err(io(&root.join("Cargo.lock")))?;
     Ok(CorpusCrate { generation, generate_time, lines })
@@ -105,7 +107,7 @@ pub fn write_crate(root: &Path, sources: &[Source], out: &Path) -> Result<Corpus
 
 /// `generated/Cargo.toml`'s dependencies with each `workspace = true`
 /// replaced by the workspace's specification, as a standalone package.
-fn manifest(root: &Path, families: &BTreeSet<String>) -> Result<String, Error> {
+fn manifest(root: &Path, families: &BTreeSet<String>, json_schema: bool) -> Result<String, Error> {
     let read = |p: &str| -> Result<toml::Table, Error> {
         let path = root.join(p);
         let text = std::fs::read_to_string(&path).map_err(io(&path))?;
@@ -139,6 +141,9 @@ fn manifest(root: &Path, families: &BTreeSet<String>) -> Result<String, Error> {
         if let Some(path) = resolved.get("path").and_then(toml::Value::as_str) {
             let absolute = root.join("generated").join(path);
             resolved.insert("path".into(), absolute.to_string_lossy().into_owned().into());
+        }
+        if json_schema && name == "fal-ltx-runtime" {
+            resolved.insert("features".into(), toml::Value::Array(vec!["json-schema".into()]));
         }
         deps.insert(name.clone(), resolved.into());
     }

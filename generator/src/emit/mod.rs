@@ -171,7 +171,8 @@ impl Emitter<'_> {
     /// Whether a value of `ty` has anything to check: its own constraints, or
     /// a struct or union (which validate themselves) inside it.
     fn is_validated(&self, ty: &Type) -> bool {
-        if !ty.constraints.is_empty() {
+        // Constraints on an untyped value are checked as JSON Schema, by the input (`lower::keywords`).
+        if !ty.constraints.is_empty() && !matches!(ty.kind, Kind::Json { .. }) {
             return true;
         }
         match &ty.kind {

@@ -53,6 +53,17 @@ impl Emitter<'_> {
         for (index, field) in fields.iter().enumerate() {
             self.add_field(def, field, index, strict, &mut parts, notes);
         }
+        // Rule: an input whose schema uses a keyword the types do not check is checked against its JSON
+        // Schema instead (`lower::keywords`); that check covers every keyword, the typed ones included.
+        if let Some(endpoint) = self.endpoint
+            && endpoint.input == def.name
+            && let Some(schema) = &endpoint.json_schema
+        {
+            parts.checks = vec![quote! {
+                static SCHEMA: check::JsonSchema = check::JsonSchema::new(#schema);
+                SCHEMA.check(path, self, out);
+            }];
+        }
         struct_items(def, doc, parts)
     }
 

@@ -37,6 +37,19 @@ impl DocLowerer<'_> {
             self.lower_component_struct(&key, &name, Target::Shared(key.clone()), false)?;
         }
 
+        // Rule: a keyword the types do not check makes the input checked as JSON Schema (keywords.rs).
+        let gaps = super::keywords::gaps(self.published, &input_key);
+        for (at, keyword) in &gaps {
+            self.note(
+                at,
+                format!(
+                    "`{keyword}` is not checked by the generated types: the input is checked against its JSON \
+                     Schema at run time (the runtime's `json-schema` feature)"
+                ),
+            );
+        }
+        let json_schema = (!gaps.is_empty()).then(|| super::keywords::standalone(self.published, &input_key));
+
         let meta = self.raw.pointer("/info/x-fal-metadata");
         let text = |k: &str| meta.and_then(|m| m.get(k)).and_then(Value::as_str).map(str::to_owned);
         Ok(Endpoint {
@@ -51,6 +64,7 @@ impl DocLowerer<'_> {
             playground_url: text("playgroundUrl"),
             documentation_url: text("documentationUrl"),
             types: std::mem::take(&mut self.local),
+            json_schema,
         })
     }
 }

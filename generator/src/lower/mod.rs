@@ -27,6 +27,7 @@ mod defaults;
 mod endpoint;
 mod enums;
 mod flat;
+pub mod keywords;
 mod names;
 mod objects;
 mod parse;
@@ -93,8 +94,8 @@ pub fn lower(sources: &[Source]) -> Result<Lowered, GenError> {
     let mut endpoints = Vec::new();
     let mut bundles = Vec::new();
     for source in sorted {
-        let (raw, doc) = parse::parse(source)?;
-        let mut lowerer = DocLowerer::new(source, &raw, &doc, &mut notes)?;
+        let (published, raw, doc) = parse::parse(source)?;
+        let mut lowerer = DocLowerer::new(source, &published, &raw, &doc, &mut notes)?;
         let endpoint = lowerer.lower_endpoint()?;
         bundles.push(lowerer.finish_bundles());
         endpoints.push(endpoint);
@@ -141,6 +142,8 @@ fn scope_of(target: &Target) -> Scope {
 /// components (merged across documents afterwards by `shared::merge`).
 struct DocLowerer<'a> {
     source: &'a Source,
+    /// The document as published (for the keywords the types do not check).
+    published: &'a Value,
     /// The normalized JSON (for `x-fal-*` keys and component shapes).
     raw: &'a Value,
     doc: &'a OpenAPI,
@@ -160,10 +163,17 @@ struct DocLowerer<'a> {
 }
 
 impl<'a> DocLowerer<'a> {
-    fn new(source: &'a Source, raw: &'a Value, doc: &'a OpenAPI, notes: &'a mut Vec<Note>) -> Result<Self, GenError> {
+    fn new(
+        source: &'a Source,
+        published: &'a Value,
+        raw: &'a Value,
+        doc: &'a OpenAPI,
+        notes: &'a mut Vec<Note>,
+    ) -> Result<Self, GenError> {
         let (input_key, output_key) = endpoint::find_io(source, doc)?;
         Ok(Self {
             source,
+            published,
             raw,
             doc,
             notes,

@@ -8,19 +8,22 @@ use crate::error::GenError;
 use crate::{normalize, pointer};
 
 /// Parses JSON, normalizes fal's habits ([`normalize::document`]), and reads
-/// the result with `openapiv3`. Returns the normalized JSON too: the lowering
-/// reads `x-fal-*` extensions and compares component shapes on it.
+/// the result with `openapiv3`. Returns the document as published and the
+/// normalized JSON too: the lowering reads `x-fal-*` extensions and compares
+/// component shapes on the normalized JSON, and checks which keywords the
+/// types do not cover on the published one ([`super::keywords`]).
 ///
 /// # Errors
 ///
 /// Not JSON, not a JSON object, or not an OpenAPI 3.0 document (with the JSON
 /// Pointer of the value `openapiv3` rejects).
-pub(super) fn parse(source: &Source) -> Result<(Value, OpenAPI), GenError> {
+pub(super) fn parse(source: &Source) -> Result<(Value, Value, OpenAPI), GenError> {
     let mut raw: Value = serde_json::from_str(&source.text)
         .map_err(|e| GenError::new(&source.file, "", format!("not valid JSON: {e}")))?;
     if !raw.is_object() {
         return Err(GenError::new(&source.file, "", "an OpenAPI document must be a JSON object"));
     }
+    let published = raw.clone();
     // Every rewrite is local to one schema object, so pointers into the
     // normalized document are pointers into the original one.
     normalize::document(&mut raw);
@@ -28,7 +31,7 @@ pub(super) fn parse(source: &Source) -> Result<(Value, OpenAPI), GenError> {
         let pointer = path_to_pointer(e.path());
         GenError::new(&source.file, &pointer, format!("not a valid OpenAPI 3.0 document: {}", e.inner()))
     })?;
-    Ok((raw, doc))
+    Ok((published, raw, doc))
 }
 
 /// The JSON Pointer of a `serde_path_to_error` path.
