@@ -38,10 +38,10 @@
 //!
 //! Excluded input classes, where the client deliberately differs from JSON
 //! Schema (each explained at its constant, and in `fal_ltx::validation`):
-//! integral floats such as `121.0` for `integer` fields
-//! ([`INTEGRAL_FLOATS_FOR_INTEGERS`]), integers beyond the range of `i64`
-//! ([`INTEGERS_BEYOND_I64`]) and numbers within the floating-point tolerance
-//! of a `multipleOf` that are not exact decimal multiples ([`NEAR_MULTIPLES`]).
+//! integers beyond the range of `i64` ([`INTEGERS_BEYOND_I64`]) and numbers
+//! within the floating-point tolerance of a `multipleOf` that are not exact
+//! decimal multiples ([`NEAR_MULTIPLES`]). Integral floats such as `121.0` for
+//! `integer` fields are included ([`INTEGRAL_FLOATS_FOR_INTEGERS`]).
 //!
 //! # Reproducibility
 //!
@@ -69,14 +69,11 @@ const PRINT_LIMIT: usize = 40;
 const PER_LABEL: usize = 2;
 
 /// Integral floats (`121.0`) for `integer` fields are valid JSON Schema
-/// integers, but the client rejects them on purpose: the Rust type of an
-/// `integer` field is `i64` (integer enums are `#[repr(i64)]`), serde does not
-/// decode a float into it, and a body that writes a count as a float comes
-/// from a bug more often than not. fal's pydantic would coerce `121.0` to
-/// `121`, so rejecting it client-side loses nothing a caller needs: they send
-/// `121`. The generator therefore never produces an integral float for an
-/// `integer` field, nor for a value of an integer `enum`.
-pub const INTEGRAL_FLOATS_FOR_INTEGERS: bool = false;
+/// integers, and the client decodes them as integers (`serde_helpers::integral`:
+/// Python-produced JSON writes counts and seeds that way), so the generator
+/// produces them for `integer` fields and integer `enum` values, and checks
+/// that they round-trip (`121.0` comes back as `121`, equal as JSON).
+pub const INTEGRAL_FLOATS_FOR_INTEGERS: bool = true;
 
 /// Integers beyond `i64` (`2^63` and up, `-2^63 - 1` and down) are valid JSON
 /// Schema integers where a field has no bounds (the `seed`s), but the Rust
@@ -327,9 +324,18 @@ impl<'a> Gen<'a> {
         match ty(branch) {
             "integer" => {
                 let (lo, hi, _) = integer_range(branch);
+                // An empty range (an unsatisfiable schema, which the fuzzer draws): any value.
+                if lo > hi {
+                    return json!(lo);
+                }
                 if let Some(k) = num(branch, "multipleOf") {
                     let k = k as i64;
-                    let n = self.rng.random_range((lo + k - 1).div_euclid(k)..=hi.div_euclid(k));
+                    let (first, last) = ((lo + k - 1).div_euclid(k), hi.div_euclid(k));
+                    // No multiple in the range (an unsatisfiable schema, which the fuzzer draws): any value.
+                    if first > last {
+                        return json!(lo);
+                    }
+                    let n = self.rng.random_range(first..=last);
                     return json!(n * k);
                 }
                 let v = match self.rng.random_range(0..10) {
@@ -341,8 +347,15 @@ impl<'a> Gen<'a> {
             }
             "number" => {
                 let (lo, hi) = number_range(branch);
+                if lo > hi {
+                    return json!(lo);
+                }
                 if let Some(k) = num(branch, "multipleOf") {
-                    let n = self.rng.random_range((lo / k).ceil() as i64..=(hi / k).floor() as i64);
+                    let (first, last) = ((lo / k).ceil() as i64, (hi / k).floor() as i64);
+                    if first > last {
+                        return json!(lo);
+                    }
+                    let n = self.rng.random_range(first..=last);
                     return snap_near_multiples(branch, json!(n as f64 * k));
                 }
                 let v = match self.rng.random_range(0..10) {
@@ -492,6 +505,8 @@ impl<'a> Gen<'a> {
 
     fn around_integer(&mut self, branch: &Value) -> Candidate {
         let (lo, hi, _) = integer_range(branch);
+        // An empty range (an unsatisfiable schema): values around both bounds all the same.
+        let (lo, hi) = (lo.min(hi), lo.max(hi));
         let mut bounds: Vec<(f64, bool)> = Vec::new(); // (bound, exclusive)
         for (key, exclusive) in
             [("minimum", false), ("maximum", false), ("exclusiveMinimum", true), ("exclusiveMaximum", true)]
@@ -545,6 +560,7 @@ impl<'a> Gen<'a> {
 
     fn around_number(&mut self, branch: &Value) -> Candidate {
         let (lo, hi) = number_range(branch);
+        let (lo, hi) = (lo.min(hi), lo.max(hi));
         let mut bounds = Vec::new();
         for key in ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"] {
             if let Some(b) = num(branch, key) {
