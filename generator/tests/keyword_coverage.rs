@@ -111,7 +111,7 @@ fn every_keyword_is_checked_by_the_types_or_noted_and_checked_as_json_schema() {
                 )),
             }
             // A keyword outside the typed set is never left to the types.
-            if !TYPED.contains(&keyword) && !(noted && embedded) {
+            if !(TYPED.contains(&keyword) || noted && embedded) {
                 failures.push(format!("{keyword} {form}: not typed, yet neither noted nor checked as JSON Schema"));
             }
         }

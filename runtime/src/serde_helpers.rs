@@ -20,6 +20,11 @@
 //!   `{"value": null}` map form serde accepts for unit variants
 //!   ([`string_enum`], [`integer_enum`]).
 //!
+//! Both directions follow JSON Schema on numbers: a number with a zero
+//! fractional part is an integer, so `121.0` decodes into an `integer`
+//! property (an `i64`) as `121` does, and `121.5` does not ([`integral`]).
+//! Python-produced JSON writes counts and seeds that way.
+//!
 //! *Output* types are decoded leniently: a `null` where the document promises
 //! an optional value reads as `None`, so it does not fail a finished request.
 //!
@@ -137,7 +142,7 @@ pub fn value<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
     if slot.is_some() {
         return Err(de::Error::duplicate_field(field));
     }
-    *slot = Some(map.next_value()?);
+    *slot = Some(map.next_value_seed(IntegralSeed(PhantomData))?);
     Ok(())
 }
 
@@ -196,17 +201,284 @@ pub fn string_enum<'de, D: Deserializer<'de>, T: Copy + 'static>(
 ///
 /// # Errors
 ///
-/// When the input is not an integer in `i64`, or not one of the values
+/// When the input is not an integer in `i64` (an integral float such as
+/// `24.0` counts as one, see [`integral`]), or not one of the values
 /// (listing them).
 pub fn integer_enum<'de, D: Deserializer<'de>, T: Copy + 'static>(
     deserializer: D,
     values: &'static [T],
     number: fn(T) -> i64,
 ) -> Result<T, D::Error> {
-    let value = i64::deserialize(deserializer)?;
+    let value: i64 = integral(deserializer)?;
     values.iter().copied().find(|v| number(*v) == value).ok_or_else(|| {
         de::Error::invalid_value(de::Unexpected::Signed(value), &OneOf { values, show: number }.to_string().as_str())
     })
+}
+
+/// Decodes a `T` from `deserializer`, reading every number with a zero
+/// fractional part (`121.0`, `-3.0`, `1e3`) as an integer wherever `T`, or
+/// anything nested in it (`Option`, `Vec`, maps, generated structs), expects
+/// one: JSON Schema's `integer` is any number with a zero fractional part.
+///
+/// Only integer targets change: a float read as `f64` or into a
+/// `serde_json::Value` stays a float. An integral float outside the target's
+/// range (an `i64` property given `1e19`) fails as an integer beyond the range
+/// would (see [`validation`](crate::validation) for integers beyond `i64`).
+/// Generated `Deserialize` impls call this through [`value`] and
+/// [`integer_enum`]; unions call it on each branch.
+///
+/// # Errors
+///
+/// What `T::deserialize` returns: a fractional number (`121.5`) for an integer
+/// is `invalid type: floating point`.
+pub fn integral<'de, T: Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) -> Result<T, D::Error> {
+    T::deserialize(Integral(deserializer))
+}
+
+/// A [`DeserializeSeed`] that decodes a `T` through [`integral`].
+struct IntegralSeed<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for IntegralSeed<T> {
+    type Value = T;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<T, D::Error> {
+        integral(deserializer)
+    }
+}
+
+/// Wraps any `DeserializeSeed` so that what it decodes goes through [`Integral`].
+struct WrapSeed<S>(S);
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for WrapSeed<S> {
+    type Value = S::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<S::Value, D::Error> {
+        self.0.deserialize(Integral(deserializer))
+    }
+}
+
+/// A deserializer adapter: integer requests get [`IntegralVisitor`] (which
+/// turns an integral `visit_f64` into `visit_i64`/`visit_u64`), and every
+/// nested value (option, sequence item, map value) is wrapped again.
+struct Integral<D>(D);
+
+/// Forwards `deserialize_*` methods with the visitor wrapped for nesting only.
+macro_rules! forward_nested {
+    ($($method:ident),* $(,)?) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+            self.0.$method(IntegralVisitor { inner: visitor, integer: false })
+        }
+    )*};
+}
+
+/// Forwards integer `deserialize_*` methods with integral floats converted.
+macro_rules! forward_integer {
+    ($($method:ident),* $(,)?) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+            self.0.$method(IntegralVisitor { inner: visitor, integer: true })
+        }
+    )*};
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for Integral<D> {
+    type Error = D::Error;
+
+    forward_integer!(
+        deserialize_i8,
+        deserialize_i16,
+        deserialize_i32,
+        deserialize_i64,
+        deserialize_i128,
+        deserialize_u8,
+        deserialize_u16,
+        deserialize_u32,
+        deserialize_u64,
+        deserialize_u128,
+    );
+    forward_nested!(
+        deserialize_any,
+        deserialize_bool,
+        deserialize_f32,
+        deserialize_f64,
+        deserialize_char,
+        deserialize_str,
+        deserialize_string,
+        deserialize_bytes,
+        deserialize_byte_buf,
+        deserialize_option,
+        deserialize_unit,
+        deserialize_seq,
+        deserialize_map,
+        deserialize_identifier,
+        deserialize_ignored_any,
+    );
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(self, name: &'static str, visitor: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_unit_struct(name, IntegralVisitor { inner: visitor, integer: false })
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(self, name: &'static str, visitor: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_newtype_struct(name, IntegralVisitor { inner: visitor, integer: false })
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_tuple(len, IntegralVisitor { inner: visitor, integer: false })
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_tuple_struct(name, len, IntegralVisitor { inner: visitor, integer: false })
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_struct(name, fields, IntegralVisitor { inner: visitor, integer: false })
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_enum(name, variants, visitor)
+    }
+
+    fn is_human_readable(&self) -> bool {
+        self.0.is_human_readable()
+    }
+}
+
+/// The visitor side of [`Integral`]: every call forwarded to `inner`, nested
+/// deserializers and accesses wrapped; with `integer`, a float with a zero
+/// fractional part that fits an `i64` (or a `u64`) is visited as that integer.
+struct IntegralVisitor<V> {
+    inner: V,
+    integer: bool,
+}
+
+/// Forwards `visit_*` methods of plain values unchanged.
+macro_rules! forward_visit {
+    ($($method:ident($ty:ty)),* $(,)?) => {$(
+        fn $method<E: de::Error>(self, v: $ty) -> Result<V::Value, E> {
+            self.inner.$method(v)
+        }
+    )*};
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for IntegralVisitor<V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.expecting(f)
+    }
+
+    forward_visit!(
+        visit_bool(bool),
+        visit_i8(i8),
+        visit_i16(i16),
+        visit_i32(i32),
+        visit_i64(i64),
+        visit_i128(i128),
+        visit_u8(u8),
+        visit_u16(u16),
+        visit_u32(u32),
+        visit_u64(u64),
+        visit_u128(u128),
+        visit_f32(f32),
+        visit_char(char),
+        visit_str(&str),
+        visit_borrowed_str(&'de str),
+        visit_string(String),
+        visit_bytes(&[u8]),
+        visit_borrowed_bytes(&'de [u8]),
+        visit_byte_buf(Vec<u8>),
+    );
+
+    // The `as` casts are exact: the value is integral and inside the range checked first.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<V::Value, E> {
+        /// 2^63 and 2^64, exactly representable as `f64`.
+        const I64_END: f64 = 9_223_372_036_854_775_808.0;
+        const U64_END: f64 = 18_446_744_073_709_551_616.0;
+        if self.integer && v.fract() == 0.0 {
+            if (-I64_END..I64_END).contains(&v) {
+                return self.inner.visit_i64(v as i64);
+            }
+            if (0.0..U64_END).contains(&v) {
+                return self.inner.visit_u64(v as u64);
+            }
+        }
+        self.inner.visit_f64(v)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<V::Value, E> {
+        self.inner.visit_none()
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<V::Value, E> {
+        self.inner.visit_unit()
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<V::Value, D::Error> {
+        self.inner.visit_some(Integral(deserializer))
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, deserializer: D) -> Result<V::Value, D::Error> {
+        self.inner.visit_newtype_struct(Integral(deserializer))
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<V::Value, A::Error> {
+        self.inner.visit_seq(IntegralAccess(seq))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
+        self.inner.visit_map(IntegralAccess(map))
+    }
+
+    fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<V::Value, A::Error> {
+        self.inner.visit_enum(data)
+    }
+}
+
+/// A sequence or map access whose items and values go through [`Integral`]
+/// (keys are left alone).
+struct IntegralAccess<A>(A);
+
+impl<'de, A: de::SeqAccess<'de>> de::SeqAccess<'de> for IntegralAccess<A> {
+    type Error = A::Error;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, A::Error> {
+        self.0.next_element_seed(WrapSeed(seed))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.0.size_hint()
+    }
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for IntegralAccess<A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+        self.0.next_key_seed(seed)
+    }
+
+    fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, A::Error> {
+        self.0.next_value_seed(WrapSeed(seed))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.0.size_hint()
+    }
 }
 
 /// "one of `a`, `b`": the values of an enum, as serde lists expected variants.
@@ -301,6 +573,26 @@ mod tests {
         assert!(error.to_string().contains("duplicate field `width`"), "{error}");
     }
 
+    #[test]
+    fn integral_floats_are_integers_wherever_an_integer_is_expected() {
+        // Inside a generated struct (through `value`).
+        assert_eq!(decode(json!({"width": 121.0, "label": null})).map(|s| s.width), Ok(Some(121)));
+        assert_eq!(decode(json!({"width": -3e2, "label": null})).map(|s| s.width), Ok(Some(-300)));
+        let error = decode(json!({"width": 121.5, "label": null})).unwrap_err();
+        assert!(error.contains("invalid type: floating point `121.5`, expected i64"), "{error}");
+        // Nested in options, arrays and maps; beyond `i64` still fails.
+        let nested: Option<Vec<std::collections::BTreeMap<String, i64>>> =
+            super::integral(json!([{"a": 1.0, "b": 2}])).unwrap();
+        assert_eq!(nested.unwrap()[0]["a"], 1);
+        assert!(super::integral::<Vec<i64>, _>(json!([1.0, 1.5])).is_err());
+        assert!(super::integral::<i64, _>(json!(1e19)).is_err());
+        assert_eq!(super::integral::<u64, _>(json!(1e19)).unwrap(), 10_000_000_000_000_000_000);
+        // Floats stay floats where a float or any JSON is expected.
+        assert!((super::integral::<f64, _>(json!(2.0)).unwrap() - 2.0).abs() < f64::EPSILON);
+        let value: serde_json::Value = super::integral(json!({"x": [2.0]})).unwrap();
+        assert!(value["x"][0].is_f64());
+    }
+
     #[derive(Debug, Clone, Copy, PartialEq)]
     enum Fps {
         Fps24,
@@ -354,5 +646,6 @@ mod tests {
         );
         assert!(by_number(json!("50")).unwrap_err().contains("invalid type: string"));
         assert!(by_number(json!(50.5)).unwrap_err().contains("invalid type: floating point"));
+        assert_eq!(by_number(json!(50.0)), Ok(Fps::Fps50), "an integral float is an integer");
     }
 }

@@ -37,7 +37,7 @@ impl Emitter<'_> {
                 #vid(#ty),
             });
             attempts.push(quote! {
-                if let Ok(inner) = <#ty as Deserialize>::deserialize(&value) {
+                if let Ok(inner) = crate::serde_helpers::integral::<#ty, _>(&value) {
                     return Ok(Self::#vid(inner));
                 }
             });

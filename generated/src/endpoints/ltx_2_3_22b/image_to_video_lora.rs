@@ -1310,12 +1310,13 @@ impl<'de> Deserialize<'de> for VideoSize {
         deserializer: D,
     ) -> Result<Self, D::Error> {
         let value = serde_json::Value::deserialize(deserializer)?;
-        if let Ok(inner) = <crate::types::ImageSize as Deserialize>::deserialize(
-            &value,
-        ) {
+        if let Ok(inner) = crate::serde_helpers::integral::<
+            crate::types::ImageSize,
+            _,
+        >(&value) {
             return Ok(Self::Custom(inner));
         }
-        if let Ok(inner) = <VideoSizePreset as Deserialize>::deserialize(&value) {
+        if let Ok(inner) = crate::serde_helpers::integral::<VideoSizePreset, _>(&value) {
             return Ok(Self::Preset(inner));
         }
         Err(
