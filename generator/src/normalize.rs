@@ -14,6 +14,8 @@
 //! | `anyOf [X, {type: null}]` | keep a `null` branch it cannot type | `X` plus `nullable: true` |
 //! | `type: [X, "null"]` | reject the document | `type: X, nullable: true` |
 //! | `type` beside `allOf`/`anyOf`/`oneOf` | drop the composition | the composition, `type` moved to `x-fal-type` |
+//! | a boolean schema `true` / `false` (2020-12, OpenAPI 3.1) | reject the document | `{}` / `{"not": {}}` |
+//! | a count written as a float (`maxLength: 2.0`) | reject the document | the integer (`2`) |
 //!
 //! Every rewrite is local to one schema object, so JSON Pointers into the
 //! normalized document are JSON Pointers into the original one.
@@ -24,6 +26,7 @@ use serde_json::{Map, Value};
 pub fn document(doc: &mut Value) {
     if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
         for schema in schemas.values_mut() {
+            boolean_schema(schema);
             schema_tree(schema);
         }
     }
@@ -55,24 +58,61 @@ fn visit_operation_schemas(value: &mut Value) {
 pub fn schema_tree(schema: &mut Value) {
     let Value::Object(map) = schema else { return };
     schema_object(map);
+    // `additionalProperties` may stay a boolean: `openapiv3` reads that form.
     for key in ["items", "additionalProperties", "not"] {
         if let Some(child) = map.get_mut(key) {
+            if key != "additionalProperties" {
+                boolean_schema(child);
+            }
             schema_tree(child);
         }
     }
     for key in ["properties", "patternProperties"] {
         if let Some(Value::Object(props)) = map.get_mut(key) {
-            props.values_mut().for_each(schema_tree);
+            props.values_mut().for_each(|child| {
+                boolean_schema(child);
+                schema_tree(child);
+            });
         }
     }
     for key in ["allOf", "anyOf", "oneOf", "prefixItems"] {
         if let Some(Value::Array(branches)) = map.get_mut(key) {
-            branches.iter_mut().for_each(schema_tree);
+            branches.iter_mut().for_each(|child| {
+                boolean_schema(child);
+                schema_tree(child);
+            });
+        }
+    }
+}
+
+/// A boolean schema as the object that means the same: `true` → `{}` (anything), `false` → `{"not": {}}`
+/// (nothing).
+fn boolean_schema(schema: &mut Value) {
+    match schema {
+        Value::Bool(true) => *schema = Value::Object(Map::new()),
+        Value::Bool(false) => *schema = serde_json::json!({"not": {}}),
+        _ => {}
+    }
+}
+
+/// Counts written as integral floats (`2.0`) as integers; other values are left for `openapiv3` to reject.
+fn integral_counts(map: &mut Map<String, Value>) {
+    for key in ["minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"] {
+        if let Some(Value::Number(n)) = map.get(key)
+            && !n.is_u64()
+            && let Some(f) = n.as_f64()
+            && f.fract() == 0.0
+            && (0.0..9_007_199_254_740_992.0).contains(&f)
+        {
+            // Exact: integral and below 2^53.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            map.insert(key.to_owned(), Value::from(f as u64));
         }
     }
 }
 
 fn schema_object(map: &mut Map<String, Value>) {
+    integral_counts(map);
     ref_with_siblings(map);
     rename(map, "examples", "x-fal-examples");
     if let Some(value) = map.remove("const") {
@@ -211,6 +251,25 @@ mod tests {
     fn norm(mut v: Value) -> Value {
         schema_tree(&mut v);
         v
+    }
+
+    #[test]
+    fn boolean_schemas_and_float_counts_become_what_openapiv3_reads() {
+        assert_eq!(
+            norm(json!({"type": "object", "properties": {"a": true, "b": false}, "additionalProperties": false})),
+            json!({"type": "object", "properties": {"a": {}, "b": {"not": {}}}, "additionalProperties": false})
+        );
+        assert_eq!(norm(json!({"anyOf": [true, {"type": "string"}]})), json!({"anyOf": [{}, {"type": "string"}]}));
+        assert_eq!(norm(json!({"type": "array", "items": false})), json!({"type": "array", "items": {"not": {}}}));
+        assert_eq!(
+            norm(json!({"type": "string", "maxLength": 2.0, "minLength": 1})),
+            json!({"type": "string", "maxLength": 2, "minLength": 1})
+        );
+        // A fraction is left for openapiv3 to reject (with its pointer).
+        assert_eq!(norm(json!({"type": "string", "maxLength": 2.5})), json!({"type": "string", "maxLength": 2.5}));
+        let mut doc = json!({"components": {"schemas": {"Anything": true}}});
+        document(&mut doc);
+        assert_eq!(doc, json!({"components": {"schemas": {"Anything": {}}}}));
     }
 
     #[test]
