@@ -234,7 +234,11 @@ impl Walk<'_> {
                 }
                 "anyOf" | "oneOf" => self.disjoint_branches(value, ty),
                 "allOf" => value.as_array().is_some_and(|a| a.len() == 1) && ty.is_none(),
-                "$ref" => value.as_str().is_some_and(|r| r.starts_with("#/components/schemas/")),
+                // A component: `#/components/schemas/<key>`, nothing after the key.
+                "$ref" => value
+                    .as_str()
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                    .is_some_and(|key| !key.is_empty() && !key.contains('/')),
                 // Any other keyword of the vocabulary is checked as JSON Schema; unknown keywords are
                 // annotations (2020-12, §4.3.1), except those that change what `$ref` means.
                 _ => !is_vocabulary(key),

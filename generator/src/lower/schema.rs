@@ -13,6 +13,12 @@ impl<'a> DocLowerer<'a> {
     /// A `$ref` to a component: the input or output (local), else a shared
     /// type, queued for lowering the first time it is seen.
     pub(super) fn lower_ref(&mut self, reference: &str, pointer: &str) -> Result<Type, GenError> {
+        // Rule: a `$ref` to a place inside this document other than a component (`$defs`, a property of a
+        // component, an anchor) is untyped; the input is checked as JSON Schema, which resolves it
+        // (`keywords`). A reference to another document is refused: nothing here could resolve it.
+        if component_key(reference).is_none() && reference.starts_with('#') {
+            return Ok(self.untyped(pointer, format!("`$ref` to `{reference}`, which is not a component")));
+        }
         let key = component_key(reference).ok_or_else(|| self.unsupported_ref(reference, pointer))?.to_owned();
         // Resolve aliases (`A: {$ref: B}`) and check the target exists: a
         // dangling reference (fal publishes a few) becomes an untyped field.
