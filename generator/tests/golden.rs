@@ -50,7 +50,8 @@ fn expected_files() -> BTreeMap<PathBuf, String> {
         let crate_dir = PathBuf::from(&stem);
         let families: BTreeSet<&str> = generation.api.endpoints.iter().map(|e| e.family.as_str()).collect();
         let ids: Vec<&str> = generation.api.endpoints.iter().map(|e| e.id.as_str()).collect();
-        files.insert(crate_dir.join("Cargo.toml"), cargo_toml(&stem, &source.file, &families));
+        let json_schema = generation.api.endpoints.iter().any(|e| e.json_schema.is_some());
+        files.insert(crate_dir.join("Cargo.toml"), cargo_toml(&stem, &source.file, &families, json_schema));
         files.insert(crate_dir.join("src/lib.rs"), lib_rs(&source.file, &ids));
         for file in generation.files {
             files.insert(crate_dir.join("src").join(&file.path), file.contents);
@@ -61,7 +62,13 @@ fn expected_files() -> BTreeMap<PathBuf, String> {
 
 /// The package of one golden crate: `fal-codegen-golden-<fixture>`, unpublished,
 /// depending on what the generated code uses, with the families' features on by default.
-fn cargo_toml(stem: &str, fixture: &str, families: &BTreeSet<&str>) -> String {
+fn cargo_toml(stem: &str, fixture: &str, families: &BTreeSet<&str>, json_schema: bool) -> String {
+    // An input checked as JSON Schema calls the runtime's `check::JsonSchema` (feature `json-schema`).
+    let runtime = if json_schema {
+        "fal-ltx-runtime = { workspace = true, features = [\"json-schema\"] }"
+    } else {
+        "fal-ltx-runtime.workspace = true"
+    };
     let package = format!("fal-codegen-golden-{}", stem.replace('_', "-"));
     let features: Vec<String> = families.iter().map(|f| feature_name(f)).collect();
     let default = features.iter().map(|f| format!("\"{f}\"")).collect::<Vec<_>>().join(", ");
@@ -85,7 +92,7 @@ fn cargo_toml(stem: &str, fixture: &str, families: &BTreeSet<&str>) -> String {
          \n\
          [dependencies]\n\
          # What the generated code calls at `crate::` (re-exported by src/lib.rs) and derives.\n\
-         fal-ltx-runtime.workspace = true\n\
+         {runtime}\n\
          serde.workspace = true\n\
          serde_json.workspace = true\n\
          \n\

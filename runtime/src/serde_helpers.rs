@@ -217,8 +217,12 @@ pub fn integer_enum<'de, D: Deserializer<'de>, T: Copy + 'static>(
 
 /// Decodes a `T` from `deserializer`, reading every number with a zero
 /// fractional part (`121.0`, `-3.0`, `1e3`) as an integer wherever `T`, or
-/// anything nested in it (`Option`, `Vec`, maps, generated structs), expects
-/// one: JSON Schema's `integer` is any number with a zero fractional part.
+/// what it holds in an `Option` or a `Vec`, expects one: JSON Schema's
+/// `integer` is any number with a zero fractional part. A generated struct
+/// converts its own fields (each goes through [`value`]), so the conversion
+/// stops at a map: wrapping maps too would wrap a recursive type's fields once
+/// more at every level, a type the compiler cannot finish. (Values of a
+/// `BTreeMap<String, i64>` are therefore read strictly.)
 ///
 /// Only integer targets change: a float read as `f64` or into a
 /// `serde_json::Value` stays a float. An integral float outside the target's
@@ -440,8 +444,9 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for IntegralVisitor<V> {
         self.inner.visit_seq(IntegralAccess(seq))
     }
 
+    // Not wrapped: see `integral` (a struct's fields convert themselves).
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
-        self.inner.visit_map(IntegralAccess(map))
+        self.inner.visit_map(map)
     }
 
     fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<V::Value, A::Error> {
@@ -449,8 +454,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for IntegralVisitor<V> {
     }
 }
 
-/// A sequence or map access whose items and values go through [`Integral`]
-/// (keys are left alone).
+/// A sequence access whose items go through [`Integral`].
 struct IntegralAccess<A>(A);
 
 impl<'de, A: de::SeqAccess<'de>> de::SeqAccess<'de> for IntegralAccess<A> {
@@ -458,22 +462,6 @@ impl<'de, A: de::SeqAccess<'de>> de::SeqAccess<'de> for IntegralAccess<A> {
 
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, A::Error> {
         self.0.next_element_seed(WrapSeed(seed))
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        self.0.size_hint()
-    }
-}
-
-impl<'de, A: MapAccess<'de>> MapAccess<'de> for IntegralAccess<A> {
-    type Error = A::Error;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
-        self.0.next_key_seed(seed)
-    }
-
-    fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, A::Error> {
-        self.0.next_value_seed(WrapSeed(seed))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -580,10 +568,10 @@ mod tests {
         assert_eq!(decode(json!({"width": -3e2, "label": null})).map(|s| s.width), Ok(Some(-300)));
         let error = decode(json!({"width": 121.5, "label": null})).unwrap_err();
         assert!(error.contains("invalid type: floating point `121.5`, expected i64"), "{error}");
-        // Nested in options, arrays and maps; beyond `i64` still fails.
-        let nested: Option<Vec<std::collections::BTreeMap<String, i64>>> =
-            super::integral(json!([{"a": 1.0, "b": 2}])).unwrap();
-        assert_eq!(nested.unwrap()[0]["a"], 1);
+        // Nested in options and arrays; not in maps (a struct's fields convert themselves); beyond `i64` fails.
+        let nested: Option<Vec<Vec<i64>>> = super::integral(json!([[1.0, 2]])).unwrap();
+        assert_eq!(nested.unwrap()[0][0], 1);
+        assert!(super::integral::<std::collections::BTreeMap<String, i64>, _>(json!({"a": 1.0})).is_err());
         assert!(super::integral::<Vec<i64>, _>(json!([1.0, 1.5])).is_err());
         assert!(super::integral::<i64, _>(json!(1e19)).is_err());
         assert_eq!(super::integral::<u64, _>(json!(1e19)).unwrap(), 10_000_000_000_000_000_000);

@@ -37,7 +37,9 @@ impl DocLowerer<'_> {
             self.lower_component_struct(&key, &name, Target::Shared(key.clone()), false)?;
         }
 
-        // Rule: a keyword the types do not check makes the input checked as JSON Schema (keywords.rs).
+        let recursive = self.break_value_cycles();
+        // Rule: a keyword the types do not check makes the input checked as JSON Schema (keywords.rs); so
+        // does a recursive type untyped to keep its size finite (cycles.rs).
         let gaps = super::keywords::gaps(self.published, &input_key);
         for (at, keyword) in &gaps {
             self.note(
@@ -48,7 +50,8 @@ impl DocLowerer<'_> {
                 ),
             );
         }
-        let json_schema = (!gaps.is_empty()).then(|| super::keywords::standalone(self.published, &input_key));
+        let json_schema =
+            (!gaps.is_empty() || recursive).then(|| super::keywords::standalone(self.published, &input_key));
 
         let meta = self.raw.pointer("/info/x-fal-metadata");
         let text = |k: &str| meta.and_then(|m| m.get(k)).and_then(Value::as_str).map(str::to_owned);

@@ -23,6 +23,7 @@
 //! `defaults` (checking defaults), `shared` (merging shared components), `flat`
 //! (one view over `openapiv3`'s schema kinds).
 
+mod cycles;
 mod defaults;
 mod endpoint;
 mod enums;
