@@ -404,6 +404,10 @@ pub mod check {
             return false;
         }
         let quotient = value / factor;
+        if !quotient.is_finite() {
+            // A quotient beyond f64 (1e308 / 0.5): the remainder is exact in IEEE arithmetic.
+            return value % factor == 0.0;
+        }
         let nearest = quotient.round();
         (quotient - nearest).abs() <= 1e-9 * nearest.abs().max(1.0)
     }
@@ -586,6 +590,9 @@ mod tests {
         assert!(check::is_multiple_of(16.0, 8.0));
         assert!(!check::is_multiple_of(12.0, 8.0));
         assert!(!check::is_multiple_of(f64::NAN, 8.0));
+        // A quotient that overflows: f64::MAX is an even integer, a multiple of 0.5 and 2.
+        assert!(check::is_multiple_of(f64::MAX, 0.5));
+        assert!(check::is_multiple_of(-f64::MAX, 2.0));
     }
 
     #[test]

