@@ -15,10 +15,10 @@
 //! (with the error), those whose code does not build (build defects), and per
 //! test whether the client agrees with the suite; a disagreement is *noted*
 //! when the generator reported something about that document (a note naming
-//! the file and JSON pointer), *silent* otherwise. Asserted: no more build
-//! defects or silent disagreements, and no fewer agreements, than the figures
-//! recorded below (a ratchet: tighten them as keywords are supported; the
-//! goal is 0 build defects and 0 silent disagreements).
+//! the file and JSON pointer), *silent* otherwise. Asserted: no build defect
+//! (every generated document compiles under `-D warnings`), and no more
+//! silent disagreements and no fewer agreements than the figures recorded
+//! below (a ratchet: tighten them as support grows).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -31,8 +31,6 @@ use integration_tests::schema_suite::{self, Case};
 const MIN_AGREEING_TESTS: usize = 1093;
 /// The most disagreements the generator may stay silent about.
 const MAX_SILENT_DISAGREEMENTS: usize = 2;
-/// The most documents whose generated code may fail `cargo build -D warnings`.
-const MAX_BUILD_DEFECTS: usize = 0;
 
 #[derive(Debug, Default)]
 struct Tally {
@@ -221,8 +219,8 @@ fn the_json_schema_test_suite_as_fal_documents() {
         None => println!("\n{details}"),
     }
     assert!(
-        total.build_defects <= MAX_BUILD_DEFECTS,
-        "{} documents generate code that does not build, more than {MAX_BUILD_DEFECTS}:\n{}",
+        defects.is_empty(),
+        "{} documents generate code that does not build under -D warnings:\n{}",
         total.build_defects,
         defects.join("\n")
     );
