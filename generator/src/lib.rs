@@ -23,6 +23,7 @@ pub mod ir;
 pub mod lower;
 pub mod naming;
 pub mod normalize;
+mod parallel;
 pub mod pointer;
 
 pub use emit::GeneratedFile;

@@ -80,11 +80,20 @@ pub fn files(api: &Api, notes: &mut Vec<Note>) -> Result<Vec<GeneratedFile>, Gen
         let sources = endpoints.iter().map(|e| format!("`{}`", e.source)).collect::<Vec<_>>().join(", ");
         let tokens = modules::family_module(family, endpoints);
         files.push(render(&format!("{GENERATED_DIR}/{family}/mod.rs"), &sources, tokens)?);
-        for endpoint in endpoints {
-            let path = format!("{GENERATED_DIR}/{family}/{}.rs", endpoint.module);
-            let tokens = modules::endpoint_module(api, endpoint, notes);
-            files.push(render(&path, &format!("`{}`", endpoint.source), tokens)?);
-        }
+    }
+    // Endpoint modules are independent of each other: they are emitted on every core (each thread builds its
+    // own tokens, which are not `Send`). Files and notes are sorted afterwards, so the output does not depend on
+    // the split.
+    let endpoints: Vec<&Endpoint> = api.endpoints.iter().collect();
+    for result in crate::parallel::map(&endpoints, |endpoint| {
+        let mut endpoint_notes = Vec::new();
+        let path = format!("{GENERATED_DIR}/{}/{}.rs", endpoint.family, endpoint.module);
+        let tokens = modules::endpoint_module(api, endpoint, &mut endpoint_notes);
+        render(&path, &format!("`{}`", endpoint.source), tokens).map(|file| (file, endpoint_notes))
+    }) {
+        let (file, endpoint_notes) = result?;
+        files.push(file);
+        notes.extend(endpoint_notes);
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)

@@ -45,7 +45,7 @@ use serde_json::Value;
 pub use endpoint::module_path;
 
 use crate::error::{GenError, Note};
-use crate::ir::{Api, Kind, Scope, Type, TypeDef};
+use crate::ir::{Api, Endpoint, Kind, Scope, Type, TypeDef};
 
 /// One input document.
 #[derive(Debug, Clone)]
@@ -91,21 +91,37 @@ pub fn lower(sources: &[Source]) -> Result<Lowered, GenError> {
         }
     }
 
+    // Each document is parsed and lowered on its own, on every core; their shared components are merged
+    // afterwards, in endpoint-id order. The first error in that order is the one returned, as if the documents
+    // had been lowered one after another.
+    let lowered = crate::parallel::map(&sorted, |source| lower_document(source));
     let mut notes = Vec::new();
     let mut endpoints = Vec::new();
     let mut bundles = Vec::new();
-    for source in sorted {
-        let (published, raw, doc) = parse::parse(source)?;
-        let mut lowerer = DocLowerer::new(source, &published, &raw, &doc, &mut notes)?;
-        let endpoint = lowerer.lower_endpoint()?;
-        bundles.push(lowerer.finish_bundles());
+    for result in lowered {
+        let (endpoint, doc_bundles, doc_notes) = result?;
         endpoints.push(endpoint);
+        bundles.push(doc_bundles);
+        notes.extend(doc_notes);
     }
 
     let shared = shared::merge(&mut endpoints, bundles)?;
     notes.sort();
     notes.dedup();
     Ok(Lowered { api: Api { endpoints, shared }, notes })
+}
+
+/// One lowered document: its endpoint, its shared components and its notes.
+type LoweredDocument = (Endpoint, Vec<shared::Bundle>, Vec<Note>);
+
+/// Parses and lowers one document.
+fn lower_document(source: &Source) -> Result<LoweredDocument, GenError> {
+    let (published, raw, doc) = parse::parse(source)?;
+    let mut notes = Vec::new();
+    let mut lowerer = DocLowerer::new(source, &published, &raw, &doc, &mut notes)?;
+    let endpoint = lowerer.lower_endpoint()?;
+    let bundles = lowerer.finish_bundles();
+    Ok((endpoint, bundles, notes))
 }
 
 /// What the lowering of one schema is for.
