@@ -455,6 +455,58 @@ impl fmt::Display for FalValidationDetail {
     }
 }
 
+/// The error of `FromStr` on a generated enum: the text is not one of the
+/// values the schema lists. Displays as
+/// ``unknown Resolution `720`: expected one of 1080p, 1440p, 2160p``.
+///
+/// ```
+/// # use fal_ltx_runtime::error::ParseEnumError;
+/// let error = ParseEnumError::new("Resolution", "720", &["1080p", "1440p"]);
+/// assert_eq!(error.to_string(), "unknown Resolution `720`: expected one of 1080p, 1440p");
+/// assert_eq!(error.accepted(), ["1080p", "1440p"]);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseEnumError {
+    type_name: &'static str,
+    given: String,
+    accepted: &'static [&'static str],
+}
+
+impl ParseEnumError {
+    /// An error for `given`, not one of `accepted` (the wire values of
+    /// `type_name`, in the schema's order). Generated `FromStr` impls call it.
+    #[must_use]
+    pub fn new(type_name: &'static str, given: &str, accepted: &'static [&'static str]) -> Self {
+        Self { type_name, given: given.to_owned(), accepted }
+    }
+
+    /// The Rust name of the enum, such as `Resolution`.
+    #[must_use]
+    pub fn type_name(&self) -> &'static str {
+        self.type_name
+    }
+
+    /// The text that was given.
+    #[must_use]
+    pub fn given(&self) -> &str {
+        &self.given
+    }
+
+    /// The values accepted, as written on the wire, in the schema's order.
+    #[must_use]
+    pub fn accepted(&self) -> &'static [&'static str] {
+        self.accepted
+    }
+}
+
+impl fmt::Display for ParseEnumError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown {} `{}`: expected one of {}", self.type_name, self.given, self.accepted.join(", "))
+    }
+}
+
+impl std::error::Error for ParseEnumError {}
+
 /// `could not <action> <path>: <error>; <hint>`.
 fn display_io(action: &str, path: &std::path::Path, source: &std::io::Error) -> String {
     use std::io::ErrorKind;

@@ -804,8 +804,7 @@ impl Client {
         }
         let total = response.content_length();
         // A body cut after the headers is an error about this answer: it keeps the answer's id.
-        let answer_id =
-            response.headers().get("x-fal-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let answer_id = response.headers().get("x-fal-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let removed = remove_stale_temp_files(parent_dir(path)).await;
         if removed > 0 {
             tracing::debug!(removed, "removed stale temporary downloads");

@@ -82,8 +82,17 @@ enum Call {
     Jwks,
 }
 
-const CALLS: [Call; 9] =
-    [Call::Submit, Call::Status, Call::Result, Call::Cancel, Call::Run, Call::Stream, Call::Upload, Call::Download, Call::Jwks];
+const CALLS: [Call; 9] = [
+    Call::Submit,
+    Call::Status,
+    Call::Result,
+    Call::Cancel,
+    Call::Run,
+    Call::Stream,
+    Call::Upload,
+    Call::Download,
+    Call::Jwks,
+];
 
 /// How the body is spoiled.
 #[derive(Debug, Clone, Copy)]
@@ -248,7 +257,8 @@ fn mutate(plan: &Plan, valid: Value) -> Vec<u8> {
             text[..cut].to_vec()
         }
         Body::WrongType => {
-            let others = [json!(null), json!(true), json!(-1), json!(1.5), json!("s"), json!([]), json!({}), json!([1])];
+            let others =
+                [json!(null), json!(true), json!(-1), json!(1.5), json!("s"), json!([]), json!({}), json!([1])];
             let mut value = valid;
             let other = others.choose(&mut rng).expect("others").clone();
             // A string for a string would be a valid answer, not a wrong type.
@@ -413,7 +423,9 @@ async fn exchange(client: Client, base: String, call: Call, known: String, dir: 
             outcome
         }
         Call::Upload => client.upload(b"hello".to_vec(), "text/plain", "f.txt").await.map(|_| None),
-        Call::Download => client.download(&format!("{base}/download/v.mp4"), dir.join("v.mp4"), |_| {}).await.map(|_| None),
+        Call::Download => {
+            client.download(&format!("{base}/download/v.mp4"), dir.join("v.mp4"), |_| {}).await.map(|_| None)
+        }
         Call::Jwks => {
             let verifier = WebhookVerifier::from_client(&client)
                 .with_jwks_url(&format!("{base}/.well-known/jwks.json"))
@@ -424,7 +436,13 @@ async fn exchange(client: Client, base: String, call: Call, known: String, dir: 
                     let label = format!("{error:?}").split([' ', '{', '(']).next().unwrap_or_default().to_owned();
                     Outcome { label, id: None, typed: true, has_id: false, detail: error.to_string() }
                 }
-                Err(error) => Outcome { label: format!("{error:?}"), id: None, typed: false, has_id: false, detail: error.to_string() },
+                Err(error) => Outcome {
+                    label: format!("{error:?}"),
+                    id: None,
+                    typed: false,
+                    has_id: false,
+                    detail: error.to_string(),
+                },
             };
         }
     };
@@ -469,8 +487,7 @@ fn peak_rss_mib() -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hostile_server_causes_no_panic_and_only_typed_errors_that_keep_the_request_id() {
-    let exchanges: usize =
-        std::env::var("HOSTILE_EXCHANGES").ok().and_then(|n| n.parse().ok()).unwrap_or(3_000);
+    let exchanges: usize = std::env::var("HOSTILE_EXCHANGES").ok().and_then(|n| n.parse().ok()).unwrap_or(3_000);
     let seed: u64 = std::env::var("HOSTILE_SEED").ok().and_then(|n| n.parse().ok()).unwrap_or_else(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
     });
@@ -560,14 +577,20 @@ async fn a_hostile_server_causes_no_panic_and_only_typed_errors_that_keep_the_re
     }
 
     let elapsed = started.elapsed();
-    println!("{exchanges} exchanges in {elapsed:.1?}: {panics} panics, {hangs} hangs, {} untyped errors, {} request-id mismatches", untyped.len(), mismatches.len());
+    println!(
+        "{exchanges} exchanges in {elapsed:.1?}: {panics} panics, {hangs} hangs, {} untyped errors, {} request-id mismatches",
+        untyped.len(),
+        mismatches.len()
+    );
     let mut per_variant: BTreeMap<&str, u64> = BTreeMap::new();
     for ((call, label), count) in &tally {
         println!("  {call:<9} {label:<18} {count}");
         *per_variant.entry(label).or_default() += count;
     }
     println!("per outcome: {per_variant:?}");
-    for (done, rss) in rss_at.iter().filter(|(done, _)| done.is_multiple_of(10_000) || *done == 3_000 || *done == exchanges) {
+    for (done, rss) in
+        rss_at.iter().filter(|(done, _)| done.is_multiple_of(10_000) || *done == 3_000 || *done == exchanges)
+    {
         println!("  VmHWM after {done} exchanges: {rss:.1} MiB");
     }
     for line in untyped.iter().chain(&mismatches).take(20) {
@@ -575,6 +598,13 @@ async fn a_hostile_server_causes_no_panic_and_only_typed_errors_that_keep_the_re
     }
     assert_eq!(panics, 0, "panics (replay with HOSTILE_SEED={seed})");
     assert!(untyped.is_empty(), "errors no network answer should cause (replay with HOSTILE_SEED={seed})");
-    assert!(mismatches.is_empty(), "{} exchanges lost the request id or hung (replay with HOSTILE_SEED={seed})", mismatches.len());
-    assert!(tally.keys().any(|(_, label)| label == "Ok"), "some exchanges succeed: the server's valid answers are valid");
+    assert!(
+        mismatches.is_empty(),
+        "{} exchanges lost the request id or hung (replay with HOSTILE_SEED={seed})",
+        mismatches.len()
+    );
+    assert!(
+        tally.keys().any(|(_, label)| label == "Ok"),
+        "some exchanges succeed: the server's valid answers are valid"
+    );
 }

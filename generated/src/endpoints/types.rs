@@ -391,6 +391,28 @@ impl std::fmt::Display for ExtendVideoConditioningInputConditioningType {
         f.write_str(self.as_str())
     }
 }
+/// Parses the value as `Display` writes it (the wire value); any other
+/// text is an error listing the accepted values.
+impl std::str::FromStr for ExtendVideoConditioningInputConditioningType {
+    type Err = crate::error::ParseEnumError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "rgb" => Ok(Self::Rgb),
+            "depth" => Ok(Self::Depth),
+            "pose" => Ok(Self::Pose),
+            "canny" => Ok(Self::Canny),
+            _ => {
+                Err(
+                    crate::error::ParseEnumError::new(
+                        "ExtendVideoConditioningInputConditioningType",
+                        text,
+                        &["rgb", "depth", "pose", "canny"],
+                    ),
+                )
+            }
+        }
+    }
+}
 impl Serialize for ExtendVideoConditioningInputConditioningType {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())

@@ -243,6 +243,27 @@ impl std::fmt::Display for RetakeMode {
         f.write_str(self.as_str())
     }
 }
+/// Parses the value as `Display` writes it (the wire value); any other
+/// text is an error listing the accepted values.
+impl std::str::FromStr for RetakeMode {
+    type Err = crate::error::ParseEnumError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "replace_audio" => Ok(Self::ReplaceAudio),
+            "replace_video" => Ok(Self::ReplaceVideo),
+            "replace_audio_and_video" => Ok(Self::ReplaceAudioAndVideo),
+            _ => {
+                Err(
+                    crate::error::ParseEnumError::new(
+                        "RetakeMode",
+                        text,
+                        &["replace_audio", "replace_video", "replace_audio_and_video"],
+                    ),
+                )
+            }
+        }
+    }
+}
 impl Serialize for RetakeMode {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())

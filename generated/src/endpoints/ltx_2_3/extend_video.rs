@@ -235,6 +235,18 @@ impl std::fmt::Display for Mode {
         f.write_str(self.as_str())
     }
 }
+/// Parses the value as `Display` writes it (the wire value); any other
+/// text is an error listing the accepted values.
+impl std::str::FromStr for Mode {
+    type Err = crate::error::ParseEnumError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "start" => Ok(Self::Start),
+            "end" => Ok(Self::End),
+            _ => Err(crate::error::ParseEnumError::new("Mode", text, &["start", "end"])),
+        }
+    }
+}
 impl Serialize for Mode {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())

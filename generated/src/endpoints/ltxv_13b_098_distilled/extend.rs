@@ -738,6 +738,26 @@ impl std::fmt::Display for Resolution {
         f.write_str(self.as_str())
     }
 }
+/// Parses the value as `Display` writes it (the wire value); any other
+/// text is an error listing the accepted values.
+impl std::str::FromStr for Resolution {
+    type Err = crate::error::ParseEnumError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "480p" => Ok(Self::P480),
+            "720p" => Ok(Self::P720),
+            _ => {
+                Err(
+                    crate::error::ParseEnumError::new(
+                        "Resolution",
+                        text,
+                        &["480p", "720p"],
+                    ),
+                )
+            }
+        }
+    }
+}
 impl Serialize for Resolution {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -786,6 +806,28 @@ impl AspectRatio {
 impl std::fmt::Display for AspectRatio {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+/// Parses the value as `Display` writes it (the wire value); any other
+/// text is an error listing the accepted values.
+impl std::str::FromStr for AspectRatio {
+    type Err = crate::error::ParseEnumError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "9:16" => Ok(Self::Ratio9x16),
+            "1:1" => Ok(Self::Ratio1),
+            "16:9" => Ok(Self::Ratio16x9),
+            "auto" => Ok(Self::Auto),
+            _ => {
+                Err(
+                    crate::error::ParseEnumError::new(
+                        "AspectRatio",
+                        text,
+                        &["9:16", "1:1", "16:9", "auto"],
+                    ),
+                )
+            }
+        }
     }
 }
 impl Serialize for AspectRatio {
