@@ -43,7 +43,8 @@ pub enum Action {
     Cancel { request_id: String },
 }
 
-/// Where requests go: the key and base URLs (`None`: the client's defaults).
+/// Where requests go: the key and base URLs given as flags (`None`: the environment's, read by
+/// `ClientBuilder::env`, else the client's defaults).
 #[derive(Debug, Clone, Default)]
 pub struct Connection {
     pub key: Option<String>,
@@ -56,7 +57,7 @@ impl Connection {
     /// The client. Built only once the input is valid, so an invalid input fails with code 2 even
     /// without a key.
     pub fn client(&self) -> Result<Client, Failure> {
-        let mut builder = Client::builder();
+        let mut builder = Client::builder().env();
         if let Some(key) = &self.key {
             builder = builder.key(key);
         }

@@ -347,8 +347,11 @@ pub(crate) fn is_loopback(url: &Url) -> bool {
 /// Errors never echo the URL as given: it is redacted
 /// ([`redact::url_text`](crate::redact::url_text)), even when it does not parse.
 fn parse_base_url(given: &str) -> Result<Url> {
-    let invalid =
-        |reason: &str| Error::InvalidBaseUrl { url: crate::redact::url_text(given), reason: reason.to_owned() };
+    let invalid = |reason: &str| Error::InvalidBaseUrl {
+        url: crate::redact::url_text(given),
+        reason: reason.to_owned(),
+        variable: None,
+    };
     // The parser's message never contains the input.
     let url = Url::parse(given).map_err(|e| invalid(&e.to_string()))?;
     if !url.username().is_empty() || url.password().is_some() {
@@ -525,17 +528,23 @@ impl Client {
         }
     }
 
-    /// A client with the key from the environment (`FAL_KEY`, else
-    /// `FAL_KEY_ID` + `FAL_KEY_SECRET`, protocol.md §2) and default
-    /// settings. See [`key_from_env_with`] for the exact rules.
+    /// A client configured from the environment: the key (`FAL_KEY`, else
+    /// `FAL_KEY_ID` + `FAL_KEY_SECRET`, protocol.md §2; see
+    /// [`key_from_env_with`] for the exact rules) and the base URLs
+    /// `FAL_QUEUE_URL`, `FAL_RUN_URL`, `FAL_REST_URL` where set and not
+    /// empty (a proxy, a mirror, a local fake); every other setting at its
+    /// default. See [`ClientBuilder::env`] to combine the environment with
+    /// other settings.
     ///
     /// # Errors
     ///
     /// [`Error::MissingCredentials`] when no key is set,
+    /// [`Error::InvalidBaseUrl`] naming the variable when a base URL is not
+    /// usable (its user name, password and query values redacted),
     /// [`Error::InvalidKey`] when it cannot be sent as a header,
     /// [`Error::Transport`] when the HTTP client cannot be built (TLS setup).
     pub fn from_env() -> Result<Self> {
-        Self::builder().key(key_from_env_with(|name| std::env::var(name).ok())?).build()
+        Self::builder().env().build()
     }
 
     /// A [`ClientBuilder`] with every setting at its default.
@@ -1042,6 +1051,33 @@ pub(crate) fn decode_json<T: DeserializeOwned>(reply: &Reply, call: Call<'_>) ->
     })
 }
 
+/// The environment variable [`ClientBuilder::env`] reads the queue base URL from.
+pub const ENV_QUEUE_URL: &str = "FAL_QUEUE_URL";
+/// The environment variable [`ClientBuilder::env`] reads the run base URL from.
+pub const ENV_RUN_URL: &str = "FAL_RUN_URL";
+/// The environment variable [`ClientBuilder::env`] reads the REST base URL from.
+pub const ENV_REST_URL: &str = "FAL_REST_URL";
+
+/// A base URL given to the builder, and the environment variable it came from.
+#[derive(Clone)]
+struct BaseUrlSetting {
+    value: String,
+    variable: Option<&'static str>,
+}
+
+impl BaseUrlSetting {
+    /// The setting's URL (else `default`) parsed; an error names the variable.
+    fn parse(setting: Option<&Self>, default: &str) -> Result<Url> {
+        let Some(setting) = setting else { return parse_base_url(default) };
+        parse_base_url(&setting.value).map_err(|error| match error {
+            Error::InvalidBaseUrl { url, reason, .. } => {
+                Error::InvalidBaseUrl { url, reason, variable: setting.variable }
+            }
+            other => other,
+        })
+    }
+}
+
 /// Configures a [`Client`]. Obtain one with [`Client::builder`].
 ///
 /// Every setting is optional. Its `Debug` output never shows the key.
@@ -1059,9 +1095,9 @@ pub(crate) fn decode_json<T: DeserializeOwned>(reply: &Reply, call: Call<'_>) ->
 #[derive(Clone, Default)]
 pub struct ClientBuilder {
     key: Option<String>,
-    run_base_url: Option<String>,
-    queue_base_url: Option<String>,
-    rest_base_url: Option<String>,
+    run_base_url: Option<BaseUrlSetting>,
+    queue_base_url: Option<BaseUrlSetting>,
+    rest_base_url: Option<BaseUrlSetting>,
     poll_interval: Option<Duration>,
     http: Option<reqwest::Client>,
     user_agent: Option<String>,
@@ -1075,9 +1111,9 @@ impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("key", &self.key.as_ref().map(|_| "<redacted>"))
-            .field("run_base_url", &self.run_base_url.as_deref().map(crate::redact::url_text))
-            .field("queue_base_url", &self.queue_base_url.as_deref().map(crate::redact::url_text))
-            .field("rest_base_url", &self.rest_base_url.as_deref().map(crate::redact::url_text))
+            .field("run_base_url", &self.run_base_url.as_ref().map(|url| crate::redact::url_text(&url.value)))
+            .field("queue_base_url", &self.queue_base_url.as_ref().map(|url| crate::redact::url_text(&url.value)))
+            .field("rest_base_url", &self.rest_base_url.as_ref().map(|url| crate::redact::url_text(&url.value)))
             .field("poll_interval", &self.poll_interval)
             .field("http_client", &self.http.as_ref().map(|_| "<custom>"))
             .field("user_agent", &self.user_agent)
@@ -1099,6 +1135,59 @@ impl ClientBuilder {
         self
     }
 
+    /// Reads the process environment: the key (as [`key_from_env_with`]:
+    /// `FAL_KEY`, else `FAL_KEY_ID` + `FAL_KEY_SECRET`) and the base URLs
+    /// `FAL_QUEUE_URL`, `FAL_RUN_URL` and `FAL_REST_URL` (the
+    /// [`ENV_QUEUE_URL`], [`ENV_RUN_URL`], [`ENV_REST_URL`] constants), each
+    /// where it is set and not empty (surrounding whitespace is trimmed);
+    /// the others keep their current value. Settings called after this one
+    /// override it, so flags given on a command line win over the
+    /// environment:
+    ///
+    /// ```no_run
+    /// let flag: Option<String> = None; // say, `--queue-url`
+    /// let mut builder = fal_ltx::Client::builder().env();
+    /// if let Some(url) = flag {
+    ///     builder = builder.queue_base_url(url);
+    /// }
+    /// let client = builder.build()?;
+    /// # Ok::<(), fal_ltx::Error>(())
+    /// ```
+    ///
+    /// A URL read here is checked by [`build`](ClientBuilder::build), whose
+    /// [`Error::InvalidBaseUrl`] then names the variable (and is not raised
+    /// when a later setting replaced the value). [`Client::from_env`] is
+    /// `Client::builder().env().build()`.
+    #[must_use]
+    pub fn env(self) -> Self {
+        self.env_with(|name| std::env::var(name).ok())
+    }
+
+    /// [`env`](ClientBuilder::env) through `lookup` instead of the process
+    /// environment (a configuration file, a test). A key is set only when
+    /// `lookup` has one; otherwise [`build`](ClientBuilder::build) still
+    /// looks in the process environment.
+    #[must_use]
+    pub fn env_with(mut self, lookup: impl Fn(&str) -> Option<String>) -> Self {
+        if let Ok(key) = key_from_env_with(&lookup) {
+            self.key = Some(key);
+        }
+        let get = |variable: &'static str| {
+            let value = lookup(variable)?.trim().to_owned();
+            (!value.is_empty()).then_some(BaseUrlSetting { value, variable: Some(variable) })
+        };
+        for (variable, setting) in [
+            (ENV_QUEUE_URL, &mut self.queue_base_url),
+            (ENV_RUN_URL, &mut self.run_base_url),
+            (ENV_REST_URL, &mut self.rest_base_url),
+        ] {
+            if let Some(value) = get(variable) {
+                *setting = Some(value);
+            }
+        }
+        self
+    }
+
     /// Base URL of synchronous runs ([`Client::run`]). Default
     /// [`DEFAULT_RUN_BASE_URL`]. May have a path (a proxy prefix); must be
     /// `https`, or plain `http` to a loopback host only (`localhost`,
@@ -1106,7 +1195,7 @@ impl ClientBuilder {
     /// carries the key; without credentials, query or fragment.
     #[must_use]
     pub fn run_base_url(mut self, url: impl Into<String>) -> Self {
-        self.run_base_url = Some(url.into());
+        self.run_base_url = Some(BaseUrlSetting { value: url.into(), variable: None });
         self
     }
 
@@ -1115,7 +1204,7 @@ impl ClientBuilder {
     /// [`run_base_url`](ClientBuilder::run_base_url).
     #[must_use]
     pub fn queue_base_url(mut self, url: impl Into<String>) -> Self {
-        self.queue_base_url = Some(url.into());
+        self.queue_base_url = Some(BaseUrlSetting { value: url.into(), variable: None });
         self
     }
 
@@ -1128,7 +1217,7 @@ impl ClientBuilder {
     /// carries the key.
     #[must_use]
     pub fn rest_base_url(mut self, url: impl Into<String>) -> Self {
-        self.rest_base_url = Some(url.into());
+        self.rest_base_url = Some(BaseUrlSetting { value: url.into(), variable: None });
         self
     }
 
@@ -1309,9 +1398,9 @@ impl ClientBuilder {
     /// sent as a header; [`Error::Transport`] when the default HTTP client
     /// cannot be built (TLS setup).
     pub fn build(self) -> Result<Client> {
-        let run_base = parse_base_url(self.run_base_url.as_deref().unwrap_or(DEFAULT_RUN_BASE_URL))?;
-        let queue_base = parse_base_url(self.queue_base_url.as_deref().unwrap_or(DEFAULT_QUEUE_BASE_URL))?;
-        let rest_base = parse_base_url(self.rest_base_url.as_deref().unwrap_or(crate::storage::DEFAULT_REST_BASE_URL))?;
+        let run_base = BaseUrlSetting::parse(self.run_base_url.as_ref(), DEFAULT_RUN_BASE_URL)?;
+        let queue_base = BaseUrlSetting::parse(self.queue_base_url.as_ref(), DEFAULT_QUEUE_BASE_URL)?;
+        let rest_base = BaseUrlSetting::parse(self.rest_base_url.as_ref(), crate::storage::DEFAULT_REST_BASE_URL)?;
         let request_options = self.request_options.unwrap_or_default();
         request_options.validate()?;
         let key = match self.key {

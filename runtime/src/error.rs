@@ -193,13 +193,20 @@ pub enum Error {
     /// usable: not a URL, not `http`/`https`, plain `http` to a host that is
     /// not loopback (the key would cross the network in clear text), or it
     /// has credentials, a query or a fragment.
-    #[error("invalid base URL {url:?}: {reason}; use an http(s) URL such as https://queue.fal.run")]
+    #[error(
+        "invalid base URL {url:?}{}: {reason}; use an http(s) URL such as https://queue.fal.run",
+        variable.map(|name| format!(" (from the environment variable {name})")).unwrap_or_default()
+    )]
     InvalidBaseUrl {
         /// The URL as given, redacted (no user name, password or query
         /// values, see [`redact::url_text`](crate::redact::url_text)).
         url: String,
         /// Why it was rejected.
         reason: String,
+        /// The environment variable the URL was read from
+        /// ([`ClientBuilder::env`](crate::ClientBuilder::env), such as
+        /// `FAL_QUEUE_URL`); `None` when it was given in code.
+        variable: Option<&'static str>,
     },
 
     /// A [`RequestOptions`](crate::options::RequestOptions) value that fal

@@ -3,8 +3,15 @@
 //! chain behind `source()`, per-request headers, untyped JSON calls and the
 //! raw output beside the typed one, files given as paths or bytes.
 
+use std::time::Duration as StdDuration;
+
+use fake_fal::FakeFal;
 use fal_ltx::error::ParseEnumError;
-use fal_ltx::ltx_2_3::text_to_video::{AspectRatio, Duration as Seconds, Fps, Resolution};
+use fal_ltx::ltx_2_3::text_to_video::{
+    AspectRatio, Duration as Seconds, Fps, Ltx23TextToVideo, Ltx23TextToVideoInput, Resolution,
+};
+use fal_ltx::{Client, Endpoint, Error};
+use integration_tests::support;
 
 /// Every listed value parses back from its `Display` text (the wire value).
 fn round_trips<T>(all: &[T])
@@ -36,4 +43,63 @@ fn an_unknown_enum_value_lists_the_accepted_ones() {
     let error = "Seconds8".parse::<Seconds>().unwrap_err();
     assert_eq!(error.accepted(), ["6", "8", "10"]);
     assert!(" 8".parse::<Seconds>().is_err());
+}
+
+/// A lookup over `pairs`, standing in for the process environment.
+fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    move |name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+}
+
+/// The fake fal server with the schema's example output for text-to-video,
+/// answering at once.
+async fn fake() -> FakeFal {
+    let output = support::output_from_schema_examples(Ltx23TextToVideo::ID);
+    FakeFal::start(support::fake_config().output(Ltx23TextToVideo::ID, output).polls(0, 0)).await
+}
+
+#[tokio::test]
+async fn the_environment_gives_the_key_and_every_base_url() {
+    let fake = fake().await;
+    let (queue, run, rest) = (fake.base_url(), format!(" {} ", fake.run_base_url()), fake.rest_base_url());
+    let lookup =
+        env(&[("FAL_KEY", "env-key"), ("FAL_QUEUE_URL", &queue), ("FAL_RUN_URL", &run), ("FAL_REST_URL", &rest)]);
+    let client = Client::builder().env_with(lookup).poll_interval(StdDuration::from_millis(5)).build().expect("client");
+    let input = Ltx23TextToVideoInput::new("a lighthouse");
+    client.subscribe(&input).await.expect("subscribe through FAL_QUEUE_URL");
+    client.run(&input).await.expect("run through FAL_RUN_URL");
+    client.upload(b"bytes".to_vec(), "text/plain", "a.txt").await.expect("upload through FAL_REST_URL");
+    let requests = fake.requests();
+    // Every call but the upload's PUT to the signed storage URL carries the key.
+    let keyed = requests.iter().filter(|r| r.method != "PUT");
+    assert!(keyed.clone().count() >= 4 && keyed.clone().all(|r| r.header("authorization") == Some("Key env-key")));
+    assert_eq!(fake.submissions(Ltx23TextToVideo::ID), 1);
+    assert_eq!(fake.runs(Ltx23TextToVideo::ID), 1);
+    assert_eq!(fake.stored_files().len(), 1);
+}
+
+#[test]
+fn empty_variables_are_unset_and_later_settings_win() {
+    let lookup = env(&[("FAL_KEY", "k"), ("FAL_QUEUE_URL", "  "), ("FAL_RUN_URL", "ftp://bad")]);
+    // The bad FAL_RUN_URL is replaced before it is checked; the empty queue URL is the default.
+    let client = Client::builder().env_with(lookup).run_base_url("http://127.0.0.1:9").build().expect("client");
+    let debug = format!("{client:?}");
+    assert!(debug.contains("https://queue.fal.run"), "{debug}");
+    assert!(debug.contains("http://127.0.0.1:9"), "{debug}");
+}
+
+#[test]
+fn an_invalid_base_url_names_its_variable_and_hides_credentials() {
+    let lookup = env(&[("FAL_KEY", "k"), ("FAL_REST_URL", "https://user:hunter2@rest.example/?token=t0k")]);
+    let error = Client::builder().env_with(lookup).build().expect_err("credentials in the URL");
+    let Error::InvalidBaseUrl { variable, url, .. } = &error else { panic!("{error:?}") };
+    assert_eq!(*variable, Some("FAL_REST_URL"));
+    let text = error.to_string();
+    assert!(text.contains("FAL_REST_URL"), "{text}");
+    for secret in ["hunter2", "t0k"] {
+        assert!(!text.contains(secret) && !url.contains(secret), "{text}");
+    }
+    // Given in code: no variable named.
+    let error = Client::builder().key("k").queue_base_url("ftp://x").build().expect_err("ftp");
+    assert!(matches!(error, Error::InvalidBaseUrl { variable: None, .. }), "{error:?}");
 }

@@ -19,25 +19,28 @@ use fal_ltx::{Client, Endpoint, EndpointInput, Error, OutputOf, SubscribeOptions
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Where requests go: fal by default; a proxy, mirror or local fake when the
-/// base URLs are given. The key always comes from `FAL_KEY` (or `FAL_KEY_ID`
-/// and `FAL_KEY_SECRET`); any value does for a local fake.
+/// base URLs are given, as flags or in `FAL_QUEUE_URL`, `FAL_RUN_URL` and
+/// `FAL_REST_URL` (read by `ClientBuilder::env`; a flag wins). The key always
+/// comes from `FAL_KEY` (or `FAL_KEY_ID` and `FAL_KEY_SECRET`); any value
+/// does for a local fake.
 #[derive(Debug, clap::Args)]
 pub struct Connection {
-    /// Queue base URL, where requests are submitted and followed [default: https://queue.fal.run]
-    #[arg(long, env = "FAL_QUEUE_URL", value_name = "URL")]
+    /// Queue base URL, where requests are submitted and followed [env: FAL_QUEUE_URL] [default: https://queue.fal.run]
+    #[arg(long, value_name = "URL")]
     pub queue_url: Option<String>,
-    /// Base URL of synchronous runs [default: https://fal.run]
-    #[arg(long, env = "FAL_RUN_URL", value_name = "URL")]
+    /// Base URL of synchronous runs [env: FAL_RUN_URL] [default: https://fal.run]
+    #[arg(long, value_name = "URL")]
     pub run_url: Option<String>,
-    /// REST base URL, where uploads of local files start [default: https://rest.fal.ai]
-    #[arg(long, env = "FAL_REST_URL", value_name = "URL")]
+    /// REST base URL, where uploads of local files start [env: FAL_REST_URL] [default: https://rest.fal.ai]
+    #[arg(long, value_name = "URL")]
     pub rest_url: Option<String>,
 }
 
 impl Connection {
-    /// The client: the key from the environment, the base URLs given.
+    /// The client: the key and base URLs from the environment, the flags
+    /// given over them.
     pub fn client(&self) -> Result<Client, Error> {
-        let mut builder = Client::builder();
+        let mut builder = Client::builder().env();
         if let Some(url) = &self.queue_url {
             builder = builder.queue_base_url(url);
         }
