@@ -908,7 +908,7 @@ impl Client {
             let Some(delay) = delay else { return Ok(outcome?) };
             span.in_scope(|| match &outcome {
                 Ok(reply) => tracing::warn!(status = reply.status.as_u16(), ?delay, "fal answered a retryable status"),
-                Err(failure) => tracing::warn!(error = %failure.error, ?delay, "request failed, retrying"),
+                Err(failure) => tracing::warn!(error = %failure.error.report(), ?delay, "request failed, retrying"),
             });
             tokio::time::sleep(delay).await;
             retry += 1;

@@ -26,9 +26,31 @@
 //! [`Error::request_id`] returns it (status, result, cancel and stream
 //! failures, and a submit whose answer had the id but then broke).
 //!
-//! Messages are self-contained (they include the underlying error's text), and
-//! [`std::error::Error::source`] still returns the underlying error for
-//! programmatic access.
+//! # Messages and causes
+//!
+//! As the Rust API guidelines ask, an error's `Display` is one level: what
+//! failed and what to do, without the text of the underlying error, which
+//! [`std::error::Error::source`] returns (an `io::Error`, a `reqwest` error
+//! and its own causes, the JSON error, the [`ValidationError`] listing every
+//! violation). Error reporters such as `anyhow`'s `{:#}` or `{:?}` then print
+//! each cause once. [`Error::report`] prints the whole chain on its own:
+//!
+//! ```
+//! use std::error::Error as _;
+//!
+//! let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory");
+//! let error = fal_ltx::Error::Io { action: "read the file to upload".into(), path: "cat.png".into(), source: io };
+//! assert_eq!(
+//!     error.to_string(),
+//!     "could not read the file to upload cat.png (check that the path (and its directory) exists)"
+//! );
+//! assert_eq!(error.source().unwrap().to_string(), "No such file or directory");
+//! assert_eq!(
+//!     error.report().to_string(),
+//!     "could not read the file to upload cat.png (check that the path (and its directory) exists): \
+//!      No such file or directory"
+//! );
+//! ```
 
 use std::borrow::Cow;
 use std::fmt;
@@ -73,7 +95,10 @@ pub enum Error {
 
     /// The input violates the endpoint's documented constraints. Raised by
     /// the client before any network call: **nothing was sent**.
-    #[error("invalid input, nothing was sent to fal (fix the input): {0}")]
+    /// `Display` says so; the violations are in the [`ValidationError`]
+    /// (the variant's field, and `source()`), and [`Error::report`] lists
+    /// them.
+    #[error("invalid input, nothing was sent to fal (fix the input)")]
     Validation(#[from] ValidationError),
 
     /// fal rejected the input with HTTP 422 and a `detail` list
@@ -111,7 +136,7 @@ pub enum Error {
     /// For a submit, fal may have accepted the job all the same: when its
     /// answer carried an `x-fal-request-id` header, `request_id` has it, and
     /// [`Client::request`](crate::Client::request) follows the job.
-    #[error("{}", display_decode(.what, .source, .snippet, .request_id.as_deref()))]
+    #[error("{}", display_decode(.what, .snippet, .request_id.as_deref()))]
     Decode {
         /// What was being decoded, such as `queue status` or
         /// `result of fal-ai/ltx-2/text-to-video`.
@@ -134,7 +159,7 @@ pub enum Error {
     /// fragment removed, see [`redact`](crate::redact)): a webhook token or an
     /// upload signature never shows in its `Display`, `Debug` or `source()`
     /// chain (the key itself is a header and never appears in URLs).
-    #[error("{}", display_transport(.source, .request_id.as_deref()))]
+    #[error("{}", display_transport(.request_id.as_deref()))]
     Transport {
         /// The `reqwest` error.
         source: reqwest::Error,
@@ -247,7 +272,7 @@ pub enum Error {
     /// names the path, what was being done and a hint (check that the path
     /// exists, its permissions, the free disk space). A failed download
     /// leaves no file behind.
-    #[error("{}", display_io(.action, .path, .source))]
+    #[error("{}", display_io(.action, .path, .source.kind()))]
     Io {
         /// What was being done, such as `read the file to upload`.
         action: Cow<'static, str>,
@@ -370,6 +395,22 @@ impl Error {
             Self::Transport { source, .. } => source.is_timeout(),
             _ => false,
         }
+    }
+
+    /// The error with its whole cause chain, for people who print errors
+    /// without a reporter such as `anyhow`: `Display` gives one level (see
+    /// [the module docs](self)), the [`Report`] all of them,
+    /// `what failed: cause: its cause`, or with `{:#}` one cause a line.
+    ///
+    /// ```
+    /// # fn call() -> Result<(), fal_ltx::Error> { Err(fal_ltx::Error::MissingCredentials) }
+    /// if let Err(error) = call() {
+    ///     eprintln!("error: {}", error.report());
+    /// }
+    /// ```
+    #[must_use]
+    pub fn report(&self) -> Report<'_> {
+        Report(self)
     }
 
     /// Sets the request id where the error has room for one and none is set.
@@ -514,17 +555,17 @@ impl fmt::Display for ParseEnumError {
 
 impl std::error::Error for ParseEnumError {}
 
-/// `could not <action> <path>: <error>; <hint>`.
-fn display_io(action: &str, path: &std::path::Path, source: &std::io::Error) -> String {
+/// `could not <action> <path> (<hint>)`; the I/O error is the source.
+fn display_io(action: &str, path: &std::path::Path, kind: std::io::ErrorKind) -> String {
     use std::io::ErrorKind;
-    let hint = match source.kind() {
+    let hint = match kind {
         ErrorKind::NotFound => "check that the path (and its directory) exists",
         ErrorKind::PermissionDenied => "check the permissions of the file and its directory",
         ErrorKind::StorageFull => "free some disk space",
         ErrorKind::UnexpectedEof => "the file or the download ended early; try again",
         _ => "check the path, its permissions and the disk",
     };
-    format!("could not {action} {}: {source}; {hint}", path.display())
+    format!("could not {action} {} ({hint})", path.display())
 }
 
 fn display_fal_validation(status: u16, detail: &[FalValidationDetail], request_id: Option<&str>) -> String {
@@ -564,13 +605,14 @@ fn display_http(status: u16, body: &str, error_type: Option<&str>, request_id: O
     out
 }
 
-fn display_decode(what: &str, source: &serde_json::Error, snippet: &str, request_id: Option<&str>) -> String {
+/// The JSON error is the source.
+fn display_decode(what: &str, snippet: &str, request_id: Option<&str>) -> String {
     let mut out = format!("could not decode the {what} returned by fal");
     if let Some(id) = request_id {
         out.push_str(&format!(" (request id {id})"));
     }
     out.push_str(&format!(
-        ": {source}; the API may have changed, please report this with the body, which starts with: {snippet}"
+        "; the API may have changed, please report this with the body, which starts with: {snippet}"
     ));
     out
 }
@@ -607,22 +649,45 @@ fn display_response_timeout(
     out
 }
 
-fn display_transport(error: &reqwest::Error, request_id: Option<&str>) -> String {
-    let mut out =
-        format!("could not get a response from fal (check the network and the base URLs, then retry): {error}");
-    if let Some(id) = request_id {
-        out = format!("request {id}: {out}");
+/// The `reqwest` error (and its causes) is the source.
+fn display_transport(request_id: Option<&str>) -> String {
+    let out = "could not get a response from fal (check the network and the base URLs, then retry)";
+    match request_id {
+        Some(id) => format!("request {id}: {out}"),
+        None => out.to_owned(),
     }
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        out.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    // `From<reqwest::Error>` redacted the URL already; this covers an
-    // `Error::Transport` built by hand around an unredacted error.
-    match error.url() {
-        Some(url) => out.replace(url.as_str(), &crate::redact::url(url)),
-        None => out,
+}
+
+/// An [`Error`] and its whole [`source`](std::error::Error::source) chain,
+/// from [`Error::report`]. Displays as `error: cause: cause's cause`; a
+/// cause whose text is already shown (some libraries repeat their own
+/// cause) is skipped. The alternate form (`{:#}`) puts each cause on its own
+/// line, `  caused by: …`. URLs are redacted as in `Display`
+/// ([`redact`](crate::redact)).
+#[derive(Debug, Clone, Copy)]
+pub struct Report<'a>(&'a Error);
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let separator = if f.alternate() { "\n  caused by: " } else { ": " };
+        let mut out = self.0.to_string();
+        let mut source = std::error::Error::source(self.0);
+        while let Some(cause) = source {
+            let text = cause.to_string();
+            if !out.contains(&text) {
+                out.push_str(separator);
+                out.push_str(&text);
+            }
+            source = cause.source();
+        }
+        // `From<reqwest::Error>` redacted the URL already; this covers an
+        // `Error::Transport` built by hand around an unredacted error.
+        if let Error::Transport { source, .. } = self.0
+            && let Some(url) = source.url()
+        {
+            out = out.replace(url.as_str(), &crate::redact::url(url));
+        }
+        f.write_str(&out)
     }
 }
 

@@ -722,7 +722,9 @@ impl Client {
             match outcome {
                 Ok(part) => return Ok(part),
                 Err(error) if attempt >= PART_ATTEMPTS => return Err(error),
-                Err(error) => tracing::warn!(%error, attempt, "multipart part upload failed, retrying"),
+                Err(error) => {
+                    tracing::warn!(error = %error.report(), attempt, "multipart part upload failed, retrying")
+                }
             }
             attempt += 1;
         }
@@ -965,7 +967,7 @@ mod tests {
         assert_eq!(&source.part(4, 4, true).await.unwrap()[..], b"efgh");
         std::fs::write(&path, b"abcdefghij").unwrap();
         let error = source.part(4, 4, true).await.expect_err("grown past the last part");
-        assert!(error.to_string().contains("grew"), "{error}");
+        assert!(error.report().to_string().contains("grew"), "{error}");
         let _ = std::fs::remove_file(&path);
     }
 

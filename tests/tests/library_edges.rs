@@ -103,3 +103,28 @@ fn an_invalid_base_url_names_its_variable_and_hides_credentials() {
     let error = Client::builder().key("k").queue_base_url("ftp://x").build().expect_err("ftp");
     assert!(matches!(error, Error::InvalidBaseUrl { variable: None, .. }), "{error:?}");
 }
+
+/// The `Display` of `error` and of each of its causes.
+fn chain(error: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    std::iter::successors(Some(error), |e| e.source()).map(ToString::to_string).collect()
+}
+
+#[tokio::test]
+async fn display_is_one_level_and_the_report_has_the_chain() {
+    let client = Client::builder().key("k").build().expect("client");
+    // Validation: the violations are in the source, once.
+    let error = client.subscribe(&Ltx23TextToVideoInput::new("")).await.expect_err("empty prompt");
+    let levels = chain(&error);
+    assert_eq!(levels.len(), 2, "{levels:?}");
+    assert_eq!(levels[0], "invalid input, nothing was sent to fal (fix the input)");
+    assert!(levels[1].contains("/prompt"), "{levels:?}");
+    assert_eq!(error.report().to_string(), levels.join(": "));
+    assert_eq!(format!("{:#}", error.report()), levels.join("\n  caused by: "));
+
+    // A local file: the path and a hint, then the I/O error's text.
+    let error = client.upload_file("/no/such/dir/cat.png").await.expect_err("missing file");
+    let levels = chain(&error);
+    assert!(levels[0].contains("/no/such/dir/cat.png") && levels[0].contains("check that the path"), "{levels:?}");
+    assert!(!levels[0].contains(&levels[1]), "the cause is not repeated: {levels:?}");
+    assert_eq!(error.report().to_string(), levels.join(": "));
+}

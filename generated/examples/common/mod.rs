@@ -6,7 +6,6 @@
 // Each example uses the part it needs.
 #![allow(dead_code)]
 
-use std::error::Error as _;
 use std::fmt::Display;
 use std::path::Path;
 use std::process::ExitCode;
@@ -171,20 +170,11 @@ pub async fn download(client: &Client, url: &str, path: &Path) -> Result<(), Err
     Ok(())
 }
 
-/// The exit code of an example: 0 on success; otherwise the error (the
-/// crate's `Display`, which lists every violation of a validation error)
-/// and its causes on standard error, and 1.
+/// The exit code of an example: 0 on success; otherwise the error and its
+/// causes (`Error::report`, which lists every violation of a validation
+/// error) on standard error, and 1.
 pub fn exit(result: Result<(), Error>) -> ExitCode {
     let Err(error) = result else { return ExitCode::SUCCESS };
-    let message = error.to_string();
-    eprintln!("error: {message}");
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !message.contains(&cause_text) {
-            eprintln!("  caused by: {cause_text}");
-        }
-        source = cause.source();
-    }
+    eprintln!("error: {:#}", error.report());
     ExitCode::FAILURE
 }
