@@ -106,6 +106,6 @@ pub use fal_ltx_runtime::reqwest;
 pub use fal_ltx_runtime::{
     CallKind, Client, ClientBuilder, DownloadProgress, Endpoint, EndpointDescriptor, EndpointInput, Error,
     ObjectLifecycle, OutputOf, Priority, RequestHandle, RequestOptions, RetryPolicies, RetryPolicy, SubscribeMode,
-    SubscribeOptions, UploadOptions, UploadedFile, WebhookError, WebhookEvent, WebhookOutcome, WebhookVerifier,
-    data_uri,
+    SubscribeOptions, Untyped, UploadOptions, UploadedFile, WebhookError, WebhookEvent, WebhookOutcome,
+    WebhookVerifier, data_uri,
 };

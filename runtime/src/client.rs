@@ -101,11 +101,12 @@ use futures_core::Stream;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
 use reqwest::{RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tracing::Instrument;
 use url::{Host, Url};
 
-use crate::endpoint::{Endpoint, EndpointInput, OutputOf};
+use crate::endpoint::{Endpoint, EndpointInput, OutputOf, Untyped};
 use crate::error::{Error, FalValidationDetail, MAX_DECODE_SNIPPET, MAX_ERROR_BODY, Result, truncate_utf8};
 use crate::options::{RequestOptions, SubscribeMode, SubscribeOptions};
 use crate::queue::{CancelOutcome, QueueStatus, QueueUpdate, SavedRequest, SubmitResponse};
@@ -395,6 +396,22 @@ fn endpoint_segments(id: &str) -> Vec<&str> {
     }
 }
 
+/// `id` when it is an endpoint id a URL can be built from: `owner/alias[/…]`
+/// or a legacy `<digits>-<name>`, no empty, `.` or `..` segment, no
+/// whitespace, control character, `?` or `#`.
+fn checked_endpoint_id(id: String) -> Result<String> {
+    let segments: Vec<&str> = id.split('/').collect();
+    let bad_segment = segments.iter().any(|s| s.is_empty() || *s == "." || *s == "..");
+    let bad_char = id.chars().any(|c| c.is_whitespace() || c.is_control() || c == '?' || c == '#');
+    let shape = segments.len() >= 2 || legacy_id(&id).is_some();
+    if bad_segment || bad_char || !shape {
+        return Err(Error::InvalidRequestOptions {
+            reason: format!("{id:?} is not an endpoint id (owner/alias[/path], such as fal-ai/ltx-2/text-to-video)"),
+        });
+    }
+    Ok(id)
+}
+
 /// The `[namespace/]owner/alias` segments of an endpoint id, used for status,
 /// result and cancel (protocol.md §1): the endpoint path after the alias
 /// is dropped; `workflows/` and `comfy/` are namespaces kept as a prefix.
@@ -413,7 +430,7 @@ fn app_segments(id: &str) -> Vec<&str> {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Call<'a> {
     pub(crate) kind: CallKind,
-    pub(crate) endpoint: &'static str,
+    pub(crate) endpoint: &'a str,
     pub(crate) request_id: Option<&'a str>,
     /// `false` sends a single attempt whatever the policy.
     pub(crate) retries: bool,
@@ -422,7 +439,7 @@ pub(crate) struct Call<'a> {
 }
 
 impl<'a> Call<'a> {
-    pub(crate) fn new(kind: CallKind, endpoint: &'static str, request_id: Option<&'a str>) -> Self {
+    pub(crate) fn new(kind: CallKind, endpoint: &'a str, request_id: Option<&'a str>) -> Self {
         Self { kind, endpoint, request_id, retries: true, deadline: None }
     }
 
@@ -553,9 +570,9 @@ impl Client {
         ClientBuilder::default()
     }
 
-    /// The URL of endpoint `E` under `base`.
-    fn endpoint_url<E: Endpoint>(base: &Url) -> Url {
-        join(base, &endpoint_segments(E::ID))
+    /// The URL of endpoint `endpoint_id` under `base`.
+    fn endpoint_url(base: &Url, endpoint_id: &str) -> Url {
+        join(base, &endpoint_segments(endpoint_id))
     }
 
     /// Calls endpoint `I::Endpoint` synchronously and returns its output:
@@ -623,11 +640,22 @@ impl Client {
         options: &RequestOptions,
     ) -> Result<RunOutput<OutputOf<I>>> {
         input.validate()?;
+        self.run_body(<I::Endpoint as Endpoint>::ID, input, options).await
+    }
+
+    /// A run of `endpoint_id` with `body`, already validated: the one code
+    /// path of typed and JSON runs.
+    async fn run_body<T: DeserializeOwned>(
+        &self,
+        endpoint_id: &str,
+        body: &(impl Serialize + ?Sized),
+        options: &RequestOptions,
+    ) -> Result<RunOutput<T>> {
         let options = options.or(&self.config.request_options);
         options.validate()?;
-        let url = Self::endpoint_url::<I::Endpoint>(&self.config.run_base);
-        let request = options.apply(self.http.post(url).json(input), CallKind::Run);
-        let call = Call::new(CallKind::Run, <I::Endpoint as Endpoint>::ID, None);
+        let url = Self::endpoint_url(&self.config.run_base, endpoint_id);
+        let request = options.apply(self.http.post(url).json(body), CallKind::Run);
+        let call = Call::new(CallKind::Run, endpoint_id, None);
         let reply = self.send(request, call).await?;
         if !reply.status.is_success() {
             return Err(error_from_reply(&reply));
@@ -704,13 +732,25 @@ impl Client {
         deadline: Option<Instant>,
     ) -> Result<RequestHandle<I::Endpoint>> {
         input.validate()?;
+        self.submit_body(Cow::Borrowed(<I::Endpoint as Endpoint>::ID), input, options, deadline).await
+    }
+
+    /// A submit of `body`, already validated, to `endpoint_id`, starting no
+    /// retry after `deadline`: the one code path of typed and JSON submits.
+    async fn submit_body<E: Endpoint>(
+        &self,
+        endpoint_id: Cow<'static, str>,
+        body: &(impl Serialize + ?Sized),
+        options: &RequestOptions,
+        deadline: Option<Instant>,
+    ) -> Result<RequestHandle<E>> {
         let options = options.or(&self.config.request_options);
         options.validate()?;
-        let url = Self::endpoint_url::<I::Endpoint>(&self.config.queue_base);
-        let request = options.apply(self.http.post(url).json(input), CallKind::Submit);
-        let call = Call { deadline, ..Call::new(CallKind::Submit, <I::Endpoint as Endpoint>::ID, None) };
+        let url = Self::endpoint_url(&self.config.queue_base, &endpoint_id);
+        let request = options.apply(self.http.post(url).json(body), CallKind::Submit);
+        let call = Call { deadline, ..Call::new(CallKind::Submit, &endpoint_id, None) };
         let response: SubmitResponse = self.send_json(request, call).await?;
-        Ok(RequestHandle::from_submit(self.clone(), response))
+        Ok(RequestHandle::from_submit(self.clone(), endpoint_id, response))
     }
 
     /// Queues a request, waits for it and returns its output: [`submit`](Client::submit),
@@ -777,11 +817,26 @@ impl Client {
         &self,
         input: &I,
         options: &SubscribeOptions,
-        mut on_update: impl FnMut(&QueueStatus) + Send,
+        on_update: impl FnMut(&QueueStatus) + Send,
     ) -> Result<OutputOf<I>> {
+        input.validate()?;
+        self.subscribe_body::<I::Endpoint>(Cow::Borrowed(<I::Endpoint as Endpoint>::ID), input, options, on_update)
+            .await
+    }
+
+    /// Submits `body`, already validated, to `endpoint_id` and waits for its
+    /// output: the one code path of typed and JSON subscribes.
+    async fn subscribe_body<E: Endpoint>(
+        &self,
+        endpoint_id: Cow<'static, str>,
+        body: &(impl Serialize + Sync + ?Sized),
+        options: &SubscribeOptions,
+        mut on_update: impl FnMut(&QueueStatus) + Send,
+    ) -> Result<E::Output> {
         let started = Instant::now();
         let deadline = options.deadline.and_then(|after| Some((after, started.checked_add(after)?)));
-        let submit = std::pin::pin!(self.submit_until(input, &options.request, deadline.map(|(_, at)| at)));
+        let submit =
+            std::pin::pin!(self.submit_body::<E>(endpoint_id, body, &options.request, deadline.map(|(_, at)| at)));
         let handle = match deadline {
             None => submit.await?,
             Some((after, at)) => {
@@ -822,7 +877,115 @@ impl Client {
     pub fn request<E: Endpoint>(&self, request_id: impl Into<String>) -> RequestHandle<E> {
         let request_id = request_id.into();
         let urls = RequestUrls::build(&self.config.queue_base, E::ID, &request_id);
-        RequestHandle { client: self.clone(), request_id, urls, endpoint: PhantomData }
+        RequestHandle {
+            client: self.clone(),
+            endpoint_id: Cow::Borrowed(E::ID),
+            request_id,
+            urls,
+            endpoint: PhantomData,
+        }
+    }
+
+    /// [`submit_with`](Client::submit_with) on any endpoint id, with a raw
+    /// JSON body: for an endpoint added at fal since the last regen, or an
+    /// input field the generated type does not have. The same code path as
+    /// the typed call (options, retries: never twice in the queue, request
+    /// ids in errors), without the schema's `validate()`: fal checks the
+    /// body (a 422 is [`Error::FalValidation`]). The handle's
+    /// [`result`](RequestHandle::result) returns the output JSON as sent.
+    ///
+    /// ```no_run
+    /// # async fn example(client: fal_ltx::Client) -> Result<(), fal_ltx::Error> {
+    /// use fal_ltx::RequestOptions;
+    /// let body = serde_json::json!({"prompt": "a lighthouse at dusk"});
+    /// let handle = client.submit_json("fal-ai/ltx-2/text-to-video", &body, &RequestOptions::new()).await?;
+    /// let output: serde_json::Value = handle.wait().await?;
+    /// println!("{}", output["video"]["url"]);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`submit_with`](Client::submit_with) but for
+    /// [`Error::Validation`]; [`Error::InvalidRequestOptions`] (nothing sent)
+    /// when `endpoint_id` is not an endpoint id (see
+    /// [`Client::request_json`]).
+    pub async fn submit_json(
+        &self,
+        endpoint_id: impl Into<String>,
+        input: &Value,
+        options: &RequestOptions,
+    ) -> Result<RequestHandle<Untyped>> {
+        let endpoint_id = checked_endpoint_id(endpoint_id.into())?;
+        self.submit_body(Cow::Owned(endpoint_id), input, options, None).await
+    }
+
+    /// [`run_with_id`](Client::run_with_id) on any endpoint id, with a raw
+    /// JSON body and the output JSON as sent; the same code path as the
+    /// typed run (a run is retried only when fal certainly did not take it),
+    /// without the schema's `validate()`.
+    ///
+    /// # Errors
+    ///
+    /// As [`run_with_id`](Client::run_with_id) but for [`Error::Validation`];
+    /// [`Error::InvalidRequestOptions`] (nothing sent) for a malformed
+    /// endpoint id.
+    pub async fn run_json(
+        &self,
+        endpoint_id: impl Into<String>,
+        input: &Value,
+        options: &RequestOptions,
+    ) -> Result<RunOutput<Value>> {
+        let endpoint_id = checked_endpoint_id(endpoint_id.into())?;
+        self.run_body(&endpoint_id, input, options).await
+    }
+
+    /// [`subscribe_with`](Client::subscribe_with) on any endpoint id, with a
+    /// raw JSON body and the output JSON as sent; the same code path as the
+    /// typed subscribe (deadline, cancel on expiry, enqueue hook, updates),
+    /// without the schema's `validate()`.
+    ///
+    /// # Errors
+    ///
+    /// As [`subscribe_with`](Client::subscribe_with) but for
+    /// [`Error::Validation`]; [`Error::InvalidRequestOptions`] (nothing sent)
+    /// for a malformed endpoint id.
+    pub async fn subscribe_json(
+        &self,
+        endpoint_id: impl Into<String>,
+        input: &Value,
+        options: &SubscribeOptions,
+        on_update: impl FnMut(&QueueStatus) + Send,
+    ) -> Result<Value> {
+        let endpoint_id = checked_endpoint_id(endpoint_id.into())?;
+        self.subscribe_body::<Untyped>(Cow::Owned(endpoint_id), input, options, on_update).await
+    }
+
+    /// [`request`](Client::request) on any endpoint id: a handle whose
+    /// result is the output JSON as sent. Nothing is sent.
+    ///
+    /// An endpoint id is `owner/alias[/path…]` (or `workflows/owner/alias…`,
+    /// or a legacy `<digits>-<name>`), without empty, `.` or `..` segments,
+    /// whitespace, `?` or `#`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequestOptions`] for a malformed endpoint id.
+    pub fn request_json(
+        &self,
+        endpoint_id: impl Into<String>,
+        request_id: impl Into<String>,
+    ) -> Result<RequestHandle<Untyped>> {
+        let endpoint_id = checked_endpoint_id(endpoint_id.into())?;
+        let request_id = request_id.into();
+        let urls = RequestUrls::build(&self.config.queue_base, &endpoint_id, &request_id);
+        Ok(RequestHandle {
+            client: self.clone(),
+            endpoint_id: Cow::Owned(endpoint_id),
+            request_id,
+            urls,
+            endpoint: PhantomData,
+        })
     }
 
     /// A handle to a request saved with [`RequestHandle::saved`] (or received
@@ -862,7 +1025,7 @@ impl Client {
             cancel_url: saved.cancel_url.clone(),
             queue_position: None,
         };
-        Ok(RequestHandle::from_submit(self.clone(), submitted))
+        Ok(RequestHandle::from_submit(self.clone(), Cow::Borrowed(E::ID), submitted))
     }
 
     /// `request` with the client's headers: the key, `User-Agent` and `Accept: accept`.
@@ -1468,6 +1631,8 @@ impl RequestUrls {
 /// [`Client::request`]. Cheap to clone; holds a clone of the [`Client`].
 pub struct RequestHandle<E: Endpoint> {
     pub(crate) client: Client,
+    /// `E::ID`, or the id given to a JSON call (whose `E` is [`Untyped`]).
+    pub(crate) endpoint_id: Cow<'static, str>,
     pub(crate) request_id: String,
     pub(crate) urls: RequestUrls,
     endpoint: PhantomData<fn() -> E>,
@@ -1477,6 +1642,7 @@ impl<E: Endpoint> Clone for RequestHandle<E> {
     fn clone(&self) -> Self {
         Self {
             client: self.client.clone(),
+            endpoint_id: self.endpoint_id.clone(),
             request_id: self.request_id.clone(),
             urls: self.urls.clone(),
             endpoint: PhantomData,
@@ -1487,7 +1653,7 @@ impl<E: Endpoint> Clone for RequestHandle<E> {
 impl<E: Endpoint> fmt::Debug for RequestHandle<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequestHandle")
-            .field("endpoint", &E::ID)
+            .field("endpoint", &self.endpoint_id)
             .field("request_id", &self.request_id)
             .field("status_url", &self.urls.status.as_str())
             .field("response_url", &self.urls.response.as_str())
@@ -1497,9 +1663,68 @@ impl<E: Endpoint> fmt::Debug for RequestHandle<E> {
 }
 
 impl<E: Endpoint> RequestHandle<E> {
-    fn from_submit(client: Client, submitted: SubmitResponse) -> Self {
-        let urls = RequestUrls::from_submit(&client.config.queue_base, E::ID, &submitted);
-        Self { client, request_id: submitted.request_id, urls, endpoint: PhantomData }
+    fn from_submit(client: Client, endpoint_id: Cow<'static, str>, submitted: SubmitResponse) -> Self {
+        let urls = RequestUrls::from_submit(&client.config.queue_base, &endpoint_id, &submitted);
+        Self { client, endpoint_id, request_id: submitted.request_id, urls, endpoint: PhantomData }
+    }
+
+    /// The endpoint id the request was sent to.
+    #[must_use]
+    pub fn endpoint_id(&self) -> &str {
+        &self.endpoint_id
+    }
+
+    /// The same request, untyped: its [`result`](RequestHandle::result) and
+    /// [`wait`](RequestHandle::wait) return fal's output JSON as sent,
+    /// including fields the generated `E::Output` does not know (added at fal
+    /// since the last regen). Nothing is sent.
+    ///
+    /// ```no_run
+    /// # async fn example(client: fal_ltx::Client, input: fal_ltx::ltx_2::text_to_video::Ltx2TextToVideoInput)
+    /// # -> Result<(), fal_ltx::Error> {
+    /// let handle = client.submit(&input).await?;
+    /// let raw: serde_json::Value = handle.untyped().wait().await?;
+    /// let typed: fal_ltx::ltx_2::text_to_video::Ltx2TextToVideoOutput = handle.decode(&raw)?;
+    /// println!("{} (seed {:?})", typed.video.url, raw.get("seed"));
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn untyped(&self) -> RequestHandle<Untyped> {
+        RequestHandle {
+            client: self.client.clone(),
+            endpoint_id: self.endpoint_id.clone(),
+            request_id: self.request_id.clone(),
+            urls: self.urls.clone(),
+            endpoint: PhantomData,
+        }
+    }
+
+    /// The output JSON as fal sent it: `GET {response_url}`, as
+    /// [`result`](RequestHandle::result) but not decoded into `E::Output`.
+    /// Decode it too with [`decode`](RequestHandle::decode).
+    ///
+    /// # Errors
+    ///
+    /// As [`result`](RequestHandle::result); [`Error::Decode`] only when the
+    /// body is not JSON.
+    pub async fn result_raw(&self) -> Result<Value> {
+        self.untyped().result().await
+    }
+
+    /// Decodes an output JSON (from [`result_raw`](RequestHandle::result_raw)
+    /// or an untyped [`wait`](RequestHandle::wait)) into `E::Output`, with
+    /// the [`Error::Decode`] a typed [`result`](RequestHandle::result) gives.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Decode`] when `raw` is not an `E::Output`.
+    pub fn decode(&self, raw: &Value) -> Result<E::Output> {
+        E::Output::deserialize(raw).map_err(|source| Error::Decode {
+            what: self.call(CallKind::Result).what(),
+            snippet: crate::error::truncate_utf8(&raw.to_string(), crate::error::MAX_DECODE_SNIPPET).to_owned(),
+            source,
+            request_id: Some(self.request_id.clone()),
+        })
     }
 
     /// The request id (a UUID), to store and re-attach with [`Client::request`].
@@ -1527,7 +1752,7 @@ impl<E: Endpoint> RequestHandle<E> {
     #[must_use]
     pub fn saved(&self) -> SavedRequest {
         SavedRequest {
-            endpoint_id: E::ID.to_owned(),
+            endpoint_id: self.endpoint_id.clone().into_owned(),
             request_id: self.request_id.clone(),
             status_url: Some(self.urls.status.to_string()),
             response_url: Some(self.urls.response.to_string()),
@@ -1552,7 +1777,7 @@ impl<E: Endpoint> RequestHandle<E> {
 
     /// The [`Call`] of this request.
     fn call(&self, kind: CallKind) -> Call<'_> {
-        Call::new(kind, E::ID, Some(&self.request_id))
+        Call::new(kind, &self.endpoint_id, Some(&self.request_id))
     }
 
     /// The output: `GET {response_url}` (protocol.md §1, §3). Call it

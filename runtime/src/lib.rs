@@ -64,7 +64,7 @@ pub mod webhook;
 
 pub use batch::{BatchError, BatchEvent, BatchOptions, BatchReport, BatchRunner, Endpoints, Job};
 pub use client::{Client, ClientBuilder, RequestHandle};
-pub use endpoint::{Endpoint, EndpointDescriptor, EndpointInput, OutputOf};
+pub use endpoint::{Endpoint, EndpointDescriptor, EndpointInput, OutputOf, Untyped};
 pub use error::Error;
 pub use options::{ObjectLifecycle, Priority, RequestOptions, SubscribeMode, SubscribeOptions};
 /// The `reqwest` version this crate uses, for [`ClientBuilder::http_client`].

@@ -5,13 +5,14 @@
 
 use std::time::Duration as StdDuration;
 
-use fake_fal::FakeFal;
+use fake_fal::{FakeFal, Fault, Route};
 use fal_ltx::error::ParseEnumError;
 use fal_ltx::ltx_2_3::text_to_video::{
     AspectRatio, Duration as Seconds, Fps, Ltx23TextToVideo, Ltx23TextToVideoInput, Resolution,
 };
-use fal_ltx::{Client, Endpoint, Error};
+use fal_ltx::{Client, Endpoint, Error, RequestOptions, SubscribeMode, SubscribeOptions};
 use integration_tests::support;
+use serde_json::json;
 
 /// Every listed value parses back from its `Display` text (the wire value).
 fn round_trips<T>(all: &[T])
@@ -127,4 +128,132 @@ async fn display_is_one_level_and_the_report_has_the_chain() {
     assert!(levels[0].contains("/no/such/dir/cat.png") && levels[0].contains("check that the path"), "{levels:?}");
     assert!(!levels[0].contains(&levels[1]), "the cause is not repeated: {levels:?}");
     assert_eq!(error.report().to_string(), levels.join(": "));
+}
+
+/// A client of `fake`, polling every 5 ms.
+fn client_of(fake: &FakeFal) -> Client {
+    Client::builder()
+        .key("k")
+        .queue_base_url(fake.base_url())
+        .run_base_url(fake.run_base_url())
+        .poll_interval(StdDuration::from_millis(5))
+        .subscribe_mode(SubscribeMode::Polling)
+        .build()
+        .expect("client")
+}
+
+#[tokio::test]
+async fn extra_headers_go_with_submit_and_run_and_defaults_merge() {
+    let fake = fake().await;
+    let defaults = RequestOptions::new().header("X-Team", "video").header("X-Trace", "default");
+    let client = Client::builder()
+        .key("k")
+        .queue_base_url(fake.base_url())
+        .run_base_url(fake.run_base_url())
+        .request_options(defaults)
+        .build()
+        .expect("client");
+    let input = Ltx23TextToVideoInput::new("a lighthouse");
+    let per_call = RequestOptions::new().header("x-trace", "call-7");
+    let handle = client.submit_with(&input, &per_call).await.expect("submit");
+    client.run_with(&input, &per_call).await.expect("run");
+    handle.status(false).await.expect("status");
+    let requests = fake.requests();
+    for route in [Route::Submit, Route::Run] {
+        let sent = requests.iter().find(|r| r.route == Some(route)).expect("sent");
+        assert_eq!(sent.header("x-team"), Some("video"), "{route:?}");
+        assert_eq!(sent.header("x-trace"), Some("call-7"), "{route:?}: the per-call value wins");
+    }
+    let status = requests.iter().find(|r| r.route == Some(Route::Status)).expect("status");
+    assert_eq!(status.header("x-team"), None, "status calls carry no extra headers");
+}
+
+#[tokio::test]
+async fn headers_the_client_owns_are_refused_before_sending() {
+    let fake = fake().await;
+    let client = client_of(&fake);
+    let input = Ltx23TextToVideoInput::new("a lighthouse");
+    for (name, value, hint) in [
+        ("Authorization", "Key other", "ClientBuilder::key"),
+        ("transfer-encoding", "chunked", "hop-by-hop"),
+        ("Connection", "close", "hop-by-hop"),
+        ("x-fal-queue-priority", "low", "RequestOptions::priority"),
+        ("bad name", "x", "not a valid header name"),
+        ("x-ok", "line\nbreak", "cannot be sent"),
+    ] {
+        let options = RequestOptions::new().header(name, value);
+        let error = client.submit_with(&input, &options).await.expect_err(name);
+        let Error::InvalidRequestOptions { reason } = &error else { panic!("{name}: {error:?}") };
+        assert!(reason.contains(hint), "{name}: {reason}");
+        assert!(client.run_json(Ltx23TextToVideo::ID, &json!({}), &options).await.is_err(), "{name}");
+    }
+    assert!(fake.requests().is_empty(), "nothing was sent");
+    // Debug shows header names, never values (a proxy token stays out of logs).
+    let debug = format!("{:?}", RequestOptions::new().header("x-proxy-token", "s3cret"));
+    assert!(debug.contains("x-proxy-token") && !debug.contains("s3cret"), "{debug}");
+}
+
+#[tokio::test]
+async fn json_calls_take_any_endpoint_id_and_return_the_raw_output() {
+    let mut output = support::output_from_schema_examples(Ltx23TextToVideo::ID);
+    output["added_at_fal_later"] = json!({"frames": 121});
+    let fake = FakeFal::start(support::fake_config().output(Ltx23TextToVideo::ID, output.clone()).polls(1, 1)).await;
+    let client = client_of(&fake);
+    // A field the generated input type does not have goes through as is.
+    let body = json!({"prompt": "a lighthouse", "not_in_the_schema": true});
+
+    let handle = client.submit_json(Ltx23TextToVideo::ID, &body, &RequestOptions::new()).await.expect("submit");
+    assert_eq!(handle.endpoint_id(), Ltx23TextToVideo::ID);
+    assert_eq!(handle.saved().endpoint_id, Ltx23TextToVideo::ID);
+    assert_eq!(handle.wait().await.expect("wait"), output);
+    let again = client.request_json(Ltx23TextToVideo::ID, handle.request_id()).expect("handle");
+    assert_eq!(again.result().await.expect("result"), output);
+
+    let mut seen = 0;
+    let subscribed = client
+        .subscribe_json(Ltx23TextToVideo::ID, &body, &SubscribeOptions::new(), |_| seen += 1)
+        .await
+        .expect("subscribe");
+    assert_eq!(subscribed, output);
+    assert!(seen >= 2, "updates reached the callback");
+    let ran = client.run_json(Ltx23TextToVideo::ID, &body, &RequestOptions::new()).await.expect("run");
+    assert_eq!(ran.output, output);
+    assert!(ran.request_id.is_some());
+
+    let submits: Vec<_> = fake.requests().into_iter().filter(|r| r.route == Some(Route::Submit)).collect();
+    assert_eq!(submits.len(), 2);
+    assert!(submits.iter().all(|r| r.json() == Some(body.clone()) && r.path() == "/fal-ai/ltx-2.3/text-to-video"));
+
+    // Beside a typed output: the raw JSON, with the field the type does not know.
+    let typed = client.submit(&Ltx23TextToVideoInput::new("a lighthouse")).await.expect("typed submit");
+    let raw = typed.untyped().wait().await.expect("raw");
+    assert_eq!(raw["added_at_fal_later"]["frames"], 121);
+    assert_eq!(typed.result_raw().await.expect("raw result"), raw);
+    let decoded = typed.decode(&raw).expect("decodes as the typed output");
+    assert_eq!(serde_json::to_value(&decoded).expect("json")["video"], raw["video"]);
+    let bad = typed.decode(&json!({"video": 3})).expect_err("not an output");
+    assert!(matches!(&bad, Error::Decode { request_id: Some(id), .. } if id == typed.request_id()), "{bad:?}");
+}
+
+#[tokio::test]
+async fn json_calls_follow_the_typed_billing_rules() {
+    let fake = fake().await;
+    let client = client_of(&fake);
+    // A reset after the submit was processed: fal may have queued it, so it is not sent again.
+    fake.push_fault(Route::Submit, Fault::Drop);
+    let body = json!({"prompt": "a lighthouse"});
+    let error = client.submit_json(Ltx23TextToVideo::ID, &body, &RequestOptions::new()).await.expect_err("reset");
+    assert!(!error.certainly_not_accepted(), "{error:?}");
+    assert_eq!(fake.submissions(Ltx23TextToVideo::ID), 1, "never twice in the queue");
+    // fal's ingress refusing it (no request id, nginx's page) is retried.
+    fake.push_fault(Route::Submit, Fault::Respond { status: 503, headers: vec![], request_id: false });
+    client.submit_json(Ltx23TextToVideo::ID, &body, &RequestOptions::new()).await.expect("retried after the 503");
+    assert_eq!(fake.submissions(Ltx23TextToVideo::ID), 2);
+    // A malformed endpoint id: nothing sent.
+    let before = fake.requests().len();
+    for bad in ["", "fal-ai", "fal-ai//x", "fal-ai/../admin", "fal-ai/x?y=1", "fal ai/x"] {
+        let error = client.submit_json(bad, &body, &RequestOptions::new()).await.expect_err(bad);
+        assert!(matches!(error, Error::InvalidRequestOptions { .. }), "{bad}: {error:?}");
+    }
+    assert_eq!(fake.requests().len(), before);
 }
