@@ -18,13 +18,19 @@
 //!
 //! Above [`MULTIPART_THRESHOLD`] (90 MiB) the upload is multipart: step 1
 //! goes to `…/storage/upload/initiate-multipart`; the data is sent in
-//! [`MULTIPART_PART_SIZE`] (10 MiB) parts, one after the other,
+//! [`MULTIPART_PART_SIZE`] (10 MiB) parts,
 //! `PUT {upload_url path}/{part number}{upload_url query}` (numbered from 1,
 //! each tried up to [`PART_ATTEMPTS`] times), each answered by
 //! `{"partNumber": n, "etag": "…"}`; then
 //! `POST {upload_url path}/complete{upload_url query}` with
-//! `{"parts": [{"partNumber": 1, "etag": "…"}, …]}`. A file is read one part
-//! at a time, so a multipart upload holds at most one part in memory.
+//! `{"parts": [{"partNumber": 1, "etag": "…"}, …]}` in part order. Up to
+//! [`UploadOptions::concurrency`] parts (default
+//! [`DEFAULT_UPLOAD_CONCURRENCY`], 4) are sent at once (fal's JS client
+//! sends one at a time); a file is read one part at a time, in order, as a slot frees,
+//! so an upload holds at most `concurrency` parts in memory (40 MiB by
+//! default). The first part that fails (after its tries) ends the upload:
+//! the parts in flight are dropped (their connections closed) and nothing
+//! more is read or sent.
 //!
 //! [`UploadOptions::object_lifecycle`] sets how long fal keeps the file
 //! (header `X-Fal-Object-Lifecycle` on the initiate request).
@@ -100,6 +106,10 @@ pub const MULTIPART_PART_SIZE: u64 = 10 * 1024 * 1024;
 /// that is not `{"partNumber", "etag"}`.
 pub const PART_ATTEMPTS: u32 = 3;
 
+/// Parts of a multipart upload sent at once when
+/// [`UploadOptions::concurrency`] is unset.
+pub const DEFAULT_UPLOAD_CONCURRENCY: usize = 4;
+
 /// The content type used when none is given: `application/octet-stream`.
 pub const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
 
@@ -128,6 +138,11 @@ pub struct UploadOptions {
     /// (the default) sends nothing: fal's default retention applies. Must be
     /// at least 1 s when set.
     pub object_lifecycle: Option<ObjectLifecycle>,
+    /// How many parts of a multipart upload are sent at once; `None` (the
+    /// default): [`DEFAULT_UPLOAD_CONCURRENCY`]. `1` sends them one after
+    /// the other. Memory use is at most this many parts
+    /// ([`MULTIPART_PART_SIZE`] each). Must be at least 1 when set.
+    pub concurrency: Option<usize>,
 }
 
 impl UploadOptions {
@@ -144,10 +159,22 @@ impl UploadOptions {
         self
     }
 
+    /// Sets [`concurrency`](UploadOptions::concurrency).
+    #[must_use]
+    pub fn concurrency(mut self, parts: usize) -> Self {
+        self.concurrency = Some(parts);
+        self
+    }
+
     fn validate(&self) -> Result<()> {
         if let Some(ObjectLifecycle { expiration_duration_seconds: Some(0) }) = self.object_lifecycle {
             return Err(Error::InvalidRequestOptions {
                 reason: "upload object_lifecycle expiration must be at least 1 second".to_owned(),
+            });
+        }
+        if self.concurrency == Some(0) {
+            return Err(Error::InvalidRequestOptions {
+                reason: "upload concurrency must be at least 1 part at a time".to_owned(),
             });
         }
         Ok(())
@@ -608,9 +635,10 @@ impl Client {
     /// Uploads the file at `path` (protocol.md §5): the content type comes
     /// from the extension ([`content_type_for_path`]), the file name from the
     /// path's last component. Up to [`MULTIPART_THRESHOLD`] (90 MiB) the file
-    /// is read whole and sent in one `PUT`; above, it is read and sent one
-    /// [`MULTIPART_PART_SIZE`] part at a time, so memory use stays at one
-    /// part (10 MiB).
+    /// is read whole and sent in one `PUT`; above, it is read one
+    /// [`MULTIPART_PART_SIZE`] part at a time and sent up to
+    /// [`UploadOptions::concurrency`] parts at once, so memory use stays at
+    /// that many parts (40 MiB by default).
     ///
     /// # Errors
     ///
@@ -688,17 +716,38 @@ impl Client {
         meta: Meta,
         options: &UploadOptions,
     ) -> Result<UploadedFile> {
+        use futures_util::StreamExt as _;
+
         let initiated = self.initiate(true, &meta, options).await?;
         let upload = signed_url(&initiated.upload_url)?;
         let count = size.div_ceil(MULTIPART_PART_SIZE);
         let count = u32::try_from(count)
             .map_err(|_| Error::InvalidRequestOptions { reason: format!("{size} bytes is too large to upload") })?;
+        let concurrency = options.concurrency.unwrap_or(DEFAULT_UPLOAD_CONCURRENCY);
         let mut parts = Vec::with_capacity(count as usize);
-        for number in 1..=count {
-            let offset = u64::from(number - 1) * MULTIPART_PART_SIZE;
-            let chunk = source.part(offset, MULTIPART_PART_SIZE.min(size - offset), number == count).await?;
-            parts.push(self.upload_part(&under_upload_url(&upload, &number.to_string()), chunk).await?);
+        // The parts in flight, answered in any order. A part is read (in
+        // order) only when fewer than `concurrency` are in flight, so at most
+        // `concurrency` parts are in memory. The first failed part returns
+        // at once, dropping the others (their connections are closed).
+        let mut in_flight = futures_util::stream::FuturesUnordered::new();
+        let mut next = 1;
+        loop {
+            if next <= count && in_flight.len() < concurrency {
+                let offset = u64::from(next - 1) * MULTIPART_PART_SIZE;
+                let chunk = source.part(offset, MULTIPART_PART_SIZE.min(size - offset), next == count).await?;
+                let put = self.upload_part(under_upload_url(&upload, &next.to_string()), chunk);
+                in_flight.push(async move { (next, put.await) });
+                next += 1;
+                continue;
+            }
+            match in_flight.next().await {
+                Some((number, part)) => parts.push((number, part?)),
+                None => break,
+            }
         }
+        // The completion lists the parts in order (by the number sent).
+        parts.sort_unstable_by_key(|(number, _)| *number);
+        let parts: Vec<Part> = parts.into_iter().map(|(_, part)| part).collect();
         let complete = under_upload_url(&upload, "complete");
         let request = self.http.post(complete).header(ACCEPT, "application/json").json(&serde_json::json!({
             "parts": parts,
@@ -708,7 +757,7 @@ impl Client {
     }
 
     /// `PUT` of one part, up to [`PART_ATTEMPTS`] tries without delay (fal's JS client).
-    async fn upload_part(&self, url: &Url, chunk: Bytes) -> Result<Part> {
+    async fn upload_part(&self, url: Url, chunk: Bytes) -> Result<Part> {
         let mut attempt = 1;
         loop {
             let request = self.http.put(url.clone()).header(ACCEPT, "application/json").body(chunk.clone());
