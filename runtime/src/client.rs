@@ -396,6 +396,20 @@ fn endpoint_segments(id: &str) -> Vec<&str> {
     }
 }
 
+/// [`Error::InvalidRequestOptions`] when a file field of `input` names a
+/// local file: fal cannot fetch it (protocol.md §5: inputs take URLs).
+fn refuse_local_files<I: EndpointInput>(input: &I) -> Result<()> {
+    match crate::storage::local_file_in(input) {
+        None => Ok(()),
+        Some(path) => Err(Error::InvalidRequestOptions {
+            reason: format!(
+                "{path:?} is a local file where fal takes a URL; upload it first with Client::upload_files(&mut input, \
+                 |_| {{}}) (every local file of the input) or Client::file_url (one value)"
+            ),
+        }),
+    }
+}
+
 /// `id` when it is an endpoint id a URL can be built from: `owner/alias[/…]`
 /// or a legacy `<digits>-<name>`, no empty, `.` or `..` segment, no
 /// whitespace, control character, `?` or `#`.
@@ -640,6 +654,7 @@ impl Client {
         options: &RequestOptions,
     ) -> Result<RunOutput<OutputOf<I>>> {
         input.validate()?;
+        refuse_local_files(input)?;
         self.run_body(<I::Endpoint as Endpoint>::ID, input, options).await
     }
 
@@ -732,6 +747,7 @@ impl Client {
         deadline: Option<Instant>,
     ) -> Result<RequestHandle<I::Endpoint>> {
         input.validate()?;
+        refuse_local_files(input)?;
         self.submit_body(Cow::Borrowed(<I::Endpoint as Endpoint>::ID), input, options, deadline).await
     }
 
@@ -820,6 +836,7 @@ impl Client {
         on_update: impl FnMut(&QueueStatus) + Send,
     ) -> Result<OutputOf<I>> {
         input.validate()?;
+        refuse_local_files(input)?;
         self.subscribe_body::<I::Endpoint>(Cow::Borrowed(<I::Endpoint as Endpoint>::ID), input, options, on_update)
             .await
     }

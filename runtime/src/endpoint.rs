@@ -26,6 +26,19 @@ pub trait Endpoint: Send + Sync + 'static {
 pub trait EndpointInput: Serialize + Validate + Send + Sync {
     /// The endpoint this input is sent to.
     type Endpoint: Endpoint<Input = Self>;
+
+    /// Calls `visit` with the value of every field that takes a file URL
+    /// (`image_url`, `video_url`, `audio_url`, a LoRA's `path`, nested ones
+    /// included), in field order. Generated; the default visits nothing.
+    /// [`Client::upload_files`](crate::Client::upload_files) uses it.
+    fn file_urls(&self, visit: &mut dyn FnMut(&str)) {
+        let _ = visit;
+    }
+
+    /// [`file_urls`](EndpointInput::file_urls), to replace the values.
+    fn file_urls_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        let _ = visit;
+    }
 }
 
 /// The endpoint type of untyped calls ([`Client::submit_json`](crate::Client::submit_json),

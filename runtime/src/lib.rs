@@ -70,5 +70,5 @@ pub use options::{ObjectLifecycle, Priority, RequestOptions, SubscribeMode, Subs
 /// The `reqwest` version this crate uses, for [`ClientBuilder::http_client`].
 pub use reqwest;
 pub use retry::{CallKind, RetryPolicies, RetryPolicy};
-pub use storage::{DownloadProgress, UploadOptions, UploadedFile, data_uri};
+pub use storage::{DownloadProgress, FileInput, UploadOptions, UploadedFile, data_uri};
 pub use webhook::{WebhookError, WebhookEvent, WebhookOutcome, WebhookVerifier};

@@ -210,6 +210,127 @@ impl From<UploadedFile> for String {
     }
 }
 
+/// A file given where a model input takes a file URL: a URL fal can fetch,
+/// a local file, or bytes. [`Client::file_url`] turns any of them into a URL
+/// (uploading a file or bytes to fal's storage); a URL passes untouched.
+///
+/// ```
+/// use std::path::Path;
+/// use fal_ltx::storage::FileInput;
+///
+/// assert!(matches!(FileInput::from("https://example.com/cat.png"), FileInput::Url(_)));
+/// assert!(matches!(FileInput::from("data:image/png;base64,AAAA"), FileInput::Url(_)));
+/// // Text that is not an http(s) or data: URL is a local path.
+/// assert!(matches!(FileInput::from("frames/cat.png"), FileInput::Path(_)));
+/// assert!(matches!(FileInput::from(Path::new("cat.png")), FileInput::Path(_)));
+/// assert!(matches!(FileInput::from(vec![0u8; 4]), FileInput::Bytes { .. }));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FileInput {
+    /// An `http(s)://` URL or a `data:` URI, sent as is.
+    Url(String),
+    /// A local file, uploaded with [`Client::upload_file`].
+    Path(PathBuf),
+    /// Bytes, uploaded with [`Client::upload`].
+    Bytes {
+        /// The content.
+        bytes: Bytes,
+        /// The file name fal stores (empty: one is made up).
+        file_name: String,
+        /// The media type (empty: [`DEFAULT_CONTENT_TYPE`]).
+        content_type: String,
+    },
+}
+
+impl FileInput {
+    /// Bytes with a file name and a media type (such as `image/png`).
+    #[must_use]
+    pub fn bytes(bytes: impl Into<Bytes>, file_name: impl Into<String>, content_type: impl Into<String>) -> Self {
+        Self::Bytes { bytes: bytes.into(), file_name: file_name.into(), content_type: content_type.into() }
+    }
+}
+
+/// Whether `text` is a URL fal can fetch (`http://`, `https://`, case
+/// insensitive) or a `data:` URI, rather than a local path.
+#[must_use]
+pub fn is_file_url(text: &str) -> bool {
+    ["http://", "https://", "data:"]
+        .iter()
+        .any(|prefix| text.get(..prefix.len()).is_some_and(|start| start.eq_ignore_ascii_case(prefix)))
+}
+
+impl From<&str> for FileInput {
+    /// A URL when [`is_file_url`], else a local path.
+    fn from(text: &str) -> Self {
+        Self::from(text.to_owned())
+    }
+}
+
+impl From<String> for FileInput {
+    /// A URL when [`is_file_url`], else a local path.
+    fn from(text: String) -> Self {
+        if is_file_url(&text) { Self::Url(text) } else { Self::Path(PathBuf::from(text)) }
+    }
+}
+
+impl From<&Path> for FileInput {
+    fn from(path: &Path) -> Self {
+        Self::Path(path.to_owned())
+    }
+}
+
+impl From<PathBuf> for FileInput {
+    fn from(path: PathBuf) -> Self {
+        Self::Path(path)
+    }
+}
+
+impl From<Vec<u8>> for FileInput {
+    /// Bytes without a name, as `application/octet-stream`.
+    fn from(bytes: Vec<u8>) -> Self {
+        Self::bytes(bytes, "", "")
+    }
+}
+
+impl From<UploadedFile> for FileInput {
+    fn from(file: UploadedFile) -> Self {
+        Self::Url(file.url)
+    }
+}
+
+/// What [`Client::upload_files`] reports, once per local file.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum UploadEvent<'a> {
+    /// The upload of a local file starts (`size` in bytes, when known).
+    Uploading {
+        /// The file.
+        path: &'a Path,
+        /// Its size in bytes, from the file system.
+        size: Option<u64>,
+    },
+    /// It is uploaded.
+    Uploaded {
+        /// The file.
+        path: &'a Path,
+        /// Where it went.
+        file: &'a UploadedFile,
+    },
+}
+
+/// The first file field value of `input` that names an existing local file
+/// (not a URL): sending it to fal as a "URL" would fail there.
+pub(crate) fn local_file_in<I: crate::EndpointInput>(input: &I) -> Option<String> {
+    let mut found = None;
+    input.file_urls(&mut |value| {
+        if found.is_none() && !is_file_url(value) && Path::new(value).is_file() {
+            found = Some(value.to_owned());
+        }
+    });
+    found
+}
+
 /// Progress of a [`Client::download`], passed to its callback once when the
 /// response headers arrive (`downloaded` 0) and after every chunk written.
 /// `downloaded` never decreases; after the last call it equals the size of
@@ -777,6 +898,95 @@ impl Client {
             }
             attempt += 1;
         }
+    }
+
+    /// The URL to send for `file`: a URL as is; a local file or bytes
+    /// uploaded to fal's storage first ([`upload_file`](Client::upload_file),
+    /// [`upload`](Client::upload)) and its public URL returned.
+    ///
+    /// ```no_run
+    /// # async fn example(client: fal_ltx::Client) -> Result<(), fal_ltx::Error> {
+    /// use fal_ltx::ltx_2_3::image_to_video::Ltx23ImageToVideoInput;
+    /// let image = client.file_url(std::path::Path::new("first-frame.png")).await?;
+    /// let input = Ltx23ImageToVideoInput::new(image, "The camera pulls back slowly");
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`upload_file`](Client::upload_file) and [`upload`](Client::upload);
+    /// never for a URL.
+    pub async fn file_url(&self, file: impl Into<FileInput>) -> Result<String> {
+        match file.into() {
+            FileInput::Url(url) => Ok(url),
+            FileInput::Path(path) => Ok(self.upload_file(&path).await?.url),
+            FileInput::Bytes { bytes, file_name, content_type } => {
+                Ok(self.upload(bytes, &content_type, &file_name).await?.url)
+            }
+        }
+    }
+
+    /// Uploads the local files an input names and puts their URLs in their
+    /// place: every field that takes a file URL (`image_url`, `video_url`,
+    /// `audio_url`, a LoRA's `path`, nested ones included) whose value is not
+    /// an `http(s)://` URL or `data:` URI ([`is_file_url`]) but names an
+    /// existing local file is uploaded ([`upload_file`](Client::upload_file)),
+    /// once per distinct path, and replaced by the uploaded file's URL. URLs,
+    /// and values that are not local files (such as a LoRA given as a
+    /// Hugging Face repository), are left untouched. `on_upload` is called
+    /// when each upload starts and ends. Returns the files uploaded, in field
+    /// order.
+    ///
+    /// Typed calls (`submit`, `run`, `subscribe`) refuse an input that still
+    /// names a local file ([`Error::InvalidRequestOptions`], nothing sent),
+    /// so call this first:
+    ///
+    /// ```no_run
+    /// # async fn example(client: fal_ltx::Client) -> Result<(), fal_ltx::Error> {
+    /// use fal_ltx::ltx_2_3::image_to_video::Ltx23ImageToVideoInput;
+    /// use fal_ltx::storage::UploadEvent;
+    /// let mut input = Ltx23ImageToVideoInput::new("first-frame.png", "The camera pulls back slowly");
+    /// client
+    ///     .upload_files(&mut input, |event| {
+    ///         if let UploadEvent::Uploaded { path, file } = event {
+    ///             eprintln!("uploaded {} to {}", path.display(), file.url);
+    ///         }
+    ///     })
+    ///     .await?;
+    /// let output = client.subscribe(&input).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`upload_file`](Client::upload_file); the input is unchanged when
+    /// any upload fails.
+    pub async fn upload_files<I: crate::EndpointInput>(
+        &self,
+        input: &mut I,
+        mut on_upload: impl FnMut(UploadEvent<'_>),
+    ) -> Result<Vec<UploadedFile>> {
+        let mut paths: Vec<String> = Vec::new();
+        input.file_urls(&mut |value| {
+            if !is_file_url(value) && Path::new(value).is_file() && !paths.iter().any(|p| p == value) {
+                paths.push(value.to_owned());
+            }
+        });
+        let mut uploaded = Vec::with_capacity(paths.len());
+        for path in &paths {
+            let path = Path::new(path);
+            let size = std::fs::metadata(path).ok().map(|m| m.len());
+            on_upload(UploadEvent::Uploading { path, size });
+            let file = self.upload_file(path).await?;
+            on_upload(UploadEvent::Uploaded { path, file: &file });
+            uploaded.push(file);
+        }
+        input.file_urls_mut(&mut |value| {
+            if let Some(index) = paths.iter().position(|p| p == value) {
+                value.clone_from(&uploaded[index].url);
+            }
+        });
+        Ok(uploaded)
     }
 
     /// Downloads `url` (an output file of a model, such as

@@ -257,3 +257,68 @@ async fn json_calls_follow_the_typed_billing_rules() {
     }
     assert_eq!(fake.requests().len(), before);
 }
+
+#[tokio::test]
+async fn local_files_in_an_input_are_uploaded_once_and_urls_pass_through() {
+    use fal_ltx::ltx_2_3_22b::image_to_video_lora::{Ltx2322bImageToVideoLora, Ltx2322bImageToVideoLoraInput};
+    use fal_ltx::storage::UploadEvent;
+    use fal_ltx::types::LoRAInput;
+
+    let id = Ltx2322bImageToVideoLora::ID;
+    let output = support::output_from_schema_examples(id);
+    let fake = FakeFal::start(support::fake_config().output(id, output).polls(0, 0)).await;
+    let client = Client::builder()
+        .key("k")
+        .queue_base_url(fake.base_url())
+        .rest_base_url(fake.rest_base_url())
+        .poll_interval(StdDuration::from_millis(5))
+        .build()
+        .expect("client");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let image = dir.path().join("first-frame.png");
+    std::fs::write(&image, b"not really a png").expect("write");
+    let image = image.to_str().expect("utf-8 path").to_owned();
+    let weights = dir.path().join("style.safetensors");
+    std::fs::write(&weights, b"weights").expect("write");
+    let loras = vec![
+        LoRAInput::new(weights.to_str().expect("utf-8")),
+        LoRAInput::new("owner/hub-lora"),
+        LoRAInput::new("https://example.com/lora.safetensors"),
+    ];
+    let mut input = Ltx2322bImageToVideoLoraInput::new("a cat", image.clone(), loras).with_end_image_url(image.clone());
+
+    // Not uploaded yet: refused, nothing sent.
+    let error = client.subscribe(&input).await.expect_err("a local path");
+    let Error::InvalidRequestOptions { reason } = &error else { panic!("{error:?}") };
+    assert!(reason.contains("first-frame.png") && reason.contains("upload_files"), "{reason}");
+    assert!(fake.requests().is_empty());
+
+    let mut events = Vec::new();
+    let uploaded = client
+        .upload_files(&mut input, |event| {
+            events.push(match event {
+                UploadEvent::Uploading { path, size } => format!("start {} {size:?}", path.display()),
+                UploadEvent::Uploaded { path, file } => format!("done {} {}", path.display(), file.url),
+                _ => unreachable!("no other event"),
+            });
+        })
+        .await
+        .expect("uploads");
+    // The image (used twice) once, the weights once; the hub id and the URL untouched.
+    assert_eq!(uploaded.len(), 2);
+    assert_eq!(fake.stored_files().len(), 2);
+    assert_eq!(events.len(), 4, "{events:?}");
+    assert!(events[0].starts_with("start") && events[0].ends_with("Some(16)"), "{events:?}");
+    assert_eq!(input.image_url, uploaded[0].url);
+    assert_eq!(input.end_image_url.as_deref(), Some(uploaded[0].url.as_str()));
+    assert_eq!(input.loras[0].path, uploaded[1].url);
+    assert_eq!(input.loras[1].path, "owner/hub-lora");
+    assert_eq!(input.loras[2].path, "https://example.com/lora.safetensors");
+    client.subscribe(&input).await.expect("sent once uploaded");
+
+    // One value at a time: a URL passes, a path and bytes are uploaded.
+    assert_eq!(client.file_url("https://example.com/a.png").await.expect("url"), "https://example.com/a.png");
+    let from_bytes = client.file_url(fal_ltx::FileInput::bytes(b"abc".to_vec(), "a.txt", "text/plain")).await;
+    assert!(from_bytes.expect("bytes").starts_with("http"));
+    assert_eq!(fake.stored_files().len(), 3);
+}

@@ -29,6 +29,12 @@ impl crate::Endpoint for Ltx2ImageToVideo {
 }
 impl crate::EndpointInput for Ltx2ImageToVideoInput {
     type Endpoint = Ltx2ImageToVideo;
+    fn file_urls(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(self, visit);
+    }
+    fn file_urls_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(self, visit);
+    }
 }
 /// The input (request body) of `fal-ai/ltx-2/image-to-video`.
 ///
@@ -199,6 +205,14 @@ impl Validate for Ltx2ImageToVideoInput {
             let path = check::child(path, "prompt");
             check::string(&path, value, Some(1u64), Some(5000u64), out);
         }
+    }
+}
+impl crate::serde_helpers::FileFields for Ltx2ImageToVideoInput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.image_url, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.image_url, visit);
     }
 }
 /// The duration of the generated video in seconds
@@ -434,6 +448,14 @@ impl Validate for Ltx2ImageToVideoOutput {
             let path = check::child(path, "video");
             check::nested(&path, value, out);
         }
+    }
+}
+impl crate::serde_helpers::FileFields for Ltx2ImageToVideoOutput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.video, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.video, visit);
     }
 }
 /// Schema defaults of every type `fal-ai/ltx-2/image-to-video` uses: `(JSON Pointer of the property in the document, value of the generated constant)`.

@@ -29,6 +29,12 @@ impl crate::Endpoint for Ltx2RetakeVideo {
 }
 impl crate::EndpointInput for Ltx2RetakeVideoInput {
     type Endpoint = Ltx2RetakeVideo;
+    fn file_urls(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(self, visit);
+    }
+    fn file_urls_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(self, visit);
+    }
 }
 /// The input (request body) of `fal-ai/ltx-2/retake-video`.
 ///
@@ -209,6 +215,14 @@ impl Validate for Ltx2RetakeVideoInput {
         }
     }
 }
+impl crate::serde_helpers::FileFields for Ltx2RetakeVideoInput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.video_url, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.video_url, visit);
+    }
+}
 /// The retake mode to use for the retake
 ///
 /// Schema: `#/components/schemas/Ltx2RetakeVideoInput/properties/retake_mode` in `schemas/fal-ai/ltx-2/retake-video.json`.
@@ -333,6 +347,14 @@ impl Validate for Ltx2RetakeVideoOutput {
             let path = check::child(path, "video");
             check::nested(&path, value, out);
         }
+    }
+}
+impl crate::serde_helpers::FileFields for Ltx2RetakeVideoOutput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.video, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.video, visit);
     }
 }
 /// Schema defaults of every type `fal-ai/ltx-2/retake-video` uses: `(JSON Pointer of the property in the document, value of the generated constant)`.

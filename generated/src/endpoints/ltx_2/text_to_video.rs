@@ -29,6 +29,12 @@ impl crate::Endpoint for Ltx2TextToVideo {
 }
 impl crate::EndpointInput for Ltx2TextToVideoInput {
     type Endpoint = Ltx2TextToVideo;
+    fn file_urls(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(self, visit);
+    }
+    fn file_urls_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(self, visit);
+    }
 }
 /// The input (request body) of `fal-ai/ltx-2/text-to-video`.
 ///
@@ -189,6 +195,10 @@ impl Validate for Ltx2TextToVideoInput {
             check::string(&path, value, Some(1u64), Some(5000u64), out);
         }
     }
+}
+impl crate::serde_helpers::FileFields for Ltx2TextToVideoInput {
+    fn visit_files(&self, _visit: &mut dyn FnMut(&str)) {}
+    fn visit_files_mut(&mut self, _visit: &mut dyn FnMut(&mut String)) {}
 }
 /// The duration of the generated video in seconds
 ///
@@ -423,6 +433,14 @@ impl Validate for Ltx2TextToVideoOutput {
             let path = check::child(path, "video");
             check::nested(&path, value, out);
         }
+    }
+}
+impl crate::serde_helpers::FileFields for Ltx2TextToVideoOutput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.video, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.video, visit);
     }
 }
 /// Schema defaults of every type `fal-ai/ltx-2/text-to-video` uses: `(JSON Pointer of the property in the document, value of the generated constant)`.

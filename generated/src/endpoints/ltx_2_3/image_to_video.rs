@@ -29,6 +29,12 @@ impl crate::Endpoint for Ltx23ImageToVideo {
 }
 impl crate::EndpointInput for Ltx23ImageToVideoInput {
     type Endpoint = Ltx23ImageToVideo;
+    fn file_urls(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(self, visit);
+    }
+    fn file_urls_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(self, visit);
+    }
 }
 /// The input (request body) of `fal-ai/ltx-2.3/image-to-video`.
 ///
@@ -239,6 +245,19 @@ impl Validate for Ltx23ImageToVideoInput {
             let path = check::child(path, "prompt");
             check::string(&path, value, Some(1u64), Some(5000u64), out);
         }
+    }
+}
+impl crate::serde_helpers::FileFields for Ltx23ImageToVideoInput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.image_url, visit);
+        crate::serde_helpers::FileFields::visit_files(&self.end_image_url, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.image_url, visit);
+        crate::serde_helpers::FileFields::visit_files_mut(
+            &mut self.end_image_url,
+            visit,
+        );
     }
 }
 /// The duration of the generated video in seconds
@@ -556,6 +575,14 @@ impl Validate for Ltx23ImageToVideoOutput {
             let path = check::child(path, "video");
             check::nested(&path, value, out);
         }
+    }
+}
+impl crate::serde_helpers::FileFields for Ltx23ImageToVideoOutput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.video, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.video, visit);
     }
 }
 /// Schema defaults of every type `fal-ai/ltx-2.3/image-to-video` uses: `(JSON Pointer of the property in the document, value of the generated constant)`.

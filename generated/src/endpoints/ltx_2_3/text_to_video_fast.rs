@@ -29,6 +29,12 @@ impl crate::Endpoint for Ltx23TextToVideoFast {
 }
 impl crate::EndpointInput for Ltx23TextToVideoFastInput {
     type Endpoint = Ltx23TextToVideoFast;
+    fn file_urls(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(self, visit);
+    }
+    fn file_urls_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(self, visit);
+    }
 }
 /// The input (request body) of `fal-ai/ltx-2.3/text-to-video/fast`.
 ///
@@ -212,6 +218,10 @@ impl Validate for Ltx23TextToVideoFastInput {
             check::string(&path, value, Some(1u64), Some(5000u64), out);
         }
     }
+}
+impl crate::serde_helpers::FileFields for Ltx23TextToVideoFastInput {
+    fn visit_files(&self, _visit: &mut dyn FnMut(&str)) {}
+    fn visit_files_mut(&mut self, _visit: &mut dyn FnMut(&mut String)) {}
 }
 /// The duration of the generated video in seconds. The fast model supports 6-20 seconds. Note: Durations longer than 10 seconds (12, 14, 16, 18, 20) are only supported with 25 FPS and 1080p resolution.
 ///
@@ -548,6 +558,14 @@ impl Validate for Ltx23TextToVideoFastOutput {
             let path = check::child(path, "video");
             check::nested(&path, value, out);
         }
+    }
+}
+impl crate::serde_helpers::FileFields for Ltx23TextToVideoFastOutput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.video, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.video, visit);
     }
 }
 /// Schema defaults of every type `fal-ai/ltx-2.3/text-to-video/fast` uses: `(JSON Pointer of the property in the document, value of the generated constant)`.

@@ -29,6 +29,12 @@ impl crate::Endpoint for Ltx2322bDistilledTextToVideoLora {
 }
 impl crate::EndpointInput for Ltx2322bDistilledTextToVideoLoraInput {
     type Endpoint = Ltx2322bDistilledTextToVideoLora;
+    fn file_urls(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(self, visit);
+    }
+    fn file_urls_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(self, visit);
+    }
 }
 /// The input (request body) of `fal-ai/ltx-2.3-22b/distilled/text-to-video/lora`.
 ///
@@ -625,6 +631,14 @@ impl Validate for Ltx2322bDistilledTextToVideoLoraInput {
                 out,
             );
         }
+    }
+}
+impl crate::serde_helpers::FileFields for Ltx2322bDistilledTextToVideoLoraInput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.loras, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.loras, visit);
     }
 }
 /// The size of the generated video.
@@ -1302,6 +1316,14 @@ impl Validate for Ltx2322bDistilledTextToVideoLoraOutput {
             let path = check::child(path, "video");
             check::nested(&path, value, out);
         }
+    }
+}
+impl crate::serde_helpers::FileFields for Ltx2322bDistilledTextToVideoLoraOutput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.video, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.video, visit);
     }
 }
 /// Schema defaults of every type `fal-ai/ltx-2.3-22b/distilled/text-to-video/lora` uses: `(JSON Pointer of the property in the document, value of the generated constant)`.

@@ -29,6 +29,12 @@ impl crate::Endpoint for Ltx2322bExtendVideoLora {
 }
 impl crate::EndpointInput for Ltx2322bExtendVideoLoraInput {
     type Endpoint = Ltx2322bExtendVideoLora;
+    fn file_urls(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(self, visit);
+    }
+    fn file_urls_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(self, visit);
+    }
 }
 /// The input (request body) of `fal-ai/ltx-2.3-22b/extend-video/lora`.
 ///
@@ -1394,6 +1400,21 @@ impl Validate for Ltx2322bExtendVideoLoraInput {
         }
     }
 }
+impl crate::serde_helpers::FileFields for Ltx2322bExtendVideoLoraInput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.video_url, visit);
+        crate::serde_helpers::FileFields::visit_files(&self.end_image_url, visit);
+        crate::serde_helpers::FileFields::visit_files(&self.loras, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.video_url, visit);
+        crate::serde_helpers::FileFields::visit_files_mut(
+            &mut self.end_image_url,
+            visit,
+        );
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.loras, visit);
+    }
+}
 /// The size of the generated video.
 ///
 /// Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/video_size/anyOf` in `schemas/fal-ai/ltx-2.3-22b/extend-video/lora.json`.
@@ -2134,6 +2155,14 @@ impl Validate for Ltx2322bExtendVideoLoraOutput {
             let path = check::child(path, "video");
             check::nested(&path, value, out);
         }
+    }
+}
+impl crate::serde_helpers::FileFields for Ltx2322bExtendVideoLoraOutput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.video, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.video, visit);
     }
 }
 /// Schema defaults of every type `fal-ai/ltx-2.3-22b/extend-video/lora` uses: `(JSON Pointer of the property in the document, value of the generated constant)`.

@@ -29,6 +29,12 @@ impl crate::Endpoint for Ltxv13b098DistilledExtend {
 }
 impl crate::EndpointInput for Ltxv13b098DistilledExtendInput {
     type Endpoint = Ltxv13b098DistilledExtend;
+    fn file_urls(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(self, visit);
+    }
+    fn file_urls_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(self, visit);
+    }
 }
 /// The input (request body) of `fal-ai/ltxv-13b-098-distilled/extend`.
 ///
@@ -711,6 +717,16 @@ impl Validate for Ltxv13b098DistilledExtendInput {
         }
     }
 }
+impl crate::serde_helpers::FileFields for Ltxv13b098DistilledExtendInput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.loras, visit);
+        crate::serde_helpers::FileFields::visit_files(&self.video, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.loras, visit);
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.video, visit);
+    }
+}
 /// Resolution of the generated video.
 ///
 /// Schema: `#/components/schemas/Ltxv13b098DistilledExtendInput/properties/resolution` in `schemas/fal-ai/ltxv-13b-098-distilled/extend.json`.
@@ -927,6 +943,14 @@ impl Validate for Ltxv13b098DistilledExtendOutput {
             let path = check::child(path, "video");
             check::nested(&path, value, out);
         }
+    }
+}
+impl crate::serde_helpers::FileFields for Ltxv13b098DistilledExtendOutput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.video, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.video, visit);
     }
 }
 /// Schema defaults of every type `fal-ai/ltxv-13b-098-distilled/extend` uses: `(JSON Pointer of the property in the document, value of the generated constant)`.
