@@ -1,18 +1,20 @@
 //! What the examples share (each includes it with `mod common;`): the
-//! connection flags and the client, local-or-URL file inputs, the progress
+//! connection flags and the client, uploads of the local files an input names, the progress
 //! display (queue position, log lines, download), flag parsers and error
 //! reporting.
 
 // Each example uses the part it needs.
 #![allow(dead_code)]
 
-use std::fmt::Display;
+use std::fmt::{Debug, Display};
 use std::path::Path;
 use std::process::ExitCode;
+use std::str::FromStr;
 use std::time::Duration;
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use fal_ltx::queue::QueueStatus;
+use fal_ltx::storage::UploadEvent;
 use fal_ltx::validation::Validate;
 use fal_ltx::{Client, Endpoint, EndpointInput, Error, OutputOf, SubscribeOptions};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -54,13 +56,15 @@ impl Connection {
 }
 
 /// A clap parser for one of a generated enum's values (its `ALL`), written as
-/// on the wire (`8`, `1080p`, `16:9`); `--help` lists them.
+/// on the wire (`8`, `1080p`, `16:9`) and parsed by the enum's `FromStr`;
+/// `--help` lists them.
 pub fn one_of<T>(all: &'static [T]) -> impl TypedValueParser<Value = T>
 where
-    T: Copy + Display + Send + Sync + 'static,
+    T: Display + FromStr + Clone + Send + Sync + 'static,
+    T::Err: Debug,
 {
     PossibleValuesParser::new(all.iter().map(|value| PossibleValue::new(value.to_string())))
-        .map(move |chosen| *all.iter().find(|value| value.to_string() == chosen).expect("a listed value"))
+        .map(|chosen| chosen.parse().expect("a listed value"))
 }
 
 /// Checks `input` against the endpoint's schema before anything is sent or
@@ -69,25 +73,26 @@ pub fn validate(input: &impl Validate) -> Result<(), Error> {
     input.validate().map_err(Error::from)
 }
 
-/// Whether a file argument is already a URL fal can fetch (`http(s)://`
-/// or a `data:` URI) rather than a local path.
-pub fn is_url(arg: &str) -> bool {
-    ["http://", "https://", "data:"].iter().any(|prefix| arg.starts_with(prefix))
-}
-
-/// The URL to send for a file argument: a URL as is; a local file is
-/// uploaded to fal's storage first (`Client::upload_file`) and its public URL
-/// returned.
-pub async fn file_url(client: &Client, arg: &str) -> Result<String, Error> {
-    if is_url(arg) {
-        return Ok(arg.to_owned());
-    }
-    let progress = Progress::spinner(format!("uploading {arg}"));
-    let uploaded = client.upload_file(arg).await;
-    progress.bar.finish_and_clear();
-    let uploaded = uploaded?;
-    eprintln!("uploaded {arg} ({} bytes) to {}", uploaded.size, uploaded.url);
-    Ok(uploaded.url)
+/// Uploads the local files the input names (`Client::upload_files`: every
+/// file-URL field that is a local path, each once), saying what went where;
+/// URLs are left as they are.
+pub async fn upload_files<I: EndpointInput>(client: &Client, input: &mut I) -> Result<(), Error> {
+    let mut progress = None;
+    client
+        .upload_files(input, |event| match event {
+            UploadEvent::Uploading { path, .. } => {
+                progress = Some(Progress::spinner(format!("uploading {}", path.display())))
+            }
+            UploadEvent::Uploaded { path, file } => {
+                if let Some(progress) = progress.take() {
+                    progress.bar.finish_and_clear();
+                }
+                eprintln!("uploaded {} ({} bytes) to {}", path.display(), file.size, file.url);
+            }
+            _ => {}
+        })
+        .await?;
+    Ok(())
 }
 
 /// A spinner on standard error; when standard error is not a terminal (the
@@ -137,9 +142,11 @@ impl Progress {
     }
 }
 
-/// Submits `input`, shows its queue position and log lines while it runs,
-/// and returns the output.
-pub async fn subscribe<I: EndpointInput>(client: &Client, input: &I) -> Result<OutputOf<I>, Error> {
+/// Uploads the local files `input` names ([`upload_files`]), submits it,
+/// shows its queue position and log lines while it runs, and returns the
+/// output.
+pub async fn subscribe<I: EndpointInput>(client: &Client, input: &mut I) -> Result<OutputOf<I>, Error> {
+    upload_files(client, input).await?;
     let progress = Progress::spinner(format!("submitting to {}", I::Endpoint::ID));
     let options = SubscribeOptions::new().logs(true);
     let output = client.subscribe_with(input, &options, |status| progress.update(status)).await;
