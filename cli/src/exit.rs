@@ -1,6 +1,5 @@
 //! The exit codes, one per thing a script handles differently.
 
-use std::error::Error as _;
 use std::process::ExitCode;
 
 /// Anything else: an unreadable file, missing credentials, a batch journal error.
@@ -60,15 +59,7 @@ impl From<fal_ltx::Error> for Failure {
             E::MissingCredentials | E::InvalidKey | E::InvalidBaseUrl { .. } | E::Io { .. } => OTHER,
             _ => FAL,
         };
-        let mut message = error.to_string();
-        let mut source = error.source();
-        while let Some(cause) = source {
-            let text = cause.to_string();
-            if !message.contains(&text) {
-                message.push_str(&format!("\n  caused by: {text}"));
-            }
-            source = cause.source();
-        }
+        let mut message = format!("{:#}", error.report());
         if let Some(id) = error.request_id() {
             message.push_str(&format!("\n  request id: {id}"));
         }

@@ -7,7 +7,8 @@ use std::io::Read as _;
 use std::path::Path;
 
 use clap::ArgMatches;
-use fal_ltx::Client;
+use fal_ltx::storage::{UploadEvent, is_file_url};
+use fal_ltx::{Client, EndpointInput};
 use serde_json::{Map, Value};
 
 use crate::commands::{INPUT, field_id};
@@ -75,11 +76,6 @@ fn read_object(source: &str) -> Result<Map<String, Value>, Failure> {
     }
 }
 
-/// Whether a file field's value is already something fal fetches itself: a URL or a data URI.
-pub fn is_url(text: &str) -> bool {
-    ["http://", "https://", "data:"].iter().any(|prefix| text.starts_with(prefix))
-}
-
 /// The local paths given for file fields, anywhere in the input (nested objects and lists too).
 pub fn local_files(fields: &'static [FieldSpec], input: &Value) -> Vec<String> {
     let mut out = Vec::new();
@@ -97,7 +93,7 @@ fn visit_files(fields: &'static [FieldSpec], value: &Value, on_path: &mut dyn Fn
 
 fn visit_value(field: &FieldSpec, shape: &'static ValueSpec, value: &Value, on_path: &mut dyn FnMut(&str)) {
     match (shape, value) {
-        (ValueSpec::String, Value::String(text)) if field.file && !is_url(text) => on_path(text),
+        (ValueSpec::String, Value::String(text)) if field.file && !is_file_url(text) => on_path(text),
         (ValueSpec::List(item), Value::Array(items)) => {
             items.iter().for_each(|v| visit_value(field, item, v, on_path));
         }
@@ -107,28 +103,32 @@ fn visit_value(field: &FieldSpec, shape: &'static ValueSpec, value: &Value, on_p
     }
 }
 
-/// Checks that every local path exists (before anything is sent), then uploads each one once and
-/// puts its URL in its place.
+/// Uploads the local files the typed input names (`Client::upload_files`: each path once, its URL
+/// put in its place), with a spinner and a line per file.
 ///
 /// # Errors
 ///
-/// A path that is not a readable file (exit code 2, nothing sent), or a failed upload.
-pub async fn upload_local_files(client: &Client, spec: &EndpointSpec, input: &mut Value) -> Result<(), Failure> {
-    let paths = local_files(spec.fields, input);
-    check_paths(&paths)?;
-    let mut urls = std::collections::BTreeMap::new();
-    for path in paths {
-        if urls.contains_key(&path) {
-            continue;
-        }
-        let progress = Progress::new(format!("uploading {path}"));
-        let uploaded = client.upload_file(&path).await;
+/// A failed upload.
+pub async fn upload_files<I: EndpointInput>(client: &Client, input: &mut I) -> Result<(), Failure> {
+    let mut progress = None;
+    let uploaded = client
+        .upload_files(input, |event| match event {
+            UploadEvent::Uploading { path, .. } => {
+                progress = Some(Progress::new(format!("uploading {}", path.display())));
+            }
+            UploadEvent::Uploaded { path, file } => {
+                if let Some(progress) = progress.take() {
+                    progress.finish();
+                }
+                eprintln!("uploaded {} ({} bytes) to {}", path.display(), file.size, file.url);
+            }
+            _ => {}
+        })
+        .await;
+    if let Some(progress) = progress {
         progress.finish();
-        let uploaded = uploaded?;
-        eprintln!("uploaded {path} ({} bytes) to {}", uploaded.size, uploaded.url);
-        urls.insert(path, uploaded.url);
     }
-    replace(spec.fields, input, &urls);
+    uploaded?;
     Ok(())
 }
 
@@ -143,39 +143,5 @@ pub fn check_paths(paths: &[String]) -> Result<(), Failure> {
         Ok(())
     } else {
         Err(Failure::new(INVALID_INPUT, format!("{}; nothing was sent", bad.join("; "))))
-    }
-}
-
-fn replace(fields: &'static [FieldSpec], value: &mut Value, urls: &std::collections::BTreeMap<String, String>) {
-    let Value::Object(object) = value else { return };
-    for field in fields {
-        if let Some(value) = object.get_mut(field.wire) {
-            replace_value(field, &field.value, value, urls);
-        }
-    }
-}
-
-fn replace_value(
-    field: &FieldSpec,
-    shape: &'static ValueSpec,
-    value: &mut Value,
-    urls: &std::collections::BTreeMap<String, String>,
-) {
-    match (shape, &mut *value) {
-        (ValueSpec::String, Value::String(text)) if field.file => {
-            if let Some(url) = urls.get(text.as_str()) {
-                *text = url.clone();
-            }
-        }
-        (ValueSpec::List(item), Value::Array(items)) => {
-            items.iter_mut().for_each(|v| replace_value(field, item, v, urls));
-        }
-        (ValueSpec::Object(fields), _) => replace(fields, value, urls),
-        (ValueSpec::Union(branches), _) => {
-            for branch in *branches {
-                replace_value(field, branch, value, urls);
-            }
-        }
-        _ => {}
     }
 }

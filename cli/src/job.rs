@@ -43,7 +43,8 @@ pub enum Action {
     Cancel { request_id: String },
 }
 
-/// Where requests go: the key and base URLs (`None`: the client's defaults).
+/// Where requests go: the key and base URLs given as flags (`None`: the environment's, read by
+/// `ClientBuilder::env`, else the client's defaults).
 #[derive(Debug, Clone, Default)]
 pub struct Connection {
     pub key: Option<String>,
@@ -56,7 +57,7 @@ impl Connection {
     /// The client. Built only once the input is valid, so an invalid input fails with code 2 even
     /// without a key.
     pub fn client(&self) -> Result<Client, Failure> {
-        let mut builder = Client::builder();
+        let mut builder = Client::builder().env();
         if let Some(key) = &self.key {
             builder = builder.key(key);
         }
@@ -92,12 +93,11 @@ impl Visit for Act {
         Box::pin(async move {
             let Self { connection, spec, action } = self;
             match action {
-                Action::Run { mut input, delivery, timeout } => {
-                    typed::<E>(&input)?;
+                Action::Run { input, delivery, timeout } => {
+                    let mut typed = typed::<E>(&input)?;
                     input::check_paths(&input::local_files(spec.fields, &input))?;
                     let client = connection.client()?;
-                    input::upload_local_files(&client, spec, &mut input).await?;
-                    let typed = typed::<E>(&input)?;
+                    input::upload_files(&client, &mut typed).await?;
                     let progress = Progress::new(format!("submitting to {}", E::ID));
                     let print = progress.printer();
                     let mut options = SubscribeOptions::new()
@@ -110,12 +110,12 @@ impl Visit for Act {
                     progress.finish();
                     output::deliver(&client, &result?, &delivery).await
                 }
-                Action::Submit { mut input } => {
-                    typed::<E>(&input)?;
+                Action::Submit { input } => {
+                    let mut typed = typed::<E>(&input)?;
                     input::check_paths(&input::local_files(spec.fields, &input))?;
                     let client = connection.client()?;
-                    input::upload_local_files(&client, spec, &mut input).await?;
-                    let handle = client.submit(&typed::<E>(&input)?).await?;
+                    input::upload_files(&client, &mut typed).await?;
+                    let handle = client.submit(&typed).await?;
                     println!("{}", handle.request_id());
                     Ok(())
                 }
@@ -196,6 +196,14 @@ impl<E: Endpoint> Validate for Typed<E> {
 
 impl<E: Endpoint> EndpointInput for Typed<E> {
     type Endpoint = Raw<E>;
+
+    fn file_urls(&self, visit: &mut dyn FnMut(&str)) {
+        self.0.file_urls(visit);
+    }
+
+    fn file_urls_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        self.0.file_urls_mut(visit);
+    }
 }
 
 /// The typed input, validated: every violation listed (exit code 2, nothing sent).

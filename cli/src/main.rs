@@ -52,13 +52,18 @@ async fn main() -> ExitCode {
     }
 }
 
-/// The key and base URLs from the flags or the environment (clap reads both).
+/// The key and base URLs from the flags, else the environment.
 fn client(matches: &ArgMatches) -> Result<Client, Failure> {
     connection(matches).client()
 }
 
+/// The connection flags given on the command line. clap also reads the variables (for `--help`),
+/// but those values are left to `ClientBuilder::env`, whose errors name the variable.
 fn connection(matches: &ArgMatches) -> Connection {
-    let get = |id: &str| matches.get_one::<String>(id).cloned();
+    let get = |id: &str| {
+        let from_flag = matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+        matches.get_one::<String>(id).filter(|_| from_flag).cloned()
+    };
     Connection { key: get("key"), queue_url: get("queue-url"), run_url: get("run-url"), rest_url: get("rest-url") }
 }
 

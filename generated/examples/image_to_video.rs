@@ -59,7 +59,7 @@ struct Args {
 async fn run(args: Args) -> Result<(), fal_ltx::Error> {
     // Built with the arguments as given, validated before any upload.
     let mut input = Ltx23ImageToVideoInput::new(&args.image, args.prompt);
-    input.end_image_url = args.end_image.clone();
+    input.end_image_url = args.end_image;
     input.duration = args.duration;
     input.resolution = args.resolution;
     input.aspect_ratio = args.aspect_ratio;
@@ -69,11 +69,7 @@ async fn run(args: Args) -> Result<(), fal_ltx::Error> {
     }
     common::validate(&input)?;
     let client = args.connection.client()?;
-    input.image_url = common::file_url(&client, &args.image).await?;
-    if let Some(end_image) = &args.end_image {
-        input.end_image_url = Some(common::file_url(&client, end_image).await?);
-    }
-    let output = common::subscribe(&client, &input).await?;
+    let output = common::subscribe(&client, &mut input).await?;
     common::download(&client, &output.video.url, &args.output).await
 }
 

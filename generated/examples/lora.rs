@@ -30,7 +30,7 @@ struct Args {
     /// What the video shows
     #[arg(long, short)]
     prompt: String,
-    /// A LoRA: URL or HuggingFace repo id of the weights, optionally `:scale` (0 to 4) [repeatable]
+    /// A LoRA: URL, local file (uploaded first) or HuggingFace repo id of the weights, optionally `:scale` (0 to 4) [repeatable]
     #[arg(long = "lora", value_name = "URL[:SCALE]", required = true, value_parser = parse_lora)]
     loras: Vec<LoRAInput>,
     /// Frames to generate, 9 to 481 [fal's default: 121]
@@ -83,7 +83,7 @@ async fn run(args: Args) -> Result<(), fal_ltx::Error> {
     input.seed = args.seed;
     common::validate(&input)?;
     let client = args.connection.client()?;
-    let output = common::subscribe(&client, &input).await?;
+    let output = common::subscribe(&client, &mut input).await?;
     println!("seed {}", output.seed);
     common::download(&client, &output.video.url, &args.output).await
 }

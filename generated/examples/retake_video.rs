@@ -54,8 +54,7 @@ async fn run(args: Args) -> Result<(), fal_ltx::Error> {
     input.retake_mode = args.retake_mode;
     common::validate(&input)?;
     let client = args.connection.client()?;
-    input.video_url = common::file_url(&client, &args.video).await?;
-    let output = common::subscribe(&client, &input).await?;
+    let output = common::subscribe(&client, &mut input).await?;
     common::download(&client, &output.video.url, &args.output).await
 }
 

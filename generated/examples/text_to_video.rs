@@ -59,7 +59,7 @@ async fn run(args: Args) -> Result<(), fal_ltx::Error> {
     }
     common::validate(&input)?;
     let client = args.connection.client()?;
-    let output = common::subscribe(&client, &input).await?;
+    let output = common::subscribe(&client, &mut input).await?;
     common::download(&client, &output.video.url, &args.output).await
 }
 

@@ -104,8 +104,8 @@ pub use fal_ltx_runtime;
 /// The `reqwest` version this crate uses, for [`ClientBuilder::http_client`].
 pub use fal_ltx_runtime::reqwest;
 pub use fal_ltx_runtime::{
-    CallKind, Client, ClientBuilder, DownloadProgress, Endpoint, EndpointDescriptor, EndpointInput, Error,
+    CallKind, Client, ClientBuilder, DownloadProgress, Endpoint, EndpointDescriptor, EndpointInput, Error, FileInput,
     ObjectLifecycle, OutputOf, Priority, RequestHandle, RequestOptions, RetryPolicies, RetryPolicy, SubscribeMode,
-    SubscribeOptions, UploadOptions, UploadedFile, WebhookError, WebhookEvent, WebhookOutcome, WebhookVerifier,
-    data_uri,
+    SubscribeOptions, Untyped, UploadOptions, UploadedFile, WebhookError, WebhookEvent, WebhookOutcome,
+    WebhookVerifier, data_uri,
 };

@@ -124,7 +124,7 @@ fn lib_rs(fixture: &str, ids: &[&str]) -> String {
          pub use endpoints::*;\n\
          \n\
          #[doc(inline)]\n\
-         pub use fal_ltx_runtime::{{endpoint, validation}};\n\
+         pub use fal_ltx_runtime::{{endpoint, error, validation}};\n\
          // Called by the generated modules (`crate::serde_helpers::…`); not part of the API.\n\
          #[doc(hidden)]\n\
          pub use fal_ltx_runtime::serde_helpers;\n\

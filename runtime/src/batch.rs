@@ -1737,12 +1737,12 @@ impl BatchRunner {
                 Err(error) => (Stage::Wait, error),
             };
             if attempt >= self.options.follow_attempts || !may_pass(&error) {
-                let message = error.to_string();
+                let message = error.report().to_string();
                 return self.fail(journal, &job, report, Some(request_id), stage, message).await;
             }
             attempt += 1;
             let delay = self.options.backoff(attempt);
-            self.emit(BatchEvent::Retrying { key: job.key.clone(), error: error.to_string(), delay });
+            self.emit(BatchEvent::Retrying { key: job.key.clone(), error: error.report().to_string(), delay });
             tokio::time::sleep(delay).await;
         }
     }
@@ -1812,7 +1812,7 @@ impl BatchRunner {
                 }
                 Err(error) => error,
             };
-            let message = error.to_string();
+            let message = error.report().to_string();
             let retry = match submit_outcome(&error) {
                 SubmitOutcome::NotAccepted { retryable } => {
                     let record = JournalRecord::Rejected { key: job.key.clone(), attempt, error: message.clone() };

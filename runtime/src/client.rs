@@ -101,11 +101,12 @@ use futures_core::Stream;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
 use reqwest::{RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tracing::Instrument;
 use url::{Host, Url};
 
-use crate::endpoint::{Endpoint, EndpointInput, OutputOf};
+use crate::endpoint::{Endpoint, EndpointInput, OutputOf, Untyped};
 use crate::error::{Error, FalValidationDetail, MAX_DECODE_SNIPPET, MAX_ERROR_BODY, Result, truncate_utf8};
 use crate::options::{RequestOptions, SubscribeMode, SubscribeOptions};
 use crate::queue::{CancelOutcome, QueueStatus, QueueUpdate, SavedRequest, SubmitResponse};
@@ -347,8 +348,11 @@ pub(crate) fn is_loopback(url: &Url) -> bool {
 /// Errors never echo the URL as given: it is redacted
 /// ([`redact::url_text`](crate::redact::url_text)), even when it does not parse.
 fn parse_base_url(given: &str) -> Result<Url> {
-    let invalid =
-        |reason: &str| Error::InvalidBaseUrl { url: crate::redact::url_text(given), reason: reason.to_owned() };
+    let invalid = |reason: &str| Error::InvalidBaseUrl {
+        url: crate::redact::url_text(given),
+        reason: reason.to_owned(),
+        variable: None,
+    };
     // The parser's message never contains the input.
     let url = Url::parse(given).map_err(|e| invalid(&e.to_string()))?;
     if !url.username().is_empty() || url.password().is_some() {
@@ -392,6 +396,36 @@ fn endpoint_segments(id: &str) -> Vec<&str> {
     }
 }
 
+/// [`Error::InvalidRequestOptions`] when a file field of `input` names a
+/// local file: fal cannot fetch it (protocol.md §5: inputs take URLs).
+fn refuse_local_files<I: EndpointInput>(input: &I) -> Result<()> {
+    match crate::storage::local_file_in(input) {
+        None => Ok(()),
+        Some(path) => Err(Error::InvalidRequestOptions {
+            reason: format!(
+                "{path:?} is a local file where fal takes a URL; upload it first with Client::upload_files(&mut input, \
+                 |_| {{}}) (every local file of the input) or Client::file_url (one value)"
+            ),
+        }),
+    }
+}
+
+/// `id` when it is an endpoint id a URL can be built from: `owner/alias[/…]`
+/// or a legacy `<digits>-<name>`, no empty, `.` or `..` segment, no
+/// whitespace, control character, `?` or `#`.
+fn checked_endpoint_id(id: String) -> Result<String> {
+    let segments: Vec<&str> = id.split('/').collect();
+    let bad_segment = segments.iter().any(|s| s.is_empty() || *s == "." || *s == "..");
+    let bad_char = id.chars().any(|c| c.is_whitespace() || c.is_control() || c == '?' || c == '#');
+    let shape = segments.len() >= 2 || legacy_id(&id).is_some();
+    if bad_segment || bad_char || !shape {
+        return Err(Error::InvalidRequestOptions {
+            reason: format!("{id:?} is not an endpoint id (owner/alias[/path], such as fal-ai/ltx-2/text-to-video)"),
+        });
+    }
+    Ok(id)
+}
+
 /// The `[namespace/]owner/alias` segments of an endpoint id, used for status,
 /// result and cancel (protocol.md §1): the endpoint path after the alias
 /// is dropped; `workflows/` and `comfy/` are namespaces kept as a prefix.
@@ -410,7 +444,7 @@ fn app_segments(id: &str) -> Vec<&str> {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Call<'a> {
     pub(crate) kind: CallKind,
-    pub(crate) endpoint: &'static str,
+    pub(crate) endpoint: &'a str,
     pub(crate) request_id: Option<&'a str>,
     /// `false` sends a single attempt whatever the policy.
     pub(crate) retries: bool,
@@ -419,7 +453,7 @@ pub(crate) struct Call<'a> {
 }
 
 impl<'a> Call<'a> {
-    pub(crate) fn new(kind: CallKind, endpoint: &'static str, request_id: Option<&'a str>) -> Self {
+    pub(crate) fn new(kind: CallKind, endpoint: &'a str, request_id: Option<&'a str>) -> Self {
         Self { kind, endpoint, request_id, retries: true, deadline: None }
     }
 
@@ -525,17 +559,23 @@ impl Client {
         }
     }
 
-    /// A client with the key from the environment (`FAL_KEY`, else
-    /// `FAL_KEY_ID` + `FAL_KEY_SECRET`, protocol.md §2) and default
-    /// settings. See [`key_from_env_with`] for the exact rules.
+    /// A client configured from the environment: the key (`FAL_KEY`, else
+    /// `FAL_KEY_ID` + `FAL_KEY_SECRET`, protocol.md §2; see
+    /// [`key_from_env_with`] for the exact rules) and the base URLs
+    /// `FAL_QUEUE_URL`, `FAL_RUN_URL`, `FAL_REST_URL` where set and not
+    /// empty (a proxy, a mirror, a local fake); every other setting at its
+    /// default. See [`ClientBuilder::env`] to combine the environment with
+    /// other settings.
     ///
     /// # Errors
     ///
     /// [`Error::MissingCredentials`] when no key is set,
+    /// [`Error::InvalidBaseUrl`] naming the variable when a base URL is not
+    /// usable (its user name, password and query values redacted),
     /// [`Error::InvalidKey`] when it cannot be sent as a header,
     /// [`Error::Transport`] when the HTTP client cannot be built (TLS setup).
     pub fn from_env() -> Result<Self> {
-        Self::builder().key(key_from_env_with(|name| std::env::var(name).ok())?).build()
+        Self::builder().env().build()
     }
 
     /// A [`ClientBuilder`] with every setting at its default.
@@ -544,9 +584,9 @@ impl Client {
         ClientBuilder::default()
     }
 
-    /// The URL of endpoint `E` under `base`.
-    fn endpoint_url<E: Endpoint>(base: &Url) -> Url {
-        join(base, &endpoint_segments(E::ID))
+    /// The URL of endpoint `endpoint_id` under `base`.
+    fn endpoint_url(base: &Url, endpoint_id: &str) -> Url {
+        join(base, &endpoint_segments(endpoint_id))
     }
 
     /// Calls endpoint `I::Endpoint` synchronously and returns its output:
@@ -614,11 +654,23 @@ impl Client {
         options: &RequestOptions,
     ) -> Result<RunOutput<OutputOf<I>>> {
         input.validate()?;
+        refuse_local_files(input)?;
+        self.run_body(<I::Endpoint as Endpoint>::ID, input, options).await
+    }
+
+    /// A run of `endpoint_id` with `body`, already validated: the one code
+    /// path of typed and JSON runs.
+    async fn run_body<T: DeserializeOwned>(
+        &self,
+        endpoint_id: &str,
+        body: &(impl Serialize + ?Sized),
+        options: &RequestOptions,
+    ) -> Result<RunOutput<T>> {
         let options = options.or(&self.config.request_options);
         options.validate()?;
-        let url = Self::endpoint_url::<I::Endpoint>(&self.config.run_base);
-        let request = options.apply(self.http.post(url).json(input), CallKind::Run);
-        let call = Call::new(CallKind::Run, <I::Endpoint as Endpoint>::ID, None);
+        let url = Self::endpoint_url(&self.config.run_base, endpoint_id);
+        let request = options.apply(self.http.post(url).json(body), CallKind::Run);
+        let call = Call::new(CallKind::Run, endpoint_id, None);
         let reply = self.send(request, call).await?;
         if !reply.status.is_success() {
             return Err(error_from_reply(&reply));
@@ -695,13 +747,26 @@ impl Client {
         deadline: Option<Instant>,
     ) -> Result<RequestHandle<I::Endpoint>> {
         input.validate()?;
+        refuse_local_files(input)?;
+        self.submit_body(Cow::Borrowed(<I::Endpoint as Endpoint>::ID), input, options, deadline).await
+    }
+
+    /// A submit of `body`, already validated, to `endpoint_id`, starting no
+    /// retry after `deadline`: the one code path of typed and JSON submits.
+    async fn submit_body<E: Endpoint>(
+        &self,
+        endpoint_id: Cow<'static, str>,
+        body: &(impl Serialize + ?Sized),
+        options: &RequestOptions,
+        deadline: Option<Instant>,
+    ) -> Result<RequestHandle<E>> {
         let options = options.or(&self.config.request_options);
         options.validate()?;
-        let url = Self::endpoint_url::<I::Endpoint>(&self.config.queue_base);
-        let request = options.apply(self.http.post(url).json(input), CallKind::Submit);
-        let call = Call { deadline, ..Call::new(CallKind::Submit, <I::Endpoint as Endpoint>::ID, None) };
+        let url = Self::endpoint_url(&self.config.queue_base, &endpoint_id);
+        let request = options.apply(self.http.post(url).json(body), CallKind::Submit);
+        let call = Call { deadline, ..Call::new(CallKind::Submit, &endpoint_id, None) };
         let response: SubmitResponse = self.send_json(request, call).await?;
-        Ok(RequestHandle::from_submit(self.clone(), response))
+        Ok(RequestHandle::from_submit(self.clone(), endpoint_id, response))
     }
 
     /// Queues a request, waits for it and returns its output: [`submit`](Client::submit),
@@ -768,11 +833,27 @@ impl Client {
         &self,
         input: &I,
         options: &SubscribeOptions,
-        mut on_update: impl FnMut(&QueueStatus) + Send,
+        on_update: impl FnMut(&QueueStatus) + Send,
     ) -> Result<OutputOf<I>> {
+        input.validate()?;
+        refuse_local_files(input)?;
+        self.subscribe_body::<I::Endpoint>(Cow::Borrowed(<I::Endpoint as Endpoint>::ID), input, options, on_update)
+            .await
+    }
+
+    /// Submits `body`, already validated, to `endpoint_id` and waits for its
+    /// output: the one code path of typed and JSON subscribes.
+    async fn subscribe_body<E: Endpoint>(
+        &self,
+        endpoint_id: Cow<'static, str>,
+        body: &(impl Serialize + Sync + ?Sized),
+        options: &SubscribeOptions,
+        mut on_update: impl FnMut(&QueueStatus) + Send,
+    ) -> Result<E::Output> {
         let started = Instant::now();
         let deadline = options.deadline.and_then(|after| Some((after, started.checked_add(after)?)));
-        let submit = std::pin::pin!(self.submit_until(input, &options.request, deadline.map(|(_, at)| at)));
+        let submit =
+            std::pin::pin!(self.submit_body::<E>(endpoint_id, body, &options.request, deadline.map(|(_, at)| at)));
         let handle = match deadline {
             None => submit.await?,
             Some((after, at)) => {
@@ -813,7 +894,115 @@ impl Client {
     pub fn request<E: Endpoint>(&self, request_id: impl Into<String>) -> RequestHandle<E> {
         let request_id = request_id.into();
         let urls = RequestUrls::build(&self.config.queue_base, E::ID, &request_id);
-        RequestHandle { client: self.clone(), request_id, urls, endpoint: PhantomData }
+        RequestHandle {
+            client: self.clone(),
+            endpoint_id: Cow::Borrowed(E::ID),
+            request_id,
+            urls,
+            endpoint: PhantomData,
+        }
+    }
+
+    /// [`submit_with`](Client::submit_with) on any endpoint id, with a raw
+    /// JSON body: for an endpoint added at fal since the last regen, or an
+    /// input field the generated type does not have. The same code path as
+    /// the typed call (options, retries: never twice in the queue, request
+    /// ids in errors), without the schema's `validate()`: fal checks the
+    /// body (a 422 is [`Error::FalValidation`]). The handle's
+    /// [`result`](RequestHandle::result) returns the output JSON as sent.
+    ///
+    /// ```no_run
+    /// # async fn example(client: fal_ltx::Client) -> Result<(), fal_ltx::Error> {
+    /// use fal_ltx::RequestOptions;
+    /// let body = serde_json::json!({"prompt": "a lighthouse at dusk"});
+    /// let handle = client.submit_json("fal-ai/ltx-2/text-to-video", &body, &RequestOptions::new()).await?;
+    /// let output: serde_json::Value = handle.wait().await?;
+    /// println!("{}", output["video"]["url"]);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`submit_with`](Client::submit_with) but for
+    /// [`Error::Validation`]; [`Error::InvalidRequestOptions`] (nothing sent)
+    /// when `endpoint_id` is not an endpoint id (see
+    /// [`Client::request_json`]).
+    pub async fn submit_json(
+        &self,
+        endpoint_id: impl Into<String>,
+        input: &Value,
+        options: &RequestOptions,
+    ) -> Result<RequestHandle<Untyped>> {
+        let endpoint_id = checked_endpoint_id(endpoint_id.into())?;
+        self.submit_body(Cow::Owned(endpoint_id), input, options, None).await
+    }
+
+    /// [`run_with_id`](Client::run_with_id) on any endpoint id, with a raw
+    /// JSON body and the output JSON as sent; the same code path as the
+    /// typed run (a run is retried only when fal certainly did not take it),
+    /// without the schema's `validate()`.
+    ///
+    /// # Errors
+    ///
+    /// As [`run_with_id`](Client::run_with_id) but for [`Error::Validation`];
+    /// [`Error::InvalidRequestOptions`] (nothing sent) for a malformed
+    /// endpoint id.
+    pub async fn run_json(
+        &self,
+        endpoint_id: impl Into<String>,
+        input: &Value,
+        options: &RequestOptions,
+    ) -> Result<RunOutput<Value>> {
+        let endpoint_id = checked_endpoint_id(endpoint_id.into())?;
+        self.run_body(&endpoint_id, input, options).await
+    }
+
+    /// [`subscribe_with`](Client::subscribe_with) on any endpoint id, with a
+    /// raw JSON body and the output JSON as sent; the same code path as the
+    /// typed subscribe (deadline, cancel on expiry, enqueue hook, updates),
+    /// without the schema's `validate()`.
+    ///
+    /// # Errors
+    ///
+    /// As [`subscribe_with`](Client::subscribe_with) but for
+    /// [`Error::Validation`]; [`Error::InvalidRequestOptions`] (nothing sent)
+    /// for a malformed endpoint id.
+    pub async fn subscribe_json(
+        &self,
+        endpoint_id: impl Into<String>,
+        input: &Value,
+        options: &SubscribeOptions,
+        on_update: impl FnMut(&QueueStatus) + Send,
+    ) -> Result<Value> {
+        let endpoint_id = checked_endpoint_id(endpoint_id.into())?;
+        self.subscribe_body::<Untyped>(Cow::Owned(endpoint_id), input, options, on_update).await
+    }
+
+    /// [`request`](Client::request) on any endpoint id: a handle whose
+    /// result is the output JSON as sent. Nothing is sent.
+    ///
+    /// An endpoint id is `owner/alias[/path…]` (or `workflows/owner/alias…`,
+    /// or a legacy `<digits>-<name>`), without empty, `.` or `..` segments,
+    /// whitespace, `?` or `#`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidRequestOptions`] for a malformed endpoint id.
+    pub fn request_json(
+        &self,
+        endpoint_id: impl Into<String>,
+        request_id: impl Into<String>,
+    ) -> Result<RequestHandle<Untyped>> {
+        let endpoint_id = checked_endpoint_id(endpoint_id.into())?;
+        let request_id = request_id.into();
+        let urls = RequestUrls::build(&self.config.queue_base, &endpoint_id, &request_id);
+        Ok(RequestHandle {
+            client: self.clone(),
+            endpoint_id: Cow::Owned(endpoint_id),
+            request_id,
+            urls,
+            endpoint: PhantomData,
+        })
     }
 
     /// A handle to a request saved with [`RequestHandle::saved`] (or received
@@ -853,7 +1042,7 @@ impl Client {
             cancel_url: saved.cancel_url.clone(),
             queue_position: None,
         };
-        Ok(RequestHandle::from_submit(self.clone(), submitted))
+        Ok(RequestHandle::from_submit(self.clone(), Cow::Borrowed(E::ID), submitted))
     }
 
     /// `request` with the client's headers: the key, `User-Agent` and `Accept: accept`.
@@ -899,7 +1088,7 @@ impl Client {
             let Some(delay) = delay else { return Ok(outcome?) };
             span.in_scope(|| match &outcome {
                 Ok(reply) => tracing::warn!(status = reply.status.as_u16(), ?delay, "fal answered a retryable status"),
-                Err(failure) => tracing::warn!(error = %failure.error, ?delay, "request failed, retrying"),
+                Err(failure) => tracing::warn!(error = %failure.error.report(), ?delay, "request failed, retrying"),
             });
             tokio::time::sleep(delay).await;
             retry += 1;
@@ -1042,6 +1231,33 @@ pub(crate) fn decode_json<T: DeserializeOwned>(reply: &Reply, call: Call<'_>) ->
     })
 }
 
+/// The environment variable [`ClientBuilder::env`] reads the queue base URL from.
+pub const ENV_QUEUE_URL: &str = "FAL_QUEUE_URL";
+/// The environment variable [`ClientBuilder::env`] reads the run base URL from.
+pub const ENV_RUN_URL: &str = "FAL_RUN_URL";
+/// The environment variable [`ClientBuilder::env`] reads the REST base URL from.
+pub const ENV_REST_URL: &str = "FAL_REST_URL";
+
+/// A base URL given to the builder, and the environment variable it came from.
+#[derive(Clone)]
+struct BaseUrlSetting {
+    value: String,
+    variable: Option<&'static str>,
+}
+
+impl BaseUrlSetting {
+    /// The setting's URL (else `default`) parsed; an error names the variable.
+    fn parse(setting: Option<&Self>, default: &str) -> Result<Url> {
+        let Some(setting) = setting else { return parse_base_url(default) };
+        parse_base_url(&setting.value).map_err(|error| match error {
+            Error::InvalidBaseUrl { url, reason, .. } => {
+                Error::InvalidBaseUrl { url, reason, variable: setting.variable }
+            }
+            other => other,
+        })
+    }
+}
+
 /// Configures a [`Client`]. Obtain one with [`Client::builder`].
 ///
 /// Every setting is optional. Its `Debug` output never shows the key.
@@ -1059,9 +1275,9 @@ pub(crate) fn decode_json<T: DeserializeOwned>(reply: &Reply, call: Call<'_>) ->
 #[derive(Clone, Default)]
 pub struct ClientBuilder {
     key: Option<String>,
-    run_base_url: Option<String>,
-    queue_base_url: Option<String>,
-    rest_base_url: Option<String>,
+    run_base_url: Option<BaseUrlSetting>,
+    queue_base_url: Option<BaseUrlSetting>,
+    rest_base_url: Option<BaseUrlSetting>,
     poll_interval: Option<Duration>,
     http: Option<reqwest::Client>,
     user_agent: Option<String>,
@@ -1075,9 +1291,9 @@ impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("key", &self.key.as_ref().map(|_| "<redacted>"))
-            .field("run_base_url", &self.run_base_url.as_deref().map(crate::redact::url_text))
-            .field("queue_base_url", &self.queue_base_url.as_deref().map(crate::redact::url_text))
-            .field("rest_base_url", &self.rest_base_url.as_deref().map(crate::redact::url_text))
+            .field("run_base_url", &self.run_base_url.as_ref().map(|url| crate::redact::url_text(&url.value)))
+            .field("queue_base_url", &self.queue_base_url.as_ref().map(|url| crate::redact::url_text(&url.value)))
+            .field("rest_base_url", &self.rest_base_url.as_ref().map(|url| crate::redact::url_text(&url.value)))
             .field("poll_interval", &self.poll_interval)
             .field("http_client", &self.http.as_ref().map(|_| "<custom>"))
             .field("user_agent", &self.user_agent)
@@ -1099,6 +1315,59 @@ impl ClientBuilder {
         self
     }
 
+    /// Reads the process environment: the key (as [`key_from_env_with`]:
+    /// `FAL_KEY`, else `FAL_KEY_ID` + `FAL_KEY_SECRET`) and the base URLs
+    /// `FAL_QUEUE_URL`, `FAL_RUN_URL` and `FAL_REST_URL` (the
+    /// [`ENV_QUEUE_URL`], [`ENV_RUN_URL`], [`ENV_REST_URL`] constants), each
+    /// where it is set and not empty (surrounding whitespace is trimmed);
+    /// the others keep their current value. Settings called after this one
+    /// override it, so flags given on a command line win over the
+    /// environment:
+    ///
+    /// ```no_run
+    /// let flag: Option<String> = None; // say, `--queue-url`
+    /// let mut builder = fal_ltx::Client::builder().env();
+    /// if let Some(url) = flag {
+    ///     builder = builder.queue_base_url(url);
+    /// }
+    /// let client = builder.build()?;
+    /// # Ok::<(), fal_ltx::Error>(())
+    /// ```
+    ///
+    /// A URL read here is checked by [`build`](ClientBuilder::build), whose
+    /// [`Error::InvalidBaseUrl`] then names the variable (and is not raised
+    /// when a later setting replaced the value). [`Client::from_env`] is
+    /// `Client::builder().env().build()`.
+    #[must_use]
+    pub fn env(self) -> Self {
+        self.env_with(|name| std::env::var(name).ok())
+    }
+
+    /// [`env`](ClientBuilder::env) through `lookup` instead of the process
+    /// environment (a configuration file, a test). A key is set only when
+    /// `lookup` has one; otherwise [`build`](ClientBuilder::build) still
+    /// looks in the process environment.
+    #[must_use]
+    pub fn env_with(mut self, lookup: impl Fn(&str) -> Option<String>) -> Self {
+        if let Ok(key) = key_from_env_with(&lookup) {
+            self.key = Some(key);
+        }
+        let get = |variable: &'static str| {
+            let value = lookup(variable)?.trim().to_owned();
+            (!value.is_empty()).then_some(BaseUrlSetting { value, variable: Some(variable) })
+        };
+        for (variable, setting) in [
+            (ENV_QUEUE_URL, &mut self.queue_base_url),
+            (ENV_RUN_URL, &mut self.run_base_url),
+            (ENV_REST_URL, &mut self.rest_base_url),
+        ] {
+            if let Some(value) = get(variable) {
+                *setting = Some(value);
+            }
+        }
+        self
+    }
+
     /// Base URL of synchronous runs ([`Client::run`]). Default
     /// [`DEFAULT_RUN_BASE_URL`]. May have a path (a proxy prefix); must be
     /// `https`, or plain `http` to a loopback host only (`localhost`,
@@ -1106,7 +1375,7 @@ impl ClientBuilder {
     /// carries the key; without credentials, query or fragment.
     #[must_use]
     pub fn run_base_url(mut self, url: impl Into<String>) -> Self {
-        self.run_base_url = Some(url.into());
+        self.run_base_url = Some(BaseUrlSetting { value: url.into(), variable: None });
         self
     }
 
@@ -1115,7 +1384,7 @@ impl ClientBuilder {
     /// [`run_base_url`](ClientBuilder::run_base_url).
     #[must_use]
     pub fn queue_base_url(mut self, url: impl Into<String>) -> Self {
-        self.queue_base_url = Some(url.into());
+        self.queue_base_url = Some(BaseUrlSetting { value: url.into(), variable: None });
         self
     }
 
@@ -1128,7 +1397,7 @@ impl ClientBuilder {
     /// carries the key.
     #[must_use]
     pub fn rest_base_url(mut self, url: impl Into<String>) -> Self {
-        self.rest_base_url = Some(url.into());
+        self.rest_base_url = Some(BaseUrlSetting { value: url.into(), variable: None });
         self
     }
 
@@ -1309,9 +1578,9 @@ impl ClientBuilder {
     /// sent as a header; [`Error::Transport`] when the default HTTP client
     /// cannot be built (TLS setup).
     pub fn build(self) -> Result<Client> {
-        let run_base = parse_base_url(self.run_base_url.as_deref().unwrap_or(DEFAULT_RUN_BASE_URL))?;
-        let queue_base = parse_base_url(self.queue_base_url.as_deref().unwrap_or(DEFAULT_QUEUE_BASE_URL))?;
-        let rest_base = parse_base_url(self.rest_base_url.as_deref().unwrap_or(crate::storage::DEFAULT_REST_BASE_URL))?;
+        let run_base = BaseUrlSetting::parse(self.run_base_url.as_ref(), DEFAULT_RUN_BASE_URL)?;
+        let queue_base = BaseUrlSetting::parse(self.queue_base_url.as_ref(), DEFAULT_QUEUE_BASE_URL)?;
+        let rest_base = BaseUrlSetting::parse(self.rest_base_url.as_ref(), crate::storage::DEFAULT_REST_BASE_URL)?;
         let request_options = self.request_options.unwrap_or_default();
         request_options.validate()?;
         let key = match self.key {
@@ -1379,6 +1648,8 @@ impl RequestUrls {
 /// [`Client::request`]. Cheap to clone; holds a clone of the [`Client`].
 pub struct RequestHandle<E: Endpoint> {
     pub(crate) client: Client,
+    /// `E::ID`, or the id given to a JSON call (whose `E` is [`Untyped`]).
+    pub(crate) endpoint_id: Cow<'static, str>,
     pub(crate) request_id: String,
     pub(crate) urls: RequestUrls,
     endpoint: PhantomData<fn() -> E>,
@@ -1388,6 +1659,7 @@ impl<E: Endpoint> Clone for RequestHandle<E> {
     fn clone(&self) -> Self {
         Self {
             client: self.client.clone(),
+            endpoint_id: self.endpoint_id.clone(),
             request_id: self.request_id.clone(),
             urls: self.urls.clone(),
             endpoint: PhantomData,
@@ -1398,7 +1670,7 @@ impl<E: Endpoint> Clone for RequestHandle<E> {
 impl<E: Endpoint> fmt::Debug for RequestHandle<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequestHandle")
-            .field("endpoint", &E::ID)
+            .field("endpoint", &self.endpoint_id)
             .field("request_id", &self.request_id)
             .field("status_url", &self.urls.status.as_str())
             .field("response_url", &self.urls.response.as_str())
@@ -1408,9 +1680,68 @@ impl<E: Endpoint> fmt::Debug for RequestHandle<E> {
 }
 
 impl<E: Endpoint> RequestHandle<E> {
-    fn from_submit(client: Client, submitted: SubmitResponse) -> Self {
-        let urls = RequestUrls::from_submit(&client.config.queue_base, E::ID, &submitted);
-        Self { client, request_id: submitted.request_id, urls, endpoint: PhantomData }
+    fn from_submit(client: Client, endpoint_id: Cow<'static, str>, submitted: SubmitResponse) -> Self {
+        let urls = RequestUrls::from_submit(&client.config.queue_base, &endpoint_id, &submitted);
+        Self { client, endpoint_id, request_id: submitted.request_id, urls, endpoint: PhantomData }
+    }
+
+    /// The endpoint id the request was sent to.
+    #[must_use]
+    pub fn endpoint_id(&self) -> &str {
+        &self.endpoint_id
+    }
+
+    /// The same request, untyped: its [`result`](RequestHandle::result) and
+    /// [`wait`](RequestHandle::wait) return fal's output JSON as sent,
+    /// including fields the generated `E::Output` does not know (added at fal
+    /// since the last regen). Nothing is sent.
+    ///
+    /// ```no_run
+    /// # async fn example(client: fal_ltx::Client, input: fal_ltx::ltx_2::text_to_video::Ltx2TextToVideoInput)
+    /// # -> Result<(), fal_ltx::Error> {
+    /// let handle = client.submit(&input).await?;
+    /// let raw: serde_json::Value = handle.untyped().wait().await?;
+    /// let typed: fal_ltx::ltx_2::text_to_video::Ltx2TextToVideoOutput = handle.decode(&raw)?;
+    /// println!("{} (seed {:?})", typed.video.url, raw.get("seed"));
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn untyped(&self) -> RequestHandle<Untyped> {
+        RequestHandle {
+            client: self.client.clone(),
+            endpoint_id: self.endpoint_id.clone(),
+            request_id: self.request_id.clone(),
+            urls: self.urls.clone(),
+            endpoint: PhantomData,
+        }
+    }
+
+    /// The output JSON as fal sent it: `GET {response_url}`, as
+    /// [`result`](RequestHandle::result) but not decoded into `E::Output`.
+    /// Decode it too with [`decode`](RequestHandle::decode).
+    ///
+    /// # Errors
+    ///
+    /// As [`result`](RequestHandle::result); [`Error::Decode`] only when the
+    /// body is not JSON.
+    pub async fn result_raw(&self) -> Result<Value> {
+        self.untyped().result().await
+    }
+
+    /// Decodes an output JSON (from [`result_raw`](RequestHandle::result_raw)
+    /// or an untyped [`wait`](RequestHandle::wait)) into `E::Output`, with
+    /// the [`Error::Decode`] a typed [`result`](RequestHandle::result) gives.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Decode`] when `raw` is not an `E::Output`.
+    pub fn decode(&self, raw: &Value) -> Result<E::Output> {
+        E::Output::deserialize(raw).map_err(|source| Error::Decode {
+            what: self.call(CallKind::Result).what(),
+            snippet: crate::error::truncate_utf8(&raw.to_string(), crate::error::MAX_DECODE_SNIPPET).to_owned(),
+            source,
+            request_id: Some(self.request_id.clone()),
+        })
     }
 
     /// The request id (a UUID), to store and re-attach with [`Client::request`].
@@ -1438,7 +1769,7 @@ impl<E: Endpoint> RequestHandle<E> {
     #[must_use]
     pub fn saved(&self) -> SavedRequest {
         SavedRequest {
-            endpoint_id: E::ID.to_owned(),
+            endpoint_id: self.endpoint_id.clone().into_owned(),
             request_id: self.request_id.clone(),
             status_url: Some(self.urls.status.to_string()),
             response_url: Some(self.urls.response.to_string()),
@@ -1463,7 +1794,7 @@ impl<E: Endpoint> RequestHandle<E> {
 
     /// The [`Call`] of this request.
     fn call(&self, kind: CallKind) -> Call<'_> {
-        Call::new(kind, E::ID, Some(&self.request_id))
+        Call::new(kind, &self.endpoint_id, Some(&self.request_id))
     }
 
     /// The output: `GET {response_url}` (protocol.md §1, §3). Call it

@@ -26,6 +26,51 @@ pub trait Endpoint: Send + Sync + 'static {
 pub trait EndpointInput: Serialize + Validate + Send + Sync {
     /// The endpoint this input is sent to.
     type Endpoint: Endpoint<Input = Self>;
+
+    /// Calls `visit` with the value of every field that takes a file URL
+    /// (`image_url`, `video_url`, `audio_url`, a LoRA's `path`, nested ones
+    /// included), in field order. Generated; the default visits nothing.
+    /// [`Client::upload_files`](crate::Client::upload_files) uses it.
+    fn file_urls(&self, visit: &mut dyn FnMut(&str)) {
+        let _ = visit;
+    }
+
+    /// [`file_urls`](EndpointInput::file_urls), to replace the values.
+    fn file_urls_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        let _ = visit;
+    }
+}
+
+/// The endpoint type of untyped calls ([`Client::submit_json`](crate::Client::submit_json),
+/// [`Client::request_json`](crate::Client::request_json),
+/// [`RequestHandle::untyped`](crate::RequestHandle::untyped)): any endpoint
+/// id, given at run time; the output is fal's JSON as sent
+/// (`serde_json::Value`). Its `ID` is a placeholder: the handle carries the
+/// real id ([`RequestHandle::endpoint_id`](crate::RequestHandle::endpoint_id)).
+#[derive(Debug, Clone, Copy)]
+pub struct Untyped;
+
+impl Endpoint for Untyped {
+    const ID: &'static str = "<untyped>";
+    type Input = UntypedInput;
+    type Output = serde_json::Value;
+}
+
+/// The input type of [`Untyped`], which cannot be built: an untyped input
+/// is a `serde_json::Value` given to the `*_json` calls, never a value the
+/// typed calls would send to the placeholder id.
+#[derive(Debug, Serialize)]
+pub struct UntypedInput {
+    #[serde(skip)]
+    _private: (),
+}
+
+impl Validate for UntypedInput {
+    fn collect_violations(&self, _path: &str, _out: &mut Vec<crate::validation::Violation>) {}
+}
+
+impl EndpointInput for UntypedInput {
+    type Endpoint = Untyped;
 }
 
 /// The output type of the endpoint that takes input `I`.

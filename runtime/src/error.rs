@@ -26,9 +26,31 @@
 //! [`Error::request_id`] returns it (status, result, cancel and stream
 //! failures, and a submit whose answer had the id but then broke).
 //!
-//! Messages are self-contained (they include the underlying error's text), and
-//! [`std::error::Error::source`] still returns the underlying error for
-//! programmatic access.
+//! # Messages and causes
+//!
+//! As the Rust API guidelines ask, an error's `Display` is one level: what
+//! failed and what to do, without the text of the underlying error, which
+//! [`std::error::Error::source`] returns (an `io::Error`, a `reqwest` error
+//! and its own causes, the JSON error, the [`ValidationError`] listing every
+//! violation). Error reporters such as `anyhow`'s `{:#}` or `{:?}` then print
+//! each cause once. [`Error::report`] prints the whole chain on its own:
+//!
+//! ```
+//! use std::error::Error as _;
+//!
+//! let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory");
+//! let error = fal_ltx::Error::Io { action: "read the file to upload".into(), path: "cat.png".into(), source: io };
+//! assert_eq!(
+//!     error.to_string(),
+//!     "could not read the file to upload cat.png (check that the path (and its directory) exists)"
+//! );
+//! assert_eq!(error.source().unwrap().to_string(), "No such file or directory");
+//! assert_eq!(
+//!     error.report().to_string(),
+//!     "could not read the file to upload cat.png (check that the path (and its directory) exists): \
+//!      No such file or directory"
+//! );
+//! ```
 
 use std::borrow::Cow;
 use std::fmt;
@@ -73,7 +95,10 @@ pub enum Error {
 
     /// The input violates the endpoint's documented constraints. Raised by
     /// the client before any network call: **nothing was sent**.
-    #[error("invalid input, nothing was sent to fal (fix the input): {0}")]
+    /// `Display` says so; the violations are in the [`ValidationError`]
+    /// (the variant's field, and `source()`), and [`Error::report`] lists
+    /// them.
+    #[error("invalid input, nothing was sent to fal (fix the input)")]
     Validation(#[from] ValidationError),
 
     /// fal rejected the input with HTTP 422 and a `detail` list
@@ -111,7 +136,7 @@ pub enum Error {
     /// For a submit, fal may have accepted the job all the same: when its
     /// answer carried an `x-fal-request-id` header, `request_id` has it, and
     /// [`Client::request`](crate::Client::request) follows the job.
-    #[error("{}", display_decode(.what, .source, .snippet, .request_id.as_deref()))]
+    #[error("{}", display_decode(.what, .snippet, .request_id.as_deref()))]
     Decode {
         /// What was being decoded, such as `queue status` or
         /// `result of fal-ai/ltx-2/text-to-video`.
@@ -134,7 +159,7 @@ pub enum Error {
     /// fragment removed, see [`redact`](crate::redact)): a webhook token or an
     /// upload signature never shows in its `Display`, `Debug` or `source()`
     /// chain (the key itself is a header and never appears in URLs).
-    #[error("{}", display_transport(.source, .request_id.as_deref()))]
+    #[error("{}", display_transport(.request_id.as_deref()))]
     Transport {
         /// The `reqwest` error.
         source: reqwest::Error,
@@ -193,13 +218,20 @@ pub enum Error {
     /// usable: not a URL, not `http`/`https`, plain `http` to a host that is
     /// not loopback (the key would cross the network in clear text), or it
     /// has credentials, a query or a fragment.
-    #[error("invalid base URL {url:?}: {reason}; use an http(s) URL such as https://queue.fal.run")]
+    #[error(
+        "invalid base URL {url:?}{}: {reason}; use an http(s) URL such as https://queue.fal.run",
+        variable.map(|name| format!(" (from the environment variable {name})")).unwrap_or_default()
+    )]
     InvalidBaseUrl {
         /// The URL as given, redacted (no user name, password or query
         /// values, see [`redact::url_text`](crate::redact::url_text)).
         url: String,
         /// Why it was rejected.
         reason: String,
+        /// The environment variable the URL was read from
+        /// ([`ClientBuilder::env`](crate::ClientBuilder::env), such as
+        /// `FAL_QUEUE_URL`); `None` when it was given in code.
+        variable: Option<&'static str>,
     },
 
     /// A [`RequestOptions`](crate::options::RequestOptions) value that fal
@@ -240,7 +272,7 @@ pub enum Error {
     /// names the path, what was being done and a hint (check that the path
     /// exists, its permissions, the free disk space). A failed download
     /// leaves no file behind.
-    #[error("{}", display_io(.action, .path, .source))]
+    #[error("{}", display_io(.action, .path, .source.kind()))]
     Io {
         /// What was being done, such as `read the file to upload`.
         action: Cow<'static, str>,
@@ -365,6 +397,22 @@ impl Error {
         }
     }
 
+    /// The error with its whole cause chain, for people who print errors
+    /// without a reporter such as `anyhow`: `Display` gives one level (see
+    /// [the module docs](self)), the [`Report`] all of them,
+    /// `what failed: cause: its cause`, or with `{:#}` one cause a line.
+    ///
+    /// ```
+    /// # fn call() -> Result<(), fal_ltx::Error> { Err(fal_ltx::Error::MissingCredentials) }
+    /// if let Err(error) = call() {
+    ///     eprintln!("error: {}", error.report());
+    /// }
+    /// ```
+    #[must_use]
+    pub fn report(&self) -> Report<'_> {
+        Report(self)
+    }
+
     /// Sets the request id where the error has room for one and none is set.
     pub(crate) fn with_request_id(mut self, id: Option<&str>) -> Self {
         let Some(id) = id else { return self };
@@ -455,17 +503,69 @@ impl fmt::Display for FalValidationDetail {
     }
 }
 
-/// `could not <action> <path>: <error>; <hint>`.
-fn display_io(action: &str, path: &std::path::Path, source: &std::io::Error) -> String {
+/// The error of `FromStr` on a generated enum: the text is not one of the
+/// values the schema lists. Displays as
+/// ``unknown Resolution `720`: expected one of 1080p, 1440p, 2160p``.
+///
+/// ```
+/// # use fal_ltx_runtime::error::ParseEnumError;
+/// let error = ParseEnumError::new("Resolution", "720", &["1080p", "1440p"]);
+/// assert_eq!(error.to_string(), "unknown Resolution `720`: expected one of 1080p, 1440p");
+/// assert_eq!(error.accepted(), ["1080p", "1440p"]);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseEnumError {
+    type_name: &'static str,
+    given: String,
+    accepted: &'static [&'static str],
+}
+
+impl ParseEnumError {
+    /// An error for `given`, not one of `accepted` (the wire values of
+    /// `type_name`, in the schema's order). Generated `FromStr` impls call it.
+    #[must_use]
+    pub fn new(type_name: &'static str, given: &str, accepted: &'static [&'static str]) -> Self {
+        Self { type_name, given: given.to_owned(), accepted }
+    }
+
+    /// The Rust name of the enum, such as `Resolution`.
+    #[must_use]
+    pub fn type_name(&self) -> &'static str {
+        self.type_name
+    }
+
+    /// The text that was given.
+    #[must_use]
+    pub fn given(&self) -> &str {
+        &self.given
+    }
+
+    /// The values accepted, as written on the wire, in the schema's order.
+    #[must_use]
+    pub fn accepted(&self) -> &'static [&'static str] {
+        self.accepted
+    }
+}
+
+impl fmt::Display for ParseEnumError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown {} `{}`: expected one of {}", self.type_name, self.given, self.accepted.join(", "))
+    }
+}
+
+impl std::error::Error for ParseEnumError {}
+
+/// `could not <action> <path> (<hint>)`; the I/O error is the source.
+fn display_io(action: &str, path: &std::path::Path, kind: std::io::ErrorKind) -> String {
     use std::io::ErrorKind;
-    let hint = match source.kind() {
+    let hint = match kind {
         ErrorKind::NotFound => "check that the path (and its directory) exists",
         ErrorKind::PermissionDenied => "check the permissions of the file and its directory",
         ErrorKind::StorageFull => "free some disk space",
         ErrorKind::UnexpectedEof => "the file or the download ended early; try again",
         _ => "check the path, its permissions and the disk",
     };
-    format!("could not {action} {}: {source}; {hint}", path.display())
+    format!("could not {action} {} ({hint})", path.display())
 }
 
 fn display_fal_validation(status: u16, detail: &[FalValidationDetail], request_id: Option<&str>) -> String {
@@ -505,13 +605,14 @@ fn display_http(status: u16, body: &str, error_type: Option<&str>, request_id: O
     out
 }
 
-fn display_decode(what: &str, source: &serde_json::Error, snippet: &str, request_id: Option<&str>) -> String {
+/// The JSON error is the source.
+fn display_decode(what: &str, snippet: &str, request_id: Option<&str>) -> String {
     let mut out = format!("could not decode the {what} returned by fal");
     if let Some(id) = request_id {
         out.push_str(&format!(" (request id {id})"));
     }
     out.push_str(&format!(
-        ": {source}; the API may have changed, please report this with the body, which starts with: {snippet}"
+        "; the API may have changed, please report this with the body, which starts with: {snippet}"
     ));
     out
 }
@@ -548,22 +649,45 @@ fn display_response_timeout(
     out
 }
 
-fn display_transport(error: &reqwest::Error, request_id: Option<&str>) -> String {
-    let mut out =
-        format!("could not get a response from fal (check the network and the base URLs, then retry): {error}");
-    if let Some(id) = request_id {
-        out = format!("request {id}: {out}");
+/// The `reqwest` error (and its causes) is the source.
+fn display_transport(request_id: Option<&str>) -> String {
+    let out = "could not get a response from fal (check the network and the base URLs, then retry)";
+    match request_id {
+        Some(id) => format!("request {id}: {out}"),
+        None => out.to_owned(),
     }
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        out.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    // `From<reqwest::Error>` redacted the URL already; this covers an
-    // `Error::Transport` built by hand around an unredacted error.
-    match error.url() {
-        Some(url) => out.replace(url.as_str(), &crate::redact::url(url)),
-        None => out,
+}
+
+/// An [`Error`] and its whole [`source`](std::error::Error::source) chain,
+/// from [`Error::report`]. Displays as `error: cause: cause's cause`; a
+/// cause whose text is already shown (some libraries repeat their own
+/// cause) is skipped. The alternate form (`{:#}`) puts each cause on its own
+/// line, `  caused by: …`. URLs are redacted as in `Display`
+/// ([`redact`](crate::redact)).
+#[derive(Debug, Clone, Copy)]
+pub struct Report<'a>(&'a Error);
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let separator = if f.alternate() { "\n  caused by: " } else { ": " };
+        let mut out = self.0.to_string();
+        let mut source = std::error::Error::source(self.0);
+        while let Some(cause) = source {
+            let text = cause.to_string();
+            if !out.contains(&text) {
+                out.push_str(separator);
+                out.push_str(&text);
+            }
+            source = cause.source();
+        }
+        // `From<reqwest::Error>` redacted the URL already; this covers an
+        // `Error::Transport` built by hand around an unredacted error.
+        if let Error::Transport { source, .. } = self.0
+            && let Some(url) = source.url()
+        {
+            out = out.replace(url.as_str(), &crate::redact::url(url));
+        }
+        f.write_str(&out)
     }
 }
 

@@ -64,11 +64,11 @@ pub mod webhook;
 
 pub use batch::{BatchError, BatchEvent, BatchOptions, BatchReport, BatchRunner, Endpoints, Job};
 pub use client::{Client, ClientBuilder, RequestHandle};
-pub use endpoint::{Endpoint, EndpointDescriptor, EndpointInput, OutputOf};
+pub use endpoint::{Endpoint, EndpointDescriptor, EndpointInput, OutputOf, Untyped};
 pub use error::Error;
 pub use options::{ObjectLifecycle, Priority, RequestOptions, SubscribeMode, SubscribeOptions};
 /// The `reqwest` version this crate uses, for [`ClientBuilder::http_client`].
 pub use reqwest;
 pub use retry::{CallKind, RetryPolicies, RetryPolicy};
-pub use storage::{DownloadProgress, UploadOptions, UploadedFile, data_uri};
+pub use storage::{DownloadProgress, FileInput, UploadOptions, UploadedFile, data_uri};
 pub use webhook::{WebhookError, WebhookEvent, WebhookOutcome, WebhookVerifier};

@@ -35,6 +35,7 @@ use crate::retry::CallKind;
 /// | [`priority`](RequestOptions::priority) | `X-Fal-Queue-Priority: normal\|low` | submit |
 /// | [`runner_hint`](RequestOptions::runner_hint) | `X-Fal-Runner-Hint: <hint>` | run, submit |
 /// | [`object_lifecycle`](RequestOptions::object_lifecycle) | `X-Fal-Object-Lifecycle-Preference: {"expiration_duration_seconds":N}` | run, submit |
+/// | [`headers`](RequestOptions::headers) | each as given | run, submit |
 ///
 /// Which calls carry which option follows fal's official clients (JS and
 /// Python); queue priority and webhooks only exist for queued requests.
@@ -51,7 +52,8 @@ use crate::retry::CallKind;
 /// assert_eq!(options.priority, Some(Priority::Low));
 /// ```
 ///
-/// Its `Debug` output shows the webhook URL redacted ([`redact`](crate::redact)).
+/// Its `Debug` output shows the webhook URL redacted ([`redact`](crate::redact))
+/// and only the names of extra headers.
 #[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RequestOptions {
@@ -71,6 +73,16 @@ pub struct RequestOptions {
     pub runner_hint: Option<String>,
     /// How long fal keeps the files the request produces.
     pub object_lifecycle: Option<ObjectLifecycle>,
+    /// Extra headers sent with the submit or run, as `(name, value)`, in
+    /// order: an escape hatch for a header fal added since this release, or
+    /// one a proxy wants. Set them with [`header`](RequestOptions::header).
+    /// Headers the client sets itself are refused with
+    /// [`Error::InvalidRequestOptions`] (nothing sent), see
+    /// [`header`](RequestOptions::header). Status, result and cancel calls do
+    /// not carry them; for a header on every call, pass a `reqwest::Client`
+    /// with default headers to
+    /// [`ClientBuilder::http_client`](crate::ClientBuilder::http_client).
+    pub headers: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for RequestOptions {
@@ -81,6 +93,7 @@ impl std::fmt::Debug for RequestOptions {
             .field("priority", &self.priority)
             .field("runner_hint", &self.runner_hint)
             .field("object_lifecycle", &self.object_lifecycle)
+            .field("headers", &self.headers.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>())
             .finish()
     }
 }
@@ -127,10 +140,47 @@ impl RequestOptions {
         self
     }
 
-    /// `self`'s fields where set, else `defaults`'.
+    /// Adds header `name: value` to the submit or run (a header of the same
+    /// name set earlier, here or in the client's default options, is
+    /// replaced). Names are case-insensitive.
+    ///
+    /// Refused when the request is sent ([`Error::InvalidRequestOptions`],
+    /// nothing sent): a name or value that is not valid HTTP;
+    /// `Authorization` (set the key on the
+    /// [`ClientBuilder`](crate::ClientBuilder)); `User-Agent`
+    /// ([`ClientBuilder::user_agent`](crate::ClientBuilder::user_agent));
+    /// `Accept`, `Content-Type`, `Content-Length`, `Host`, `Expect` and the
+    /// hop-by-hop headers (`Connection`, `Keep-Alive`, `Proxy-Authorization`,
+    /// `Proxy-Authenticate`, `Proxy-Connection`, `TE`, `Trailer`,
+    /// `Transfer-Encoding`, `Upgrade`), which the HTTP client manages; and
+    /// the `X-Fal-*` headers the other options send (use those options).
+    ///
+    /// ```
+    /// use fal_ltx::options::RequestOptions;
+    /// let options = RequestOptions::new().header("x-request-source", "nightly-batch");
+    /// assert_eq!(options.headers, [("x-request-source".to_owned(), "nightly-batch".to_owned())]);
+    /// ```
+    #[must_use]
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        let name = name.into();
+        self.headers.retain(|(set, _)| !set.eq_ignore_ascii_case(&name));
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// `self`'s fields where set, else `defaults`'; headers: the defaults',
+    /// then `self`'s, a name set in both taking `self`'s value.
     #[must_use]
     pub(crate) fn or(&self, defaults: &Self) -> Self {
+        let mut headers: Vec<(String, String)> = defaults
+            .headers
+            .iter()
+            .filter(|(name, _)| !self.headers.iter().any(|(own, _)| own.eq_ignore_ascii_case(name)))
+            .cloned()
+            .collect();
+        headers.extend(self.headers.iter().cloned());
         Self {
+            headers,
             start_timeout: self.start_timeout.or(defaults.start_timeout),
             webhook_url: self.webhook_url.clone().or_else(|| defaults.webhook_url.clone()),
             priority: self.priority.or(defaults.priority),
@@ -164,6 +214,11 @@ impl RequestOptions {
         if let Some(ObjectLifecycle { expiration_duration_seconds: Some(0) }) = self.object_lifecycle {
             return invalid("object_lifecycle expiration must be at least 1 second".to_owned());
         }
+        for (name, value) in &self.headers {
+            if let Some(reason) = refused_header(name, value) {
+                return invalid(format!("header {name:?}: {reason}"));
+            }
+        }
         Ok(())
     }
 
@@ -182,6 +237,9 @@ impl RequestOptions {
         if let Some(lifecycle) = &self.object_lifecycle {
             request = request.header("x-fal-object-lifecycle-preference", lifecycle.header_value());
         }
+        for (name, value) in &self.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
         if queued {
             if let Some(priority) = self.priority {
                 request = request.header("x-fal-queue-priority", priority.as_str());
@@ -191,6 +249,39 @@ impl RequestOptions {
             }
         }
         request
+    }
+}
+
+/// Why header `name: value` may not be set through
+/// [`RequestOptions::header`]; `None` when it may.
+fn refused_header(name: &str, value: &str) -> Option<&'static str> {
+    use reqwest::header::{HeaderName, HeaderValue};
+    let Ok(parsed) = HeaderName::from_bytes(name.as_bytes()) else { return Some("not a valid header name") };
+    if HeaderValue::from_str(value).is_err() {
+        return Some("the value cannot be sent in an HTTP header (control characters or non-ASCII)");
+    }
+    match parsed.as_str() {
+        "authorization" => Some("the client sends the key; set it with ClientBuilder::key (or FAL_KEY)"),
+        "user-agent" => Some("set it with ClientBuilder::user_agent"),
+        "accept" | "content-type" | "content-length" | "host" | "expect" => {
+            Some("the HTTP client sets it from the call and its JSON body")
+        }
+        "connection"
+        | "keep-alive"
+        | "proxy-authorization"
+        | "proxy-authenticate"
+        | "proxy-connection"
+        | "te"
+        | "trailer"
+        | "transfer-encoding"
+        | "upgrade" => {
+            Some("a hop-by-hop header, managed by the HTTP client (configure a proxy on the reqwest::Client)")
+        }
+        "x-fal-request-timeout" => Some("use RequestOptions::start_timeout"),
+        "x-fal-runner-hint" => Some("use RequestOptions::runner_hint"),
+        "x-fal-queue-priority" => Some("use RequestOptions::priority"),
+        "x-fal-object-lifecycle-preference" => Some("use RequestOptions::object_lifecycle"),
+        _ => None,
     }
 }
 

@@ -487,6 +487,63 @@ impl<T: Copy, S: fmt::Display> fmt::Display for OneOf<'_, T, S> {
     }
 }
 
+/// Visits the fields of a generated type that take a file URL (`image_url`,
+/// `video_urls`, a LoRA's `path`), through nested structs, lists and
+/// options. Generated for every struct; [`EndpointInput::file_urls`](crate::EndpointInput::file_urls)
+/// and [`file_urls_mut`](crate::EndpointInput::file_urls_mut) call it. A
+/// `String` is a file URL itself: the generated code calls this only on file
+/// fields.
+pub trait FileFields {
+    /// Calls `visit` with every file URL.
+    fn visit_files(&self, visit: &mut dyn FnMut(&str));
+    /// Calls `visit` with every file URL, to replace it.
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String));
+}
+
+impl FileFields for String {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        visit(self);
+    }
+
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        visit(self);
+    }
+}
+
+impl<T: FileFields> FileFields for Option<T> {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        if let Some(value) = self {
+            value.visit_files(visit);
+        }
+    }
+
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        if let Some(value) = self {
+            value.visit_files_mut(visit);
+        }
+    }
+}
+
+impl<T: FileFields> FileFields for Vec<T> {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        self.iter().for_each(|value| value.visit_files(visit));
+    }
+
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        self.iter_mut().for_each(|value| value.visit_files_mut(visit));
+    }
+}
+
+impl<T: FileFields> FileFields for Box<T> {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        (**self).visit_files(visit);
+    }
+
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        (**self).visit_files_mut(visit);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;

@@ -18,13 +18,19 @@
 //!
 //! Above [`MULTIPART_THRESHOLD`] (90 MiB) the upload is multipart: step 1
 //! goes to `…/storage/upload/initiate-multipart`; the data is sent in
-//! [`MULTIPART_PART_SIZE`] (10 MiB) parts, one after the other,
+//! [`MULTIPART_PART_SIZE`] (10 MiB) parts,
 //! `PUT {upload_url path}/{part number}{upload_url query}` (numbered from 1,
 //! each tried up to [`PART_ATTEMPTS`] times), each answered by
 //! `{"partNumber": n, "etag": "…"}`; then
 //! `POST {upload_url path}/complete{upload_url query}` with
-//! `{"parts": [{"partNumber": 1, "etag": "…"}, …]}`. A file is read one part
-//! at a time, so a multipart upload holds at most one part in memory.
+//! `{"parts": [{"partNumber": 1, "etag": "…"}, …]}` in part order. Up to
+//! [`UploadOptions::concurrency`] parts (default
+//! [`DEFAULT_UPLOAD_CONCURRENCY`], 4) are sent at once (fal's JS client
+//! sends one at a time); a file is read one part at a time, in order, as a slot frees,
+//! so an upload holds at most `concurrency` parts in memory (40 MiB by
+//! default). The first part that fails (after its tries) ends the upload:
+//! the parts in flight are dropped (their connections closed) and nothing
+//! more is read or sent.
 //!
 //! [`UploadOptions::object_lifecycle`] sets how long fal keeps the file
 //! (header `X-Fal-Object-Lifecycle` on the initiate request).
@@ -100,6 +106,10 @@ pub const MULTIPART_PART_SIZE: u64 = 10 * 1024 * 1024;
 /// that is not `{"partNumber", "etag"}`.
 pub const PART_ATTEMPTS: u32 = 3;
 
+/// Parts of a multipart upload sent at once when
+/// [`UploadOptions::concurrency`] is unset.
+pub const DEFAULT_UPLOAD_CONCURRENCY: usize = 4;
+
 /// The content type used when none is given: `application/octet-stream`.
 pub const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
 
@@ -128,6 +138,11 @@ pub struct UploadOptions {
     /// (the default) sends nothing: fal's default retention applies. Must be
     /// at least 1 s when set.
     pub object_lifecycle: Option<ObjectLifecycle>,
+    /// How many parts of a multipart upload are sent at once; `None` (the
+    /// default): [`DEFAULT_UPLOAD_CONCURRENCY`]. `1` sends them one after
+    /// the other. Memory use is at most this many parts
+    /// ([`MULTIPART_PART_SIZE`] each). Must be at least 1 when set.
+    pub concurrency: Option<usize>,
 }
 
 impl UploadOptions {
@@ -144,10 +159,22 @@ impl UploadOptions {
         self
     }
 
+    /// Sets [`concurrency`](UploadOptions::concurrency).
+    #[must_use]
+    pub fn concurrency(mut self, parts: usize) -> Self {
+        self.concurrency = Some(parts);
+        self
+    }
+
     fn validate(&self) -> Result<()> {
         if let Some(ObjectLifecycle { expiration_duration_seconds: Some(0) }) = self.object_lifecycle {
             return Err(Error::InvalidRequestOptions {
                 reason: "upload object_lifecycle expiration must be at least 1 second".to_owned(),
+            });
+        }
+        if self.concurrency == Some(0) {
+            return Err(Error::InvalidRequestOptions {
+                reason: "upload concurrency must be at least 1 part at a time".to_owned(),
             });
         }
         Ok(())
@@ -181,6 +208,127 @@ impl From<UploadedFile> for String {
     fn from(file: UploadedFile) -> Self {
         file.url
     }
+}
+
+/// A file given where a model input takes a file URL: a URL fal can fetch,
+/// a local file, or bytes. [`Client::file_url`] turns any of them into a URL
+/// (uploading a file or bytes to fal's storage); a URL passes untouched.
+///
+/// ```
+/// use std::path::Path;
+/// use fal_ltx::storage::FileInput;
+///
+/// assert!(matches!(FileInput::from("https://example.com/cat.png"), FileInput::Url(_)));
+/// assert!(matches!(FileInput::from("data:image/png;base64,AAAA"), FileInput::Url(_)));
+/// // Text that is not an http(s) or data: URL is a local path.
+/// assert!(matches!(FileInput::from("frames/cat.png"), FileInput::Path(_)));
+/// assert!(matches!(FileInput::from(Path::new("cat.png")), FileInput::Path(_)));
+/// assert!(matches!(FileInput::from(vec![0u8; 4]), FileInput::Bytes { .. }));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FileInput {
+    /// An `http(s)://` URL or a `data:` URI, sent as is.
+    Url(String),
+    /// A local file, uploaded with [`Client::upload_file`].
+    Path(PathBuf),
+    /// Bytes, uploaded with [`Client::upload`].
+    Bytes {
+        /// The content.
+        bytes: Bytes,
+        /// The file name fal stores (empty: one is made up).
+        file_name: String,
+        /// The media type (empty: [`DEFAULT_CONTENT_TYPE`]).
+        content_type: String,
+    },
+}
+
+impl FileInput {
+    /// Bytes with a file name and a media type (such as `image/png`).
+    #[must_use]
+    pub fn bytes(bytes: impl Into<Bytes>, file_name: impl Into<String>, content_type: impl Into<String>) -> Self {
+        Self::Bytes { bytes: bytes.into(), file_name: file_name.into(), content_type: content_type.into() }
+    }
+}
+
+/// Whether `text` is a URL fal can fetch (`http://`, `https://`, case
+/// insensitive) or a `data:` URI, rather than a local path.
+#[must_use]
+pub fn is_file_url(text: &str) -> bool {
+    ["http://", "https://", "data:"]
+        .iter()
+        .any(|prefix| text.get(..prefix.len()).is_some_and(|start| start.eq_ignore_ascii_case(prefix)))
+}
+
+impl From<&str> for FileInput {
+    /// A URL when [`is_file_url`], else a local path.
+    fn from(text: &str) -> Self {
+        Self::from(text.to_owned())
+    }
+}
+
+impl From<String> for FileInput {
+    /// A URL when [`is_file_url`], else a local path.
+    fn from(text: String) -> Self {
+        if is_file_url(&text) { Self::Url(text) } else { Self::Path(PathBuf::from(text)) }
+    }
+}
+
+impl From<&Path> for FileInput {
+    fn from(path: &Path) -> Self {
+        Self::Path(path.to_owned())
+    }
+}
+
+impl From<PathBuf> for FileInput {
+    fn from(path: PathBuf) -> Self {
+        Self::Path(path)
+    }
+}
+
+impl From<Vec<u8>> for FileInput {
+    /// Bytes without a name, as `application/octet-stream`.
+    fn from(bytes: Vec<u8>) -> Self {
+        Self::bytes(bytes, "", "")
+    }
+}
+
+impl From<UploadedFile> for FileInput {
+    fn from(file: UploadedFile) -> Self {
+        Self::Url(file.url)
+    }
+}
+
+/// What [`Client::upload_files`] reports, once per local file.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum UploadEvent<'a> {
+    /// The upload of a local file starts (`size` in bytes, when known).
+    Uploading {
+        /// The file.
+        path: &'a Path,
+        /// Its size in bytes, from the file system.
+        size: Option<u64>,
+    },
+    /// It is uploaded.
+    Uploaded {
+        /// The file.
+        path: &'a Path,
+        /// Where it went.
+        file: &'a UploadedFile,
+    },
+}
+
+/// The first file field value of `input` that names an existing local file
+/// (not a URL): sending it to fal as a "URL" would fail there.
+pub(crate) fn local_file_in<I: crate::EndpointInput>(input: &I) -> Option<String> {
+    let mut found = None;
+    input.file_urls(&mut |value| {
+        if found.is_none() && !is_file_url(value) && Path::new(value).is_file() {
+            found = Some(value.to_owned());
+        }
+    });
+    found
 }
 
 /// Progress of a [`Client::download`], passed to its callback once when the
@@ -608,9 +756,10 @@ impl Client {
     /// Uploads the file at `path` (protocol.md §5): the content type comes
     /// from the extension ([`content_type_for_path`]), the file name from the
     /// path's last component. Up to [`MULTIPART_THRESHOLD`] (90 MiB) the file
-    /// is read whole and sent in one `PUT`; above, it is read and sent one
-    /// [`MULTIPART_PART_SIZE`] part at a time, so memory use stays at one
-    /// part (10 MiB).
+    /// is read whole and sent in one `PUT`; above, it is read one
+    /// [`MULTIPART_PART_SIZE`] part at a time and sent up to
+    /// [`UploadOptions::concurrency`] parts at once, so memory use stays at
+    /// that many parts (40 MiB by default).
     ///
     /// # Errors
     ///
@@ -688,17 +837,38 @@ impl Client {
         meta: Meta,
         options: &UploadOptions,
     ) -> Result<UploadedFile> {
+        use futures_util::StreamExt as _;
+
         let initiated = self.initiate(true, &meta, options).await?;
         let upload = signed_url(&initiated.upload_url)?;
         let count = size.div_ceil(MULTIPART_PART_SIZE);
         let count = u32::try_from(count)
             .map_err(|_| Error::InvalidRequestOptions { reason: format!("{size} bytes is too large to upload") })?;
+        let concurrency = options.concurrency.unwrap_or(DEFAULT_UPLOAD_CONCURRENCY);
         let mut parts = Vec::with_capacity(count as usize);
-        for number in 1..=count {
-            let offset = u64::from(number - 1) * MULTIPART_PART_SIZE;
-            let chunk = source.part(offset, MULTIPART_PART_SIZE.min(size - offset), number == count).await?;
-            parts.push(self.upload_part(&under_upload_url(&upload, &number.to_string()), chunk).await?);
+        // The parts in flight, answered in any order. A part is read (in
+        // order) only when fewer than `concurrency` are in flight, so at most
+        // `concurrency` parts are in memory. The first failed part returns
+        // at once, dropping the others (their connections are closed).
+        let mut in_flight = futures_util::stream::FuturesUnordered::new();
+        let mut next = 1;
+        loop {
+            if next <= count && in_flight.len() < concurrency {
+                let offset = u64::from(next - 1) * MULTIPART_PART_SIZE;
+                let chunk = source.part(offset, MULTIPART_PART_SIZE.min(size - offset), next == count).await?;
+                let put = self.upload_part(under_upload_url(&upload, &next.to_string()), chunk);
+                in_flight.push(async move { (next, put.await) });
+                next += 1;
+                continue;
+            }
+            match in_flight.next().await {
+                Some((number, part)) => parts.push((number, part?)),
+                None => break,
+            }
         }
+        // The completion lists the parts in order (by the number sent).
+        parts.sort_unstable_by_key(|(number, _)| *number);
+        let parts: Vec<Part> = parts.into_iter().map(|(_, part)| part).collect();
         let complete = under_upload_url(&upload, "complete");
         let request = self.http.post(complete).header(ACCEPT, "application/json").json(&serde_json::json!({
             "parts": parts,
@@ -708,7 +878,7 @@ impl Client {
     }
 
     /// `PUT` of one part, up to [`PART_ATTEMPTS`] tries without delay (fal's JS client).
-    async fn upload_part(&self, url: &Url, chunk: Bytes) -> Result<Part> {
+    async fn upload_part(&self, url: Url, chunk: Bytes) -> Result<Part> {
         let mut attempt = 1;
         loop {
             let request = self.http.put(url.clone()).header(ACCEPT, "application/json").body(chunk.clone());
@@ -722,10 +892,101 @@ impl Client {
             match outcome {
                 Ok(part) => return Ok(part),
                 Err(error) if attempt >= PART_ATTEMPTS => return Err(error),
-                Err(error) => tracing::warn!(%error, attempt, "multipart part upload failed, retrying"),
+                Err(error) => {
+                    tracing::warn!(error = %error.report(), attempt, "multipart part upload failed, retrying")
+                }
             }
             attempt += 1;
         }
+    }
+
+    /// The URL to send for `file`: a URL as is; a local file or bytes
+    /// uploaded to fal's storage first ([`upload_file`](Client::upload_file),
+    /// [`upload`](Client::upload)) and its public URL returned.
+    ///
+    /// ```no_run
+    /// # async fn example(client: fal_ltx::Client) -> Result<(), fal_ltx::Error> {
+    /// use fal_ltx::ltx_2_3::image_to_video::Ltx23ImageToVideoInput;
+    /// let image = client.file_url(std::path::Path::new("first-frame.png")).await?;
+    /// let input = Ltx23ImageToVideoInput::new(image, "The camera pulls back slowly");
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`upload_file`](Client::upload_file) and [`upload`](Client::upload);
+    /// never for a URL.
+    pub async fn file_url(&self, file: impl Into<FileInput>) -> Result<String> {
+        match file.into() {
+            FileInput::Url(url) => Ok(url),
+            FileInput::Path(path) => Ok(self.upload_file(&path).await?.url),
+            FileInput::Bytes { bytes, file_name, content_type } => {
+                Ok(self.upload(bytes, &content_type, &file_name).await?.url)
+            }
+        }
+    }
+
+    /// Uploads the local files an input names and puts their URLs in their
+    /// place: every field that takes a file URL (`image_url`, `video_url`,
+    /// `audio_url`, a LoRA's `path`, nested ones included) whose value is not
+    /// an `http(s)://` URL or `data:` URI ([`is_file_url`]) but names an
+    /// existing local file is uploaded ([`upload_file`](Client::upload_file)),
+    /// once per distinct path, and replaced by the uploaded file's URL. URLs,
+    /// and values that are not local files (such as a LoRA given as a
+    /// Hugging Face repository), are left untouched. `on_upload` is called
+    /// when each upload starts and ends. Returns the files uploaded, in field
+    /// order.
+    ///
+    /// Typed calls (`submit`, `run`, `subscribe`) refuse an input that still
+    /// names a local file ([`Error::InvalidRequestOptions`], nothing sent),
+    /// so call this first:
+    ///
+    /// ```no_run
+    /// # async fn example(client: fal_ltx::Client) -> Result<(), fal_ltx::Error> {
+    /// use fal_ltx::ltx_2_3::image_to_video::Ltx23ImageToVideoInput;
+    /// use fal_ltx::storage::UploadEvent;
+    /// let mut input = Ltx23ImageToVideoInput::new("first-frame.png", "The camera pulls back slowly");
+    /// client
+    ///     .upload_files(&mut input, |event| {
+    ///         if let UploadEvent::Uploaded { path, file } = event {
+    ///             eprintln!("uploaded {} to {}", path.display(), file.url);
+    ///         }
+    ///     })
+    ///     .await?;
+    /// let output = client.subscribe(&input).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`upload_file`](Client::upload_file); the input is unchanged when
+    /// any upload fails.
+    pub async fn upload_files<I: crate::EndpointInput>(
+        &self,
+        input: &mut I,
+        mut on_upload: impl FnMut(UploadEvent<'_>),
+    ) -> Result<Vec<UploadedFile>> {
+        let mut paths: Vec<String> = Vec::new();
+        input.file_urls(&mut |value| {
+            if !is_file_url(value) && Path::new(value).is_file() && !paths.iter().any(|p| p == value) {
+                paths.push(value.to_owned());
+            }
+        });
+        let mut uploaded = Vec::with_capacity(paths.len());
+        for path in &paths {
+            let path = Path::new(path);
+            let size = std::fs::metadata(path).ok().map(|m| m.len());
+            on_upload(UploadEvent::Uploading { path, size });
+            let file = self.upload_file(path).await?;
+            on_upload(UploadEvent::Uploaded { path, file: &file });
+            uploaded.push(file);
+        }
+        input.file_urls_mut(&mut |value| {
+            if let Some(index) = paths.iter().position(|p| p == value) {
+                value.clone_from(&uploaded[index].url);
+            }
+        });
+        Ok(uploaded)
     }
 
     /// Downloads `url` (an output file of a model, such as
@@ -965,7 +1226,7 @@ mod tests {
         assert_eq!(&source.part(4, 4, true).await.unwrap()[..], b"efgh");
         std::fs::write(&path, b"abcdefghij").unwrap();
         let error = source.part(4, 4, true).await.expect_err("grown past the last part");
-        assert!(error.to_string().contains("grew"), "{error}");
+        assert!(error.report().to_string().contains("grew"), "{error}");
         let _ = std::fs::remove_file(&path);
     }
 

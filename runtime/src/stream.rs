@@ -182,7 +182,7 @@ async fn open<E: Endpoint>(
         .authorize(handle.client.http.get(url), "text/event-stream")
         .map_err(|error| error.to_string())?
         .header("cache-control", "no-store");
-    let span = request_span(E::ID, Some(&handle.request_id), "GET", "status_stream", 1);
+    let span = request_span(&handle.endpoint_id, Some(&handle.request_id), "GET", "status_stream", 1);
     let response = request.send().instrument(span.clone()).await.map_err(|error| format!("no response ({error})"))?;
     span.record("status", response.status().as_u16());
     if !response.status().is_success() {

@@ -56,9 +56,13 @@ fn assert_clean(what: &str, text: &str) {
     }
 }
 
-/// `Display`, `Debug` and every `source()` (each by `Display` and `Debug`) of `error`.
+/// `Display`, `Debug`, `Error::report` (both forms) and every `source()` (each by `Display` and
+/// `Debug`) of `error`.
 fn everything_about(error: &(dyn std::error::Error + 'static)) -> String {
     let mut out = format!("{error}\n{error:?}\n");
+    if let Some(error) = error.downcast_ref::<Error>() {
+        out.push_str(&format!("{}\n{:#}\n", error.report(), error.report()));
+    }
     let mut source = error.source();
     while let Some(cause) = source {
         out.push_str(&format!("{cause}\n{cause:?}\n"));
@@ -226,7 +230,9 @@ async fn queue_and_run_errors_and_logs_carry_no_secret() {
 async fn a_transport_error_still_says_where_it_went() {
     let base = refused().await;
     let error = client_for(&base).submit(&input()).await.expect_err("refused");
-    let text = error.to_string();
+    // The URL is in the cause (`Display` is one level, its `source()` the reqwest error).
+    assert!(!error.to_string().contains(&base), "{error}");
+    let text = error.report().to_string();
     // Host, port and path stay; the webhook URL's value does not.
     assert!(text.contains(&base) && text.contains("fal-ai/ltx-2.3"), "{text}");
     assert!(text.contains("fal_webhook=REDACTED"), "{text}");

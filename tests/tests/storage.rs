@@ -156,7 +156,9 @@ async fn above_90_mib_the_file_goes_in_10_mib_parts_and_a_failed_part_is_retried
     fake.push_fault(Route::StoragePart, Fault::Drop);
     fake.push_fault(Route::StoragePart, Fault::status(503));
 
-    let uploaded = client_for(&fake).upload_file(&path).await.expect("multipart upload");
+    // One part at a time, so the faults hit part 1 and the order of the PUTs is known.
+    let sequential = UploadOptions::new().concurrency(1);
+    let uploaded = client_for(&fake).upload_file_with(&path, &sequential).await.expect("multipart upload");
 
     assert_eq!(uploaded.parts, Some(10));
     assert_eq!(uploaded.size, bytes.len() as u64);
@@ -194,12 +196,67 @@ async fn a_part_failing_three_times_fails_the_upload() {
         fake.push_fault(Route::StoragePart, Fault::status(500));
     }
     let bytes = vec![7u8; (MULTIPART_THRESHOLD + 1) as usize];
-    let error = client_for(&fake).upload(bytes, "video/mp4", "big.mp4").await.expect_err("part failed");
+    let sequential = UploadOptions::new().concurrency(1);
+    let error =
+        client_for(&fake).upload_with(bytes, "video/mp4", "big.mp4", &sequential).await.expect_err("part failed");
     assert_eq!(error.status(), Some(500), "{error:?}");
     let requests = fake.requests();
     assert_eq!(with_path(&requests, "PUT", "/fake-storage/multipart/").len(), 3, "3 tries of part 1, then stop");
     assert!(with_path(&requests, "POST", "/fake-storage/").is_empty(), "no complete");
     assert!(fake.stored_files().is_empty());
+}
+
+/// The part numbers of the multipart `PUT`s received, in arrival order.
+fn part_numbers(requests: &[RecordedRequest]) -> Vec<u32> {
+    let puts = with_path(requests, "PUT", "/fake-storage/multipart/");
+    puts.iter().map(|r| r.path().rsplit('/').next().and_then(|n| n.parse().ok()).expect("a part number")).collect()
+}
+
+#[tokio::test]
+async fn parts_go_concurrently_and_the_completion_lists_them_in_order() {
+    let fake = start().await;
+    // Slow parts: several are in flight at once, and they may finish in any order.
+    fake.push_fault(Route::StoragePart, Fault::Slow(std::time::Duration::from_millis(200)));
+    let bytes = pattern((90 << 20) + 1, 9);
+    let uploaded = client_for(&fake).upload(bytes.clone(), "video/mp4", "big.mp4").await.expect("upload");
+    assert_eq!(uploaded.parts, Some(10));
+    let stored = fake.stored_files();
+    assert!(stored.len() == 1 && stored[0].bytes == bytes, "reassembled bytes differ");
+    let requests = fake.requests();
+    let mut numbers = part_numbers(&requests);
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=10).collect::<Vec<_>>(), "each part once");
+    let complete = with_path(&requests, "POST", "/fake-storage/multipart/");
+    let listed: Vec<u64> = complete[0].json().expect("complete body")["parts"]
+        .as_array()
+        .expect("parts")
+        .iter()
+        .map(|part| part["partNumber"].as_u64().expect("partNumber"))
+        .collect();
+    assert_eq!(listed, (1..=10).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn a_failed_part_stops_the_concurrent_upload_and_no_further_part_starts() {
+    let fake = start().await;
+    // Every try of the first four parts fails: one of them fails its third try.
+    for _ in 0..12 {
+        fake.push_fault(Route::StoragePart, Fault::status(500));
+    }
+    let bytes = vec![7u8; (MULTIPART_THRESHOLD + 1) as usize];
+    let options = UploadOptions::new().concurrency(4);
+    let error = client_for(&fake).upload_with(bytes, "video/mp4", "big.mp4", &options).await.expect_err("failed");
+    assert_eq!(error.status(), Some(500), "{error:?}");
+    let requests = fake.requests();
+    let numbers = part_numbers(&requests);
+    // At most 4 parts in flight: part 5 starts only when one of 1-4 is done, which none was.
+    assert!(numbers.iter().all(|n| (1..=4).contains(n)), "{numbers:?}");
+    assert!(numbers.len() <= 12, "{numbers:?}");
+    assert!(with_path(&requests, "POST", "/fake-storage/").is_empty(), "no complete");
+    assert!(fake.stored_files().is_empty());
+    let zero = UploadOptions::new().concurrency(0);
+    let error = client_for(&fake).upload_with(vec![1u8], "text/plain", "a.txt", &zero).await.expect_err("0 parts");
+    assert!(matches!(error, fal_ltx::Error::InvalidRequestOptions { .. }), "{error:?}");
 }
 
 #[tokio::test]

@@ -1,43 +1,47 @@
 //! What the examples share (each includes it with `mod common;`): the
-//! connection flags and the client, local-or-URL file inputs, the progress
+//! connection flags and the client, uploads of the local files an input names, the progress
 //! display (queue position, log lines, download), flag parsers and error
 //! reporting.
 
 // Each example uses the part it needs.
 #![allow(dead_code)]
 
-use std::error::Error as _;
-use std::fmt::Display;
+use std::fmt::{Debug, Display};
 use std::path::Path;
 use std::process::ExitCode;
+use std::str::FromStr;
 use std::time::Duration;
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use fal_ltx::queue::QueueStatus;
+use fal_ltx::storage::UploadEvent;
 use fal_ltx::validation::Validate;
 use fal_ltx::{Client, Endpoint, EndpointInput, Error, OutputOf, SubscribeOptions};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Where requests go: fal by default; a proxy, mirror or local fake when the
-/// base URLs are given. The key always comes from `FAL_KEY` (or `FAL_KEY_ID`
-/// and `FAL_KEY_SECRET`); any value does for a local fake.
+/// base URLs are given, as flags or in `FAL_QUEUE_URL`, `FAL_RUN_URL` and
+/// `FAL_REST_URL` (read by `ClientBuilder::env`; a flag wins). The key always
+/// comes from `FAL_KEY` (or `FAL_KEY_ID` and `FAL_KEY_SECRET`); any value
+/// does for a local fake.
 #[derive(Debug, clap::Args)]
 pub struct Connection {
-    /// Queue base URL, where requests are submitted and followed [default: https://queue.fal.run]
-    #[arg(long, env = "FAL_QUEUE_URL", value_name = "URL")]
+    /// Queue base URL, where requests are submitted and followed [env: FAL_QUEUE_URL] [default: https://queue.fal.run]
+    #[arg(long, value_name = "URL")]
     pub queue_url: Option<String>,
-    /// Base URL of synchronous runs [default: https://fal.run]
-    #[arg(long, env = "FAL_RUN_URL", value_name = "URL")]
+    /// Base URL of synchronous runs [env: FAL_RUN_URL] [default: https://fal.run]
+    #[arg(long, value_name = "URL")]
     pub run_url: Option<String>,
-    /// REST base URL, where uploads of local files start [default: https://rest.fal.ai]
-    #[arg(long, env = "FAL_REST_URL", value_name = "URL")]
+    /// REST base URL, where uploads of local files start [env: FAL_REST_URL] [default: https://rest.fal.ai]
+    #[arg(long, value_name = "URL")]
     pub rest_url: Option<String>,
 }
 
 impl Connection {
-    /// The client: the key from the environment, the base URLs given.
+    /// The client: the key and base URLs from the environment, the flags
+    /// given over them.
     pub fn client(&self) -> Result<Client, Error> {
-        let mut builder = Client::builder();
+        let mut builder = Client::builder().env();
         if let Some(url) = &self.queue_url {
             builder = builder.queue_base_url(url);
         }
@@ -52,13 +56,15 @@ impl Connection {
 }
 
 /// A clap parser for one of a generated enum's values (its `ALL`), written as
-/// on the wire (`8`, `1080p`, `16:9`); `--help` lists them.
+/// on the wire (`8`, `1080p`, `16:9`) and parsed by the enum's `FromStr`;
+/// `--help` lists them.
 pub fn one_of<T>(all: &'static [T]) -> impl TypedValueParser<Value = T>
 where
-    T: Copy + Display + Send + Sync + 'static,
+    T: Display + FromStr + Clone + Send + Sync + 'static,
+    T::Err: Debug,
 {
     PossibleValuesParser::new(all.iter().map(|value| PossibleValue::new(value.to_string())))
-        .map(move |chosen| *all.iter().find(|value| value.to_string() == chosen).expect("a listed value"))
+        .map(|chosen| chosen.parse().expect("a listed value"))
 }
 
 /// Checks `input` against the endpoint's schema before anything is sent or
@@ -67,25 +73,26 @@ pub fn validate(input: &impl Validate) -> Result<(), Error> {
     input.validate().map_err(Error::from)
 }
 
-/// Whether a file argument is already a URL fal can fetch (`http(s)://`
-/// or a `data:` URI) rather than a local path.
-pub fn is_url(arg: &str) -> bool {
-    ["http://", "https://", "data:"].iter().any(|prefix| arg.starts_with(prefix))
-}
-
-/// The URL to send for a file argument: a URL as is; a local file is
-/// uploaded to fal's storage first (`Client::upload_file`) and its public URL
-/// returned.
-pub async fn file_url(client: &Client, arg: &str) -> Result<String, Error> {
-    if is_url(arg) {
-        return Ok(arg.to_owned());
-    }
-    let progress = Progress::spinner(format!("uploading {arg}"));
-    let uploaded = client.upload_file(arg).await;
-    progress.bar.finish_and_clear();
-    let uploaded = uploaded?;
-    eprintln!("uploaded {arg} ({} bytes) to {}", uploaded.size, uploaded.url);
-    Ok(uploaded.url)
+/// Uploads the local files the input names (`Client::upload_files`: every
+/// file-URL field that is a local path, each once), saying what went where;
+/// URLs are left as they are.
+pub async fn upload_files<I: EndpointInput>(client: &Client, input: &mut I) -> Result<(), Error> {
+    let mut progress = None;
+    client
+        .upload_files(input, |event| match event {
+            UploadEvent::Uploading { path, .. } => {
+                progress = Some(Progress::spinner(format!("uploading {}", path.display())))
+            }
+            UploadEvent::Uploaded { path, file } => {
+                if let Some(progress) = progress.take() {
+                    progress.bar.finish_and_clear();
+                }
+                eprintln!("uploaded {} ({} bytes) to {}", path.display(), file.size, file.url);
+            }
+            _ => {}
+        })
+        .await?;
+    Ok(())
 }
 
 /// A spinner on standard error; when standard error is not a terminal (the
@@ -135,9 +142,11 @@ impl Progress {
     }
 }
 
-/// Submits `input`, shows its queue position and log lines while it runs,
-/// and returns the output.
-pub async fn subscribe<I: EndpointInput>(client: &Client, input: &I) -> Result<OutputOf<I>, Error> {
+/// Uploads the local files `input` names ([`upload_files`]), submits it,
+/// shows its queue position and log lines while it runs, and returns the
+/// output.
+pub async fn subscribe<I: EndpointInput>(client: &Client, input: &mut I) -> Result<OutputOf<I>, Error> {
+    upload_files(client, input).await?;
     let progress = Progress::spinner(format!("submitting to {}", I::Endpoint::ID));
     let options = SubscribeOptions::new().logs(true);
     let output = client.subscribe_with(input, &options, |status| progress.update(status)).await;
@@ -168,20 +177,11 @@ pub async fn download(client: &Client, url: &str, path: &Path) -> Result<(), Err
     Ok(())
 }
 
-/// The exit code of an example: 0 on success; otherwise the error (the
-/// crate's `Display`, which lists every violation of a validation error)
-/// and its causes on standard error, and 1.
+/// The exit code of an example: 0 on success; otherwise the error and its
+/// causes (`Error::report`, which lists every violation of a validation
+/// error) on standard error, and 1.
 pub fn exit(result: Result<(), Error>) -> ExitCode {
     let Err(error) = result else { return ExitCode::SUCCESS };
-    let message = error.to_string();
-    eprintln!("error: {message}");
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !message.contains(&cause_text) {
-            eprintln!("  caused by: {cause_text}");
-        }
-        source = cause.source();
-    }
+    eprintln!("error: {:#}", error.report());
     ExitCode::FAILURE
 }

@@ -358,6 +358,14 @@ impl Validate for ExtendVideoConditioningInput {
         }
     }
 }
+impl crate::serde_helpers::FileFields for ExtendVideoConditioningInput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.video_url, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.video_url, visit);
+    }
+}
 /// Type of conditioning this video provides. This is relevant to ensure in-context LoRA weights are applied correctly, as well as selecting the correct preprocessing pipeline, when enabled.
 ///
 /// Schema: `#/components/schemas/ExtendVideoConditioningInput/properties/conditioning_type` in the schemas that use it.
@@ -389,6 +397,28 @@ impl ExtendVideoConditioningInputConditioningType {
 impl std::fmt::Display for ExtendVideoConditioningInputConditioningType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+/// Parses the value as `Display` writes it (the wire value); any other
+/// text is an error listing the accepted values.
+impl std::str::FromStr for ExtendVideoConditioningInputConditioningType {
+    type Err = crate::error::ParseEnumError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "rgb" => Ok(Self::Rgb),
+            "depth" => Ok(Self::Depth),
+            "pose" => Ok(Self::Pose),
+            "canny" => Ok(Self::Canny),
+            _ => {
+                Err(
+                    crate::error::ParseEnumError::new(
+                        "ExtendVideoConditioningInputConditioningType",
+                        text,
+                        &["rgb", "depth", "pose", "canny"],
+                    ),
+                )
+            }
+        }
     }
 }
 impl Serialize for ExtendVideoConditioningInputConditioningType {
@@ -528,6 +558,10 @@ impl File {
 impl Validate for File {
     fn collect_violations(&self, _path: &str, _out: &mut Vec<Violation>) {}
 }
+impl crate::serde_helpers::FileFields for File {
+    fn visit_files(&self, _visit: &mut dyn FnMut(&str)) {}
+    fn visit_files_mut(&mut self, _visit: &mut dyn FnMut(&mut String)) {}
+}
 /// ImageSize
 ///
 /// Schema: `#/components/schemas/ImageSize` in the schemas that use it.
@@ -644,6 +678,10 @@ impl Validate for ImageSize {
         }
     }
 }
+impl crate::serde_helpers::FileFields for ImageSize {
+    fn visit_files(&self, _visit: &mut dyn FnMut(&str)) {}
+    fn visit_files_mut(&mut self, _visit: &mut dyn FnMut(&mut String)) {}
+}
 /// LoRA weight configuration.
 ///
 /// Schema: `#/components/schemas/LoRAInput` in the schemas that use it.
@@ -752,6 +790,14 @@ impl Validate for LoRAInput {
         }
     }
 }
+impl crate::serde_helpers::FileFields for LoRAInput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.path, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.path, visit);
+    }
+}
 /// LoRAWeight
 ///
 /// Schema: `#/components/schemas/LoRAWeight` in the schemas that use it.
@@ -858,6 +904,14 @@ impl Validate for LoRAWeight {
                 out,
             );
         }
+    }
+}
+impl crate::serde_helpers::FileFields for LoRAWeight {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.path, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.path, visit);
     }
 }
 /// VideoFile
@@ -1069,4 +1123,8 @@ impl VideoFile {
 }
 impl Validate for VideoFile {
     fn collect_violations(&self, _path: &str, _out: &mut Vec<Violation>) {}
+}
+impl crate::serde_helpers::FileFields for VideoFile {
+    fn visit_files(&self, _visit: &mut dyn FnMut(&str)) {}
+    fn visit_files_mut(&mut self, _visit: &mut dyn FnMut(&mut String)) {}
 }

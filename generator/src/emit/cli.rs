@@ -183,7 +183,7 @@ impl Shapes<'_> {
         let wire = &field.wire;
         let help = self.help(field);
         let required = field.required && !field.nullable;
-        let file = is_file_input(field);
+        let file = super::is_file_input(field);
         let shape = self.shape(&field.ty, stack);
         quote!(F::new(#wire, #help, #required, #file, #shape))
     }
@@ -207,7 +207,7 @@ impl Shapes<'_> {
         if let Some(syntax) = self.syntax(&field.ty) {
             facts.push(with_label(syntax));
         }
-        if is_file_input(field) {
+        if super::is_file_input(field) {
             facts.push("A URL, or a local file (uploaded first).".to_owned());
         }
         if !facts.is_empty() {
@@ -318,18 +318,6 @@ impl Shapes<'_> {
         stack.pop();
         shape
     }
-}
-
-/// Whether a field takes the URL of a file that a local path may stand for:
-/// a string (or list of strings) whose JSON key names a URL (`image_url`,
-/// `video_urls`) or a LoRA's weights (`path`).
-fn is_file_input(field: &Field) -> bool {
-    let string = match &field.ty.kind {
-        Kind::String => true,
-        Kind::Array(item) => matches!(item.kind, Kind::String),
-        _ => false,
-    };
-    string && (field.wire.ends_with("_url") || field.wire.ends_with("_urls") || field.wire == "path")
 }
 
 /// `Syntax: ` before an object's `key=value` syntax.

@@ -91,6 +91,16 @@ fn open_string_enum(def: &TypeDef, doc: &str, variants: &[StringVariant]) -> Tok
             }
         }
 
+        /// Never fails: a listed wire value gives its variant, any other text
+        /// the catch-all (as decoding does).
+        impl std::str::FromStr for #name {
+            type Err = std::convert::Infallible;
+
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                Ok(Self::from(text.to_owned()))
+            }
+        }
+
         #serde_impls
     }
 }
@@ -101,6 +111,7 @@ fn closed_string_enum(def: &TypeDef, doc: &str, variants: &[StringVariant]) -> T
     let name = ident(&def.name);
     let (idents, wires, variant_docs) = string_variants(variants);
     let all_doc = " Every value the schema lists, in its order.";
+    let from_str = from_str_impl(&name, &idents, &wires);
     let doc = doc_lines(doc);
     let serde_impls = serde_impls(
         &name,
@@ -136,6 +147,8 @@ fn closed_string_enum(def: &TypeDef, doc: &str, variants: &[StringVariant]) -> T
             }
         }
 
+        #from_str
+
         #serde_impls
     }
 }
@@ -146,6 +159,8 @@ pub(super) fn integer_enum(def: &TypeDef, doc: &str, variants: &[IntegerVariant]
     let idents: Vec<Ident> = variants.iter().map(|v| ident(&v.ident)).collect();
     let values: Vec<Literal> = variants.iter().map(|v| Literal::i64_unsuffixed(v.value)).collect();
     let variant_docs: Vec<String> = variants.iter().map(|v| format!(" `{}`", v.value)).collect();
+    let texts: Vec<String> = variants.iter().map(|v| v.value.to_string()).collect();
+    let from_str = from_str_impl(&name, &idents, &texts);
     let doc = doc_lines(&format!("{doc}\n\nSent as a JSON integer."));
     let serde_impls = serde_impls(
         &name,
@@ -180,6 +195,30 @@ pub(super) fn integer_enum(def: &TypeDef, doc: &str, variants: &[IntegerVariant]
             }
         }
 
+        #from_str
+
         #serde_impls
+    }
+}
+
+/// `FromStr` for a closed enum: exactly the wire values (`Display`'s text: a
+/// string, or an integer in decimal); anything else is a `ParseEnumError`
+/// listing them.
+fn from_str_impl<S: AsRef<str>>(name: &Ident, idents: &[Ident], texts: &[S]) -> TokenStream {
+    let texts: Vec<&str> = texts.iter().map(AsRef::as_ref).collect();
+    let type_name = name.to_string();
+    quote! {
+        /// Parses the value as `Display` writes it (the wire value); any other
+        /// text is an error listing the accepted values.
+        impl std::str::FromStr for #name {
+            type Err = crate::error::ParseEnumError;
+
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                match text {
+                    #(#texts => Ok(Self::#idents),)*
+                    _ => Err(crate::error::ParseEnumError::new(#type_name, text, &[#(#texts),*])),
+                }
+            }
+        }
     }
 }

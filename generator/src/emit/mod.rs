@@ -155,7 +155,30 @@ struct Emitter<'a> {
     strict: &'a BTreeSet<String>,
 }
 
+/// Whether a field takes the URL of a file that a local path may stand for:
+/// a string (or list of strings) whose JSON key names a URL (`image_url`,
+/// `video_urls`) or a LoRA's weights (`path`). The CLI uploads a local path
+/// given for one; the structs' `FileFields` impls visit them.
+pub(super) fn is_file_input(field: &crate::ir::Field) -> bool {
+    let string = match &field.ty.kind {
+        Kind::String => true,
+        Kind::Array(item) => matches!(item.kind, Kind::String),
+        _ => false,
+    };
+    string && (field.wire.ends_with("_url") || field.wire.ends_with("_urls") || field.wire == "path")
+}
+
 impl Emitter<'_> {
+    /// Whether `ty` holds generated structs (directly or in a list), whose
+    /// `FileFields` impls are visited.
+    fn holds_struct(&self, ty: &Type) -> bool {
+        match &ty.kind {
+            Kind::Array(item) => self.holds_struct(item),
+            Kind::Named(name) => matches!(self.lookup(name).map(|d| &d.kind), Some(TypeKind::Struct { .. })),
+            _ => false,
+        }
+    }
+
     /// The definition a named type refers to, in this module or the shared one.
     fn lookup(&self, name: &TypeName) -> Option<&TypeDef> {
         match name.scope {

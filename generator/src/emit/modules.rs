@@ -178,6 +178,14 @@ pub(super) fn endpoint_module(api: &Api, endpoint: &Endpoint, notes: &mut Vec<No
 
         impl crate::EndpointInput for #input {
             type Endpoint = #marker;
+
+            fn file_urls(&self, visit: &mut dyn FnMut(&str)) {
+                crate::serde_helpers::FileFields::visit_files(self, visit);
+            }
+
+            fn file_urls_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+                crate::serde_helpers::FileFields::visit_files_mut(self, visit);
+            }
         }
 
         #(#items)*

@@ -43,6 +43,8 @@ struct Parts {
     consts: Vec<TokenStream>,
     /// The statements of `collect_violations`.
     checks: Vec<TokenStream>,
+    /// The fields `FileFields` visits: file URLs and nested structs.
+    files: Vec<Ident>,
 }
 
 impl Emitter<'_> {
@@ -94,6 +96,9 @@ impl Emitter<'_> {
         decode_field(field, index, strict, &fid, &base_ty, parts);
         constructor_field(field, &fid, &ty, &base_ty, parts);
         parts.consts.extend(default_items(field, &default));
+        if super::is_file_input(field) || self.holds_struct(&field.ty) {
+            parts.files.push(fid.clone());
+        }
         // Rule: only constrained values (and nested structs and unions) are checked.
         if self.is_validated(&field.ty) {
             let wire = &field.wire;
@@ -197,8 +202,21 @@ fn constructor_field(field: &Field, fid: &Ident, ty: &TokenStream, base_ty: &Tok
 /// and constants, and `Validate`.
 fn struct_items(def: &TypeDef, doc: &str, parts: Parts) -> TokenStream {
     let name = ident(&def.name);
-    let Parts { fields, slots, reads, builds, wires, new_params, new_inits, new_doc_required, setters, consts, checks } =
-        parts;
+    let Parts {
+        fields,
+        slots,
+        reads,
+        builds,
+        wires,
+        new_params,
+        new_inits,
+        new_doc_required,
+        setters,
+        consts,
+        checks,
+        files,
+    } = parts;
+    let visit_param = if files.is_empty() { quote!(_visit) } else { quote!(visit) };
     let new_doc = if new_doc_required.is_empty() {
         " Creates a value with every field unset: fal applies its defaults to what is not sent.".to_owned()
     } else {
@@ -270,6 +288,16 @@ fn struct_items(def: &TypeDef, doc: &str, parts: Parts) -> TokenStream {
         impl Validate for #name {
             fn collect_violations(&self, #path_param: &str, #out_param: &mut Vec<Violation>) {
                 #(#checks)*
+            }
+        }
+
+        impl crate::serde_helpers::FileFields for #name {
+            fn visit_files(&self, #visit_param: &mut dyn FnMut(&str)) {
+                #(crate::serde_helpers::FileFields::visit_files(&self.#files, visit);)*
+            }
+
+            fn visit_files_mut(&mut self, #visit_param: &mut dyn FnMut(&mut String)) {
+                #(crate::serde_helpers::FileFields::visit_files_mut(&mut self.#files, visit);)*
             }
         }
     }

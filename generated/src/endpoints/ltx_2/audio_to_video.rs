@@ -29,6 +29,12 @@ impl crate::Endpoint for Ltx2AudioToVideo {
 }
 impl crate::EndpointInput for Ltx2AudioToVideoInput {
     type Endpoint = Ltx2AudioToVideo;
+    fn file_urls(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(self, visit);
+    }
+    fn file_urls_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(self, visit);
+    }
 }
 /// The input (request body) of `fal-ai/ltx-2/audio-to-video`.
 ///
@@ -162,6 +168,16 @@ impl Validate for Ltx2AudioToVideoInput {
         }
     }
 }
+impl crate::serde_helpers::FileFields for Ltx2AudioToVideoInput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.audio_url, visit);
+        crate::serde_helpers::FileFields::visit_files(&self.image_url, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.audio_url, visit);
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.image_url, visit);
+    }
+}
 /// The output (result) of `fal-ai/ltx-2/audio-to-video`.
 ///
 /// LTXVAudioToVideoResponse
@@ -219,6 +235,14 @@ impl Validate for Ltx2AudioToVideoOutput {
             let path = check::child(path, "video");
             check::nested(&path, value, out);
         }
+    }
+}
+impl crate::serde_helpers::FileFields for Ltx2AudioToVideoOutput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.video, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.video, visit);
     }
 }
 /// Schema defaults of every type `fal-ai/ltx-2/audio-to-video` uses: `(JSON Pointer of the property in the document, value of the generated constant)`.

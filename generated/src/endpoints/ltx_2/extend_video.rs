@@ -29,6 +29,12 @@ impl crate::Endpoint for Ltx2ExtendVideo {
 }
 impl crate::EndpointInput for Ltx2ExtendVideoInput {
     type Endpoint = Ltx2ExtendVideo;
+    fn file_urls(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(self, visit);
+    }
+    fn file_urls_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(self, visit);
+    }
 }
 /// The input (request body) of `fal-ai/ltx-2/extend-video`.
 ///
@@ -208,6 +214,14 @@ impl Validate for Ltx2ExtendVideoInput {
         }
     }
 }
+impl crate::serde_helpers::FileFields for Ltx2ExtendVideoInput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.video_url, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.video_url, visit);
+    }
+}
 /// Where to extend the video: 'end' extends at the end, 'start' extends at the beginning.
 ///
 /// Schema: `#/components/schemas/Ltx2ExtendVideoInput/properties/mode` in `schemas/fal-ai/ltx-2/extend-video.json`.
@@ -233,6 +247,18 @@ impl Mode {
 impl std::fmt::Display for Mode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+/// Parses the value as `Display` writes it (the wire value); any other
+/// text is an error listing the accepted values.
+impl std::str::FromStr for Mode {
+    type Err = crate::error::ParseEnumError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "start" => Ok(Self::Start),
+            "end" => Ok(Self::End),
+            _ => Err(crate::error::ParseEnumError::new("Mode", text, &["start", "end"])),
+        }
     }
 }
 impl Serialize for Mode {
@@ -304,6 +330,14 @@ impl Validate for Ltx2ExtendVideoOutput {
             let path = check::child(path, "video");
             check::nested(&path, value, out);
         }
+    }
+}
+impl crate::serde_helpers::FileFields for Ltx2ExtendVideoOutput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.video, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.video, visit);
     }
 }
 /// Schema defaults of every type `fal-ai/ltx-2/extend-video` uses: `(JSON Pointer of the property in the document, value of the generated constant)`.

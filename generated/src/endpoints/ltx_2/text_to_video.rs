@@ -29,6 +29,12 @@ impl crate::Endpoint for Ltx2TextToVideo {
 }
 impl crate::EndpointInput for Ltx2TextToVideoInput {
     type Endpoint = Ltx2TextToVideo;
+    fn file_urls(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(self, visit);
+    }
+    fn file_urls_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(self, visit);
+    }
 }
 /// The input (request body) of `fal-ai/ltx-2/text-to-video`.
 ///
@@ -190,6 +196,10 @@ impl Validate for Ltx2TextToVideoInput {
         }
     }
 }
+impl crate::serde_helpers::FileFields for Ltx2TextToVideoInput {
+    fn visit_files(&self, _visit: &mut dyn FnMut(&str)) {}
+    fn visit_files_mut(&mut self, _visit: &mut dyn FnMut(&mut String)) {}
+}
 /// The duration of the generated video in seconds
 ///
 /// Schema: `#/components/schemas/Ltx2TextToVideoInput/properties/duration` in `schemas/fal-ai/ltx-2/text-to-video.json`.
@@ -217,6 +227,27 @@ impl Duration {
 impl std::fmt::Display for Duration {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.value())
+    }
+}
+/// Parses the value as `Display` writes it (the wire value); any other
+/// text is an error listing the accepted values.
+impl std::str::FromStr for Duration {
+    type Err = crate::error::ParseEnumError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "6" => Ok(Self::Seconds6),
+            "8" => Ok(Self::Seconds8),
+            "10" => Ok(Self::Seconds10),
+            _ => {
+                Err(
+                    crate::error::ParseEnumError::new(
+                        "Duration",
+                        text,
+                        &["6", "8", "10"],
+                    ),
+                )
+            }
+        }
     }
 }
 impl Serialize for Duration {
@@ -261,6 +292,27 @@ impl std::fmt::Display for Resolution {
         f.write_str(self.as_str())
     }
 }
+/// Parses the value as `Display` writes it (the wire value); any other
+/// text is an error listing the accepted values.
+impl std::str::FromStr for Resolution {
+    type Err = crate::error::ParseEnumError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "1080p" => Ok(Self::P1080),
+            "1440p" => Ok(Self::P1440),
+            "2160p" => Ok(Self::P2160),
+            _ => {
+                Err(
+                    crate::error::ParseEnumError::new(
+                        "Resolution",
+                        text,
+                        &["1080p", "1440p", "2160p"],
+                    ),
+                )
+            }
+        }
+    }
+}
 impl Serialize for Resolution {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -298,6 +350,18 @@ impl Fps {
 impl std::fmt::Display for Fps {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.value())
+    }
+}
+/// Parses the value as `Display` writes it (the wire value); any other
+/// text is an error listing the accepted values.
+impl std::str::FromStr for Fps {
+    type Err = crate::error::ParseEnumError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "25" => Ok(Self::Fps25),
+            "50" => Ok(Self::Fps50),
+            _ => Err(crate::error::ParseEnumError::new("Fps", text, &["25", "50"])),
+        }
     }
 }
 impl Serialize for Fps {
@@ -369,6 +433,14 @@ impl Validate for Ltx2TextToVideoOutput {
             let path = check::child(path, "video");
             check::nested(&path, value, out);
         }
+    }
+}
+impl crate::serde_helpers::FileFields for Ltx2TextToVideoOutput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.video, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.video, visit);
     }
 }
 /// Schema defaults of every type `fal-ai/ltx-2/text-to-video` uses: `(JSON Pointer of the property in the document, value of the generated constant)`.

@@ -29,6 +29,12 @@ impl crate::Endpoint for Ltx2TextToVideoFast {
 }
 impl crate::EndpointInput for Ltx2TextToVideoFastInput {
     type Endpoint = Ltx2TextToVideoFast;
+    fn file_urls(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(self, visit);
+    }
+    fn file_urls_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(self, visit);
+    }
 }
 /// The input (request body) of `fal-ai/ltx-2/text-to-video/fast`.
 ///
@@ -190,6 +196,10 @@ impl Validate for Ltx2TextToVideoFastInput {
         }
     }
 }
+impl crate::serde_helpers::FileFields for Ltx2TextToVideoFastInput {
+    fn visit_files(&self, _visit: &mut dyn FnMut(&str)) {}
+    fn visit_files_mut(&mut self, _visit: &mut dyn FnMut(&mut String)) {}
+}
 /// The duration of the generated video in seconds. The fast model supports 6-20 seconds. Note: Durations longer than 10 seconds (12, 14, 16, 18, 20) are only supported with 25 FPS and 1080p resolution.
 ///
 /// Schema: `#/components/schemas/Ltx2TextToVideoFastInput/properties/duration` in `schemas/fal-ai/ltx-2/text-to-video/fast.json`.
@@ -238,6 +248,32 @@ impl std::fmt::Display for Duration {
         write!(f, "{}", self.value())
     }
 }
+/// Parses the value as `Display` writes it (the wire value); any other
+/// text is an error listing the accepted values.
+impl std::str::FromStr for Duration {
+    type Err = crate::error::ParseEnumError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "6" => Ok(Self::Seconds6),
+            "8" => Ok(Self::Seconds8),
+            "10" => Ok(Self::Seconds10),
+            "12" => Ok(Self::Seconds12),
+            "14" => Ok(Self::Seconds14),
+            "16" => Ok(Self::Seconds16),
+            "18" => Ok(Self::Seconds18),
+            "20" => Ok(Self::Seconds20),
+            _ => {
+                Err(
+                    crate::error::ParseEnumError::new(
+                        "Duration",
+                        text,
+                        &["6", "8", "10", "12", "14", "16", "18", "20"],
+                    ),
+                )
+            }
+        }
+    }
+}
 impl Serialize for Duration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_i64(self.value())
@@ -280,6 +316,27 @@ impl std::fmt::Display for Resolution {
         f.write_str(self.as_str())
     }
 }
+/// Parses the value as `Display` writes it (the wire value); any other
+/// text is an error listing the accepted values.
+impl std::str::FromStr for Resolution {
+    type Err = crate::error::ParseEnumError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "1080p" => Ok(Self::P1080),
+            "1440p" => Ok(Self::P1440),
+            "2160p" => Ok(Self::P2160),
+            _ => {
+                Err(
+                    crate::error::ParseEnumError::new(
+                        "Resolution",
+                        text,
+                        &["1080p", "1440p", "2160p"],
+                    ),
+                )
+            }
+        }
+    }
+}
 impl Serialize for Resolution {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -317,6 +374,18 @@ impl Fps {
 impl std::fmt::Display for Fps {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.value())
+    }
+}
+/// Parses the value as `Display` writes it (the wire value); any other
+/// text is an error listing the accepted values.
+impl std::str::FromStr for Fps {
+    type Err = crate::error::ParseEnumError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "25" => Ok(Self::Fps25),
+            "50" => Ok(Self::Fps50),
+            _ => Err(crate::error::ParseEnumError::new("Fps", text, &["25", "50"])),
+        }
     }
 }
 impl Serialize for Fps {
@@ -388,6 +457,14 @@ impl Validate for Ltx2TextToVideoFastOutput {
             let path = check::child(path, "video");
             check::nested(&path, value, out);
         }
+    }
+}
+impl crate::serde_helpers::FileFields for Ltx2TextToVideoFastOutput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.video, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.video, visit);
     }
 }
 /// Schema defaults of every type `fal-ai/ltx-2/text-to-video/fast` uses: `(JSON Pointer of the property in the document, value of the generated constant)`.

@@ -29,6 +29,12 @@ impl crate::Endpoint for Ltx23AudioToVideo {
 }
 impl crate::EndpointInput for Ltx23AudioToVideoInput {
     type Endpoint = Ltx23AudioToVideo;
+    fn file_urls(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(self, visit);
+    }
+    fn file_urls_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(self, visit);
+    }
 }
 /// The input (request body) of `fal-ai/ltx-2.3/audio-to-video`.
 ///
@@ -162,6 +168,16 @@ impl Validate for Ltx23AudioToVideoInput {
         }
     }
 }
+impl crate::serde_helpers::FileFields for Ltx23AudioToVideoInput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.audio_url, visit);
+        crate::serde_helpers::FileFields::visit_files(&self.image_url, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.audio_url, visit);
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.image_url, visit);
+    }
+}
 /// The output (result) of `fal-ai/ltx-2.3/audio-to-video`.
 ///
 /// LTXV23AudioToVideoResponse
@@ -219,6 +235,14 @@ impl Validate for Ltx23AudioToVideoOutput {
             let path = check::child(path, "video");
             check::nested(&path, value, out);
         }
+    }
+}
+impl crate::serde_helpers::FileFields for Ltx23AudioToVideoOutput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.video, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.video, visit);
     }
 }
 /// Schema defaults of every type `fal-ai/ltx-2.3/audio-to-video` uses: `(JSON Pointer of the property in the document, value of the generated constant)`.

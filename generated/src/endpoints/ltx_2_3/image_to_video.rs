@@ -29,6 +29,12 @@ impl crate::Endpoint for Ltx23ImageToVideo {
 }
 impl crate::EndpointInput for Ltx23ImageToVideoInput {
     type Endpoint = Ltx23ImageToVideo;
+    fn file_urls(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(self, visit);
+    }
+    fn file_urls_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(self, visit);
+    }
 }
 /// The input (request body) of `fal-ai/ltx-2.3/image-to-video`.
 ///
@@ -241,6 +247,19 @@ impl Validate for Ltx23ImageToVideoInput {
         }
     }
 }
+impl crate::serde_helpers::FileFields for Ltx23ImageToVideoInput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.image_url, visit);
+        crate::serde_helpers::FileFields::visit_files(&self.end_image_url, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.image_url, visit);
+        crate::serde_helpers::FileFields::visit_files_mut(
+            &mut self.end_image_url,
+            visit,
+        );
+    }
+}
 /// The duration of the generated video in seconds
 ///
 /// Schema: `#/components/schemas/Ltx23ImageToVideoInput/properties/duration` in `schemas/fal-ai/ltx-2.3/image-to-video.json`.
@@ -268,6 +287,27 @@ impl Duration {
 impl std::fmt::Display for Duration {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.value())
+    }
+}
+/// Parses the value as `Display` writes it (the wire value); any other
+/// text is an error listing the accepted values.
+impl std::str::FromStr for Duration {
+    type Err = crate::error::ParseEnumError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "6" => Ok(Self::Seconds6),
+            "8" => Ok(Self::Seconds8),
+            "10" => Ok(Self::Seconds10),
+            _ => {
+                Err(
+                    crate::error::ParseEnumError::new(
+                        "Duration",
+                        text,
+                        &["6", "8", "10"],
+                    ),
+                )
+            }
+        }
     }
 }
 impl Serialize for Duration {
@@ -312,6 +352,27 @@ impl std::fmt::Display for Resolution {
         f.write_str(self.as_str())
     }
 }
+/// Parses the value as `Display` writes it (the wire value); any other
+/// text is an error listing the accepted values.
+impl std::str::FromStr for Resolution {
+    type Err = crate::error::ParseEnumError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "1080p" => Ok(Self::P1080),
+            "1440p" => Ok(Self::P1440),
+            "2160p" => Ok(Self::P2160),
+            _ => {
+                Err(
+                    crate::error::ParseEnumError::new(
+                        "Resolution",
+                        text,
+                        &["1080p", "1440p", "2160p"],
+                    ),
+                )
+            }
+        }
+    }
+}
 impl Serialize for Resolution {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -352,6 +413,27 @@ impl AspectRatio {
 impl std::fmt::Display for AspectRatio {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+/// Parses the value as `Display` writes it (the wire value); any other
+/// text is an error listing the accepted values.
+impl std::str::FromStr for AspectRatio {
+    type Err = crate::error::ParseEnumError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "auto" => Ok(Self::Auto),
+            "16:9" => Ok(Self::Ratio16x9),
+            "9:16" => Ok(Self::Ratio9x16),
+            _ => {
+                Err(
+                    crate::error::ParseEnumError::new(
+                        "AspectRatio",
+                        text,
+                        &["auto", "16:9", "9:16"],
+                    ),
+                )
+            }
+        }
     }
 }
 impl Serialize for AspectRatio {
@@ -400,6 +482,28 @@ impl Fps {
 impl std::fmt::Display for Fps {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.value())
+    }
+}
+/// Parses the value as `Display` writes it (the wire value); any other
+/// text is an error listing the accepted values.
+impl std::str::FromStr for Fps {
+    type Err = crate::error::ParseEnumError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "24" => Ok(Self::Fps24),
+            "25" => Ok(Self::Fps25),
+            "48" => Ok(Self::Fps48),
+            "50" => Ok(Self::Fps50),
+            _ => {
+                Err(
+                    crate::error::ParseEnumError::new(
+                        "Fps",
+                        text,
+                        &["24", "25", "48", "50"],
+                    ),
+                )
+            }
+        }
     }
 }
 impl Serialize for Fps {
@@ -471,6 +575,14 @@ impl Validate for Ltx23ImageToVideoOutput {
             let path = check::child(path, "video");
             check::nested(&path, value, out);
         }
+    }
+}
+impl crate::serde_helpers::FileFields for Ltx23ImageToVideoOutput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.video, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.video, visit);
     }
 }
 /// Schema defaults of every type `fal-ai/ltx-2.3/image-to-video` uses: `(JSON Pointer of the property in the document, value of the generated constant)`.

@@ -29,6 +29,12 @@ impl crate::Endpoint for Ltx23RetakeVideo {
 }
 impl crate::EndpointInput for Ltx23RetakeVideoInput {
     type Endpoint = Ltx23RetakeVideo;
+    fn file_urls(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(self, visit);
+    }
+    fn file_urls_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(self, visit);
+    }
 }
 /// The input (request body) of `fal-ai/ltx-2.3/retake-video`.
 ///
@@ -209,6 +215,14 @@ impl Validate for Ltx23RetakeVideoInput {
         }
     }
 }
+impl crate::serde_helpers::FileFields for Ltx23RetakeVideoInput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.video_url, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.video_url, visit);
+    }
+}
 /// The retake mode to use for the retake
 ///
 /// Schema: `#/components/schemas/Ltx23RetakeVideoInput/properties/retake_mode` in `schemas/fal-ai/ltx-2.3/retake-video.json`.
@@ -241,6 +255,27 @@ impl RetakeMode {
 impl std::fmt::Display for RetakeMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+/// Parses the value as `Display` writes it (the wire value); any other
+/// text is an error listing the accepted values.
+impl std::str::FromStr for RetakeMode {
+    type Err = crate::error::ParseEnumError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "replace_audio" => Ok(Self::ReplaceAudio),
+            "replace_video" => Ok(Self::ReplaceVideo),
+            "replace_audio_and_video" => Ok(Self::ReplaceAudioAndVideo),
+            _ => {
+                Err(
+                    crate::error::ParseEnumError::new(
+                        "RetakeMode",
+                        text,
+                        &["replace_audio", "replace_video", "replace_audio_and_video"],
+                    ),
+                )
+            }
+        }
     }
 }
 impl Serialize for RetakeMode {
@@ -312,6 +347,14 @@ impl Validate for Ltx23RetakeVideoOutput {
             let path = check::child(path, "video");
             check::nested(&path, value, out);
         }
+    }
+}
+impl crate::serde_helpers::FileFields for Ltx23RetakeVideoOutput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.video, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.video, visit);
     }
 }
 /// Schema defaults of every type `fal-ai/ltx-2.3/retake-video` uses: `(JSON Pointer of the property in the document, value of the generated constant)`.

@@ -29,6 +29,12 @@ impl crate::Endpoint for Ltx2322bImageToVideoLora {
 }
 impl crate::EndpointInput for Ltx2322bImageToVideoLoraInput {
     type Endpoint = Ltx2322bImageToVideoLora;
+    fn file_urls(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(self, visit);
+    }
+    fn file_urls_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(self, visit);
+    }
 }
 /// The input (request body) of `fal-ai/ltx-2.3-22b/image-to-video/lora`.
 ///
@@ -1291,6 +1297,21 @@ impl Validate for Ltx2322bImageToVideoLoraInput {
         }
     }
 }
+impl crate::serde_helpers::FileFields for Ltx2322bImageToVideoLoraInput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.image_url, visit);
+        crate::serde_helpers::FileFields::visit_files(&self.end_image_url, visit);
+        crate::serde_helpers::FileFields::visit_files(&self.loras, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.image_url, visit);
+        crate::serde_helpers::FileFields::visit_files_mut(
+            &mut self.end_image_url,
+            visit,
+        );
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.loras, visit);
+    }
+}
 /// The size of the generated video.
 ///
 /// Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/video_size/anyOf` in `schemas/fal-ai/ltx-2.3-22b/image-to-video/lora.json`.
@@ -1397,6 +1418,39 @@ impl std::fmt::Display for VideoSizePreset {
         f.write_str(self.as_str())
     }
 }
+/// Parses the value as `Display` writes it (the wire value); any other
+/// text is an error listing the accepted values.
+impl std::str::FromStr for VideoSizePreset {
+    type Err = crate::error::ParseEnumError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "auto" => Ok(Self::Auto),
+            "square_hd" => Ok(Self::SquareHd),
+            "square" => Ok(Self::Square),
+            "portrait_4_3" => Ok(Self::Portrait4x3),
+            "portrait_16_9" => Ok(Self::Portrait16x9),
+            "landscape_4_3" => Ok(Self::Landscape4x3),
+            "landscape_16_9" => Ok(Self::Landscape16x9),
+            _ => {
+                Err(
+                    crate::error::ParseEnumError::new(
+                        "VideoSizePreset",
+                        text,
+                        &[
+                            "auto",
+                            "square_hd",
+                            "square",
+                            "portrait_4_3",
+                            "portrait_16_9",
+                            "landscape_4_3",
+                            "landscape_16_9",
+                        ],
+                    ),
+                )
+            }
+        }
+    }
+}
 impl Serialize for VideoSizePreset {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -1437,6 +1491,27 @@ impl Scheduler {
 impl std::fmt::Display for Scheduler {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+/// Parses the value as `Display` writes it (the wire value); any other
+/// text is an error listing the accepted values.
+impl std::str::FromStr for Scheduler {
+    type Err = crate::error::ParseEnumError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "ltx2" => Ok(Self::Ltx2),
+            "linear_quadratic" => Ok(Self::LinearQuadratic),
+            "beta" => Ok(Self::Beta),
+            _ => {
+                Err(
+                    crate::error::ParseEnumError::new(
+                        "Scheduler",
+                        text,
+                        &["ltx2", "linear_quadratic", "beta"],
+                    ),
+                )
+            }
+        }
     }
 }
 impl Serialize for Scheduler {
@@ -1487,6 +1562,28 @@ impl Acceleration {
 impl std::fmt::Display for Acceleration {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+/// Parses the value as `Display` writes it (the wire value); any other
+/// text is an error listing the accepted values.
+impl std::str::FromStr for Acceleration {
+    type Err = crate::error::ParseEnumError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "none" => Ok(Self::None),
+            "regular" => Ok(Self::Regular),
+            "high" => Ok(Self::High),
+            "full" => Ok(Self::Full),
+            _ => {
+                Err(
+                    crate::error::ParseEnumError::new(
+                        "Acceleration",
+                        text,
+                        &["none", "regular", "high", "full"],
+                    ),
+                )
+            }
+        }
     }
 }
 impl Serialize for Acceleration {
@@ -1555,6 +1652,41 @@ impl std::fmt::Display for CameraLora {
         f.write_str(self.as_str())
     }
 }
+/// Parses the value as `Display` writes it (the wire value); any other
+/// text is an error listing the accepted values.
+impl std::str::FromStr for CameraLora {
+    type Err = crate::error::ParseEnumError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "dolly_in" => Ok(Self::DollyIn),
+            "dolly_out" => Ok(Self::DollyOut),
+            "dolly_left" => Ok(Self::DollyLeft),
+            "dolly_right" => Ok(Self::DollyRight),
+            "jib_up" => Ok(Self::JibUp),
+            "jib_down" => Ok(Self::JibDown),
+            "static" => Ok(Self::Static),
+            "none" => Ok(Self::None),
+            _ => {
+                Err(
+                    crate::error::ParseEnumError::new(
+                        "CameraLora",
+                        text,
+                        &[
+                            "dolly_in",
+                            "dolly_out",
+                            "dolly_left",
+                            "dolly_right",
+                            "jib_up",
+                            "jib_down",
+                            "static",
+                            "none",
+                        ],
+                    ),
+                )
+            }
+        }
+    }
+}
 impl Serialize for CameraLora {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -1603,6 +1735,33 @@ impl VideoOutputType {
 impl std::fmt::Display for VideoOutputType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+/// Parses the value as `Display` writes it (the wire value); any other
+/// text is an error listing the accepted values.
+impl std::str::FromStr for VideoOutputType {
+    type Err = crate::error::ParseEnumError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "X264 (.mp4)" => Ok(Self::X264Mp4),
+            "VP9 (.webm)" => Ok(Self::Vp9Webm),
+            "PRORES4444 (.mov)" => Ok(Self::Prores4444Mov),
+            "GIF (.gif)" => Ok(Self::Gif),
+            _ => {
+                Err(
+                    crate::error::ParseEnumError::new(
+                        "VideoOutputType",
+                        text,
+                        &[
+                            "X264 (.mp4)",
+                            "VP9 (.webm)",
+                            "PRORES4444 (.mov)",
+                            "GIF (.gif)",
+                        ],
+                    ),
+                )
+            }
+        }
     }
 }
 impl Serialize for VideoOutputType {
@@ -1655,6 +1814,28 @@ impl std::fmt::Display for VideoQuality {
         f.write_str(self.as_str())
     }
 }
+/// Parses the value as `Display` writes it (the wire value); any other
+/// text is an error listing the accepted values.
+impl std::str::FromStr for VideoQuality {
+    type Err = crate::error::ParseEnumError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "low" => Ok(Self::Low),
+            "medium" => Ok(Self::Medium),
+            "high" => Ok(Self::High),
+            "maximum" => Ok(Self::Maximum),
+            _ => {
+                Err(
+                    crate::error::ParseEnumError::new(
+                        "VideoQuality",
+                        text,
+                        &["low", "medium", "high", "maximum"],
+                    ),
+                )
+            }
+        }
+    }
+}
 impl Serialize for VideoQuality {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -1697,6 +1878,27 @@ impl std::fmt::Display for VideoWriteMode {
         f.write_str(self.as_str())
     }
 }
+/// Parses the value as `Display` writes it (the wire value); any other
+/// text is an error listing the accepted values.
+impl std::str::FromStr for VideoWriteMode {
+    type Err = crate::error::ParseEnumError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "fast" => Ok(Self::Fast),
+            "balanced" => Ok(Self::Balanced),
+            "small" => Ok(Self::Small),
+            _ => {
+                Err(
+                    crate::error::ParseEnumError::new(
+                        "VideoWriteMode",
+                        text,
+                        &["fast", "balanced", "small"],
+                    ),
+                )
+            }
+        }
+    }
+}
 impl Serialize for VideoWriteMode {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -1734,6 +1936,26 @@ impl InterpolationDirection {
 impl std::fmt::Display for InterpolationDirection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+/// Parses the value as `Display` writes it (the wire value); any other
+/// text is an error listing the accepted values.
+impl std::str::FromStr for InterpolationDirection {
+    type Err = crate::error::ParseEnumError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "forward" => Ok(Self::Forward),
+            "backward" => Ok(Self::Backward),
+            _ => {
+                Err(
+                    crate::error::ParseEnumError::new(
+                        "InterpolationDirection",
+                        text,
+                        &["forward", "backward"],
+                    ),
+                )
+            }
+        }
     }
 }
 impl Serialize for InterpolationDirection {
@@ -1831,6 +2053,14 @@ impl Validate for Ltx2322bImageToVideoLoraOutput {
             let path = check::child(path, "video");
             check::nested(&path, value, out);
         }
+    }
+}
+impl crate::serde_helpers::FileFields for Ltx2322bImageToVideoLoraOutput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.video, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.video, visit);
     }
 }
 /// Schema defaults of every type `fal-ai/ltx-2.3-22b/image-to-video/lora` uses: `(JSON Pointer of the property in the document, value of the generated constant)`.

@@ -29,6 +29,12 @@ impl crate::Endpoint for Ltxv13b098DistilledExtend {
 }
 impl crate::EndpointInput for Ltxv13b098DistilledExtendInput {
     type Endpoint = Ltxv13b098DistilledExtend;
+    fn file_urls(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(self, visit);
+    }
+    fn file_urls_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(self, visit);
+    }
 }
 /// The input (request body) of `fal-ai/ltxv-13b-098-distilled/extend`.
 ///
@@ -711,6 +717,16 @@ impl Validate for Ltxv13b098DistilledExtendInput {
         }
     }
 }
+impl crate::serde_helpers::FileFields for Ltxv13b098DistilledExtendInput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.loras, visit);
+        crate::serde_helpers::FileFields::visit_files(&self.video, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.loras, visit);
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.video, visit);
+    }
+}
 /// Resolution of the generated video.
 ///
 /// Schema: `#/components/schemas/Ltxv13b098DistilledExtendInput/properties/resolution` in `schemas/fal-ai/ltxv-13b-098-distilled/extend.json`.
@@ -736,6 +752,26 @@ impl Resolution {
 impl std::fmt::Display for Resolution {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+/// Parses the value as `Display` writes it (the wire value); any other
+/// text is an error listing the accepted values.
+impl std::str::FromStr for Resolution {
+    type Err = crate::error::ParseEnumError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "480p" => Ok(Self::P480),
+            "720p" => Ok(Self::P720),
+            _ => {
+                Err(
+                    crate::error::ParseEnumError::new(
+                        "Resolution",
+                        text,
+                        &["480p", "720p"],
+                    ),
+                )
+            }
+        }
     }
 }
 impl Serialize for Resolution {
@@ -786,6 +822,28 @@ impl AspectRatio {
 impl std::fmt::Display for AspectRatio {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+/// Parses the value as `Display` writes it (the wire value); any other
+/// text is an error listing the accepted values.
+impl std::str::FromStr for AspectRatio {
+    type Err = crate::error::ParseEnumError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "9:16" => Ok(Self::Ratio9x16),
+            "1:1" => Ok(Self::Ratio1),
+            "16:9" => Ok(Self::Ratio16x9),
+            "auto" => Ok(Self::Auto),
+            _ => {
+                Err(
+                    crate::error::ParseEnumError::new(
+                        "AspectRatio",
+                        text,
+                        &["9:16", "1:1", "16:9", "auto"],
+                    ),
+                )
+            }
+        }
     }
 }
 impl Serialize for AspectRatio {
@@ -885,6 +943,14 @@ impl Validate for Ltxv13b098DistilledExtendOutput {
             let path = check::child(path, "video");
             check::nested(&path, value, out);
         }
+    }
+}
+impl crate::serde_helpers::FileFields for Ltxv13b098DistilledExtendOutput {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.video, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.video, visit);
     }
 }
 /// Schema defaults of every type `fal-ai/ltxv-13b-098-distilled/extend` uses: `(JSON Pointer of the property in the document, value of the generated constant)`.

@@ -116,3 +116,7 @@ impl Validate for ImageSize {
         }
     }
 }
+impl crate::serde_helpers::FileFields for ImageSize {
+    fn visit_files(&self, _visit: &mut dyn FnMut(&str)) {}
+    fn visit_files_mut(&mut self, _visit: &mut dyn FnMut(&mut String)) {}
+}

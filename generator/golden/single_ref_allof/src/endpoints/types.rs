@@ -82,3 +82,7 @@ impl File {
 impl Validate for File {
     fn collect_violations(&self, _path: &str, _out: &mut Vec<Violation>) {}
 }
+impl crate::serde_helpers::FileFields for File {
+    fn visit_files(&self, _visit: &mut dyn FnMut(&str)) {}
+    fn visit_files_mut(&mut self, _visit: &mut dyn FnMut(&mut String)) {}
+}
