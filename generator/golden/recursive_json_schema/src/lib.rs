@@ -16,7 +16,7 @@ mod endpoints;
 pub use endpoints::*;
 
 #[doc(inline)]
-pub use fal_ltx_runtime::{endpoint, validation};
+pub use fal_ltx_runtime::{endpoint, error, validation};
 // Called by the generated modules (`crate::serde_helpers::…`); not part of the API.
 #[doc(hidden)]
 pub use fal_ltx_runtime::serde_helpers;

@@ -107,3 +107,11 @@ impl Validate for Node {
         }
     }
 }
+impl crate::serde_helpers::FileFields for Node {
+    fn visit_files(&self, visit: &mut dyn FnMut(&str)) {
+        crate::serde_helpers::FileFields::visit_files(&self.children, visit);
+    }
+    fn visit_files_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+        crate::serde_helpers::FileFields::visit_files_mut(&mut self.children, visit);
+    }
+}
