@@ -11,7 +11,7 @@ use super::docs::doc_lines;
 use super::strictness::{reachable_shared, strict_local, strict_shared};
 use super::{Emitter, ident};
 use crate::error::Note;
-use crate::ir::{Api, Endpoint, Scope, TypeDef};
+use crate::ir::{Api, Endpoint, Scope, TypeDef, TypeKind};
 use crate::naming;
 
 /// `endpoints/mod.rs`: the shared `types` module, one module per family, and
@@ -148,6 +148,27 @@ pub(super) fn endpoint_module(api: &Api, endpoint: &Endpoint, notes: &mut Vec<No
         endpoint.input, endpoint.output
     );
     let items = endpoint.types.iter().map(|def| ctx.type_def(def, notes)).collect::<Vec<_>>();
+    // An input that is a struct visits its file fields (every struct has
+    // `FileFields`); another input (a union, free JSON) keeps the trait's
+    // default, which visits nothing.
+    let struct_input = endpoint
+        .types
+        .iter()
+        .chain(&api.shared)
+        .any(|d| d.name == endpoint.input && matches!(d.kind, TypeKind::Struct { .. }));
+    let file_urls = if struct_input {
+        quote! {
+            fn file_urls(&self, visit: &mut dyn FnMut(&str)) {
+                crate::serde_helpers::FileFields::visit_files(self, visit);
+            }
+
+            fn file_urls_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
+                crate::serde_helpers::FileFields::visit_files_mut(self, visit);
+            }
+        }
+    } else {
+        quote!()
+    };
 
     // `schema_defaults()` lists the defaults of the local types and of the
     // shared types this endpoint reaches.
@@ -178,14 +199,7 @@ pub(super) fn endpoint_module(api: &Api, endpoint: &Endpoint, notes: &mut Vec<No
 
         impl crate::EndpointInput for #input {
             type Endpoint = #marker;
-
-            fn file_urls(&self, visit: &mut dyn FnMut(&str)) {
-                crate::serde_helpers::FileFields::visit_files(self, visit);
-            }
-
-            fn file_urls_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
-                crate::serde_helpers::FileFields::visit_files_mut(self, visit);
-            }
+            #file_urls
         }
 
         #(#items)*

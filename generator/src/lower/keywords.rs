@@ -1,6 +1,5 @@
 //! Which JSON Schema keywords the generated types check, and the input's
-//! schema as standalone JSON Schema for the rest (ARCHITECTURE.md, "JSON Schema
-//! keywords").
+//! schema as standalone JSON Schema for the rest (ARCHITECTURE.md, "JSON Schema keywords").
 //!
 //! Rule: no keyword is dropped silently. The generated types and their
 //! `validate()` check the keywords listed in [`TYPED`] where the
