@@ -420,57 +420,77 @@ impl Grammar<'_> {
 
 /// The fal-style document of endpoint `id` whose input is `{"v": <schema>}` (required), with the grammar's
 /// shared components, and whose component names start with `prefix`.
-pub fn document(id: &str, prefix: &str, schema: Value, shared: &[Value]) -> Value {
+pub fn document(id: &str, prefix: &str, mut schema: Value, shared: &[Value]) -> Value {
+    // Shared components are per document: their names carry the prefix, and the `$ref`s are rewritten.
+    let rename = |target: &str| {
+        target
+            .strip_prefix("#/components/schemas/Shared")
+            .map(|index| format!("#/components/schemas/{prefix}Shared{index}"))
+    };
+    map_refs(&mut schema, &rename);
     let mut components = Map::new();
-    components
-        .insert(format!("{prefix}Input"), json!({"type": "object", "properties": {"v": schema}, "required": ["v"]}));
-    components.insert(format!("{prefix}Output"), json!({"type": "object", "properties": {"ok": {"type": "boolean"}}}));
-    for (i, schema) in shared.iter().enumerate() {
-        // Shared components are per document: their names carry the prefix, and the `$ref`s are rewritten.
-        components.insert(format!("{prefix}Shared{i}"), schema.clone());
+    for (i, shared) in shared.iter().enumerate() {
+        let mut shared = shared.clone();
+        map_refs(&mut shared, &rename);
+        components.insert(format!("{prefix}Shared{i}"), shared);
     }
-    let mut components = Value::Object(components);
-    rename_refs(&mut components, prefix);
+    fal_document(id, prefix, "schema-fuzz", schema, components)
+}
+
+/// A fal-style OpenAPI document for endpoint `id` (the queue's submit and result paths, as fal publishes them):
+/// the input component `<prefix>Input` has one required property `v` with `schema`, the output `<prefix>Output`
+/// one boolean; `components` are added beside them.
+pub fn fal_document(
+    id: &str,
+    prefix: &str,
+    category: &str,
+    schema: Value,
+    mut components: Map<String, Value>,
+) -> Value {
+    let (input, output) = (format!("{prefix}Input"), format!("{prefix}Output"));
+    components.insert(input.clone(), json!({"type": "object", "properties": {"v": schema}, "required": ["v"]}));
+    components.insert(output.clone(), json!({"type": "object", "properties": {"ok": {"type": "boolean"}}}));
     json!({
         "openapi": "3.0.4",
         "info": {
             "title": format!("Queue OpenAPI for {id}"),
             "version": "1.0.0",
-            "x-fal-metadata": {"endpointId": id, "category": "schema-fuzz"}
+            "x-fal-metadata": {"endpointId": id, "category": category}
         },
         "components": {"schemas": components},
         "paths": {
             format!("/{id}"): {"post": {
                 "requestBody": {"required": true, "content": {"application/json": {
-                    "schema": {"$ref": format!("#/components/schemas/{prefix}Input")}
+                    "schema": {"$ref": format!("#/components/schemas/{input}")}
                 }}},
                 "responses": {"200": {"description": "The request status."}}
             }},
             format!("/{id}/requests/{{request_id}}"): {"get": {"responses": {"200": {
                 "description": "Result of the request.",
-                "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{prefix}Output")}}}
+                "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{output}")}}}
             }}}}
         }
     })
 }
 
-/// `#/components/schemas/SharedN` → `#/components/schemas/<prefix>SharedN` (not inside `enum`/`const` data).
-fn rename_refs(value: &mut Value, prefix: &str) {
+/// Rewrites every `"$ref"` string under `value` for which `rewrite` returns a new target (not inside `enum`,
+/// `const`, `default` or `examples`, which hold data).
+pub fn map_refs(value: &mut Value, rewrite: &impl Fn(&str) -> Option<String>) {
     match value {
         Value::Object(map) => {
-            for (key, value) in map.iter_mut() {
-                match (key.as_str(), &*value) {
+            for (key, child) in map.iter_mut() {
+                match (key.as_str(), &*child) {
                     ("$ref", Value::String(target)) => {
-                        if let Some(name) = target.strip_prefix("#/components/schemas/Shared") {
-                            *value = json!(format!("#/components/schemas/{prefix}Shared{name}"));
+                        if let Some(new) = rewrite(target) {
+                            *child = Value::String(new);
                         }
                     }
-                    ("enum" | "const", _) => {}
-                    _ => rename_refs(value, prefix),
+                    ("enum" | "const" | "default" | "examples", _) => {}
+                    _ => map_refs(child, rewrite),
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|v| rename_refs(v, prefix)),
+        Value::Array(items) => items.iter_mut().for_each(|v| map_refs(v, rewrite)),
         _ => {}
     }
 }

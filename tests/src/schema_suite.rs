@@ -19,7 +19,9 @@
 use std::path::Path;
 
 use fal_codegen::Source;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
+
+use crate::schema_grammar::{fal_document, map_refs};
 
 /// One test of a group: data and whether it is valid.
 #[derive(Debug, Clone)]
@@ -117,38 +119,12 @@ impl Case {
     pub fn document(&self) -> Source {
         let id = self.endpoint_id();
         let prefix = self.component_prefix();
-        let (input, output, value) = (format!("{prefix}Input"), format!("{prefix}Output"), format!("{prefix}V"));
+        let value = format!("#/components/schemas/{prefix}V");
         let mut schema = self.schema.clone();
-        rewrite_root_refs(&mut schema, &format!("#/components/schemas/{value}"));
-        let doc = json!({
-            "openapi": "3.0.4",
-            "info": {
-                "title": format!("Queue OpenAPI for {id}"),
-                "version": "1.0.0",
-                "x-fal-metadata": {"endpointId": id, "category": "json-schema-test-suite"}
-            },
-            "components": {"schemas": {
-                input.clone(): {
-                    "type": "object",
-                    "properties": {"v": {"$ref": format!("#/components/schemas/{value}")}},
-                    "required": ["v"]
-                },
-                output.clone(): {"type": "object", "properties": {"ok": {"type": "boolean"}}},
-                value: schema,
-            }},
-            "paths": {
-                format!("/{id}"): {"post": {
-                    "requestBody": {"required": true, "content": {"application/json": {
-                        "schema": {"$ref": format!("#/components/schemas/{input}")}
-                    }}},
-                    "responses": {"200": {"description": "The request status."}}
-                }},
-                format!("/{id}/requests/{{request_id}}"): {"get": {"responses": {"200": {
-                    "description": "Result of the request.",
-                    "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{output}")}}}
-                }}}}
-            }
-        });
+        map_refs(&mut schema, &|target| target.strip_prefix('#').map(|rest| format!("{value}{rest}")));
+        let mut components = Map::new();
+        components.insert(format!("{prefix}V"), schema);
+        let doc = fal_document(&id, &prefix, "json-schema-test-suite", json!({"$ref": value}), components);
         Source { endpoint_id: id, file: self.file_name(), text: serde_json::to_string_pretty(&doc).expect("JSON") }
     }
 
@@ -179,24 +155,4 @@ fn prefix_in(line: &str) -> Option<String> {
         from = at + 4;
     }
     None
-}
-
-/// Rewrites every `"$ref": "#…"` in a schema (not inside `enum`, `const`,
-/// `default` or `examples`, which hold data) to start at `base`.
-fn rewrite_root_refs(schema: &mut Value, base: &str) {
-    match schema {
-        Value::Object(map) => {
-            for (key, value) in map.iter_mut() {
-                match (key.as_str(), &*value) {
-                    ("$ref", Value::String(target)) if target.starts_with('#') => {
-                        *value = Value::String(format!("{base}{}", &target[1..]));
-                    }
-                    ("enum" | "const" | "default" | "examples", _) => {}
-                    _ => rewrite_root_refs(value, base),
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(|v| rewrite_root_refs(v, base)),
-        _ => {}
-    }
 }
