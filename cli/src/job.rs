@@ -2,7 +2,8 @@
 //! the JSON input into the typed input and `validate()` it (every violation
 //! listed, nothing sent), upload local files, then run, submit, or follow a
 //! request by its id. The body sent is the typed input, exactly as
-//! `Client::submit` sends it; the output is kept as fal's JSON, untouched
+//! `Client::submit` sends it, plus any key of the given JSON its type does
+//! not have, kept as given and named in a warning; the output is kept as fal's JSON, untouched
 //! ([`Raw`]), so `--json` prints what fal returned, fields the generated type
 //! does not know included.
 
@@ -11,6 +12,7 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::time::Duration;
 
+use fal_ltx::endpoint::restore_unknown_keys;
 use fal_ltx::options::SubscribeOptions;
 use fal_ltx::queue::{CancelOutcome, QueueStatus};
 use fal_ltx::validation::{Validate, Violation};
@@ -179,18 +181,26 @@ impl<E: Endpoint> Endpoint for Raw<E> {
     type Output = Value;
 }
 
-/// `E`'s typed input, sent to [`Raw<E>`]: encoded and validated as itself.
-struct Typed<E: Endpoint>(E::Input);
+/// `E`'s typed input, sent to [`Raw<E>`]: encoded as itself plus the keys
+/// of the JSON it was read from that its type does not have
+/// ([`restore_unknown_keys`]); validated as itself (the body was checked by
+/// [`typed`]).
+struct Typed<E: Endpoint> {
+    input: E::Input,
+    given: Value,
+}
 
 impl<E: Endpoint> Serialize for Typed<E> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
+        let mut body = serde_json::to_value(&self.input).map_err(serde::ser::Error::custom)?;
+        restore_unknown_keys(&self.given, &mut body);
+        body.serialize(serializer)
     }
 }
 
 impl<E: Endpoint> Validate for Typed<E> {
     fn collect_violations(&self, path: &str, out: &mut Vec<Violation>) {
-        self.0.collect_violations(path, out);
+        self.input.collect_violations(path, out);
     }
 }
 
@@ -198,15 +208,17 @@ impl<E: Endpoint> EndpointInput for Typed<E> {
     type Endpoint = Raw<E>;
 
     fn file_urls(&self, visit: &mut dyn FnMut(&str)) {
-        self.0.file_urls(visit);
+        self.input.file_urls(visit);
     }
 
     fn file_urls_mut(&mut self, visit: &mut dyn FnMut(&mut String)) {
-        self.0.file_urls_mut(visit);
+        self.input.file_urls_mut(visit);
     }
 }
 
-/// The typed input, validated: every violation listed (exit code 2, nothing sent).
+/// The typed input, validated: every violation listed (exit code 2, nothing
+/// sent). A key the input type does not have is kept and named in a warning
+/// on standard error (a misspelled `promt` would otherwise vanish).
 fn typed<E: Endpoint>(json: &Value) -> Result<Typed<E>, Failure>
 where
     E::Input: DeserializeOwned,
@@ -214,7 +226,10 @@ where
     let input: E::Input = serde_json::from_value(json.clone()).map_err(|e| {
         Failure::new(INVALID_INPUT, format!("the input does not match {}'s input: {e}; nothing was sent", E::ID))
     })?;
-    input.validate().map_err(|error| {
+    let mut body = serde_json::to_value(&input)
+        .map_err(|e| Failure::new(INVALID_INPUT, format!("the input cannot be encoded: {e}; nothing was sent")))?;
+    let unknown = restore_unknown_keys(json, &mut body);
+    input.validate_body(&body).map_err(|error| {
         let count = error.violations.len();
         let mut message = format!("the input violates {count} constraint{} of {}'s schema:", plural(count), E::ID);
         for violation in &error.violations {
@@ -226,7 +241,15 @@ where
         message.push_str("\nnothing was sent");
         Failure::new(INVALID_INPUT, message)
     })?;
-    Ok(Typed(input))
+    if !unknown.is_empty() {
+        eprintln!(
+            "warning: {}'s input schema has no propert{} {}; sent as given",
+            E::ID,
+            if unknown.len() == 1 { "y" } else { "ies" },
+            unknown.join(", ")
+        );
+    }
+    Ok(Typed { input, given: json.clone() })
 }
 
 fn plural(count: usize) -> &'static str {

@@ -171,6 +171,25 @@ async fn retake_video_reads_input_json_and_flags_override_it() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_key_the_input_type_lacks_is_sent_as_given_with_a_warning() {
+    let fake = fake().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("input.json");
+    // `promt` is misspelled; a typed decode alone would drop it without a word.
+    let body = json!({"prompt": "a lighthouse", "promt": "a lighthouse at dusk", "fps": 25});
+    std::fs::write(&input, body.to_string()).expect("write input");
+    let output = cli(&fake, &["ltx-2", "text-to-video-fast", "--input", input.to_str().unwrap()]).await;
+    assert_exit(&output, 0);
+    assert_eq!(submitted(&fake, "fal-ai/ltx-2/text-to-video/fast"), [body]);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr
+            .contains("warning: fal-ai/ltx-2/text-to-video/fast's input schema has no property /promt; sent as given"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn audio_to_video_uploads_the_audio() {
     let fake = fake().await;
     let dir = tempfile::tempdir().expect("tempdir");

@@ -43,8 +43,8 @@
 //! Each job's input is decoded into the endpoint's generated input type and
 //! validated before anything is sent (the same check as
 //! [`EndpointDescriptor::check_input`](crate::EndpointDescriptor::check_input));
-//! the body sent is that typed input encoded again, exactly as
-//! [`Client::submit`] would send it, and the output stored is fal's result
+//! the body sent is that typed input encoded again, with any key its type
+//! does not have kept as given (and logged as a warning), and the output stored is fal's result
 //! JSON as returned. A job whose endpoint is not registered, or whose input
 //! does not decode or validate, fails at once ([`Stage::Input`]) and costs
 //! nothing; it is not journaled, so fixing the input and running again
@@ -184,7 +184,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::client::Client;
-use crate::endpoint::{Endpoint, EndpointInput, InputError};
+use crate::endpoint::{CheckedInput, Endpoint, EndpointInput, InputError};
 use crate::error::Error;
 use crate::options::{RequestOptions, SubscribeMode, SubscribeOptions};
 use crate::queue::QueueStatus;
@@ -329,13 +329,14 @@ impl Endpoints {
 
     /// Checks a job's endpoint and input without sending anything: the
     /// input decoded into the endpoint's input type, validated, and encoded
-    /// again (the body that would be sent).
+    /// again (the body that would be sent, and the keys its type does not
+    /// have: see [`EndpointDescriptor::check_input`](crate::EndpointDescriptor::check_input)).
     ///
     /// # Errors
     ///
     /// Why the job cannot be sent: an unknown endpoint, an input that does not
     /// decode, or the list of violated constraints.
-    pub fn check(&self, job: &Job) -> Result<Value, String> {
+    pub fn check(&self, job: &Job) -> Result<CheckedInput, String> {
         let endpoint = self.map.get(job.endpoint.as_str()).ok_or_else(|| self.unknown(&job.endpoint))?;
         endpoint.check(&job.input).map_err(|error| error.to_string())
     }
@@ -349,7 +350,7 @@ impl Endpoints {
 /// An endpoint the runner can call with JSON: implemented for every
 /// generated endpoint by [`Typed`].
 trait DynEndpoint: Send + Sync {
-    fn check(&self, input: &Value) -> Result<Value, InputError>;
+    fn check(&self, input: &Value) -> Result<CheckedInput, InputError>;
 
     /// Submits `body` (already checked) and returns the request id.
     fn submit<'a>(
@@ -377,7 +378,7 @@ impl<E: Endpoint> DynEndpoint for Typed<E>
 where
     E::Input: DeserializeOwned,
 {
-    fn check(&self, input: &Value) -> Result<Value, InputError> {
+    fn check(&self, input: &Value) -> Result<CheckedInput, InputError> {
         crate::endpoint::check_input::<E>(input)
     }
 
@@ -1653,7 +1654,17 @@ impl BatchRunner {
         match self.endpoints.map.get_key_value(job.endpoint.as_str()) {
             None => Err(self.endpoints.unknown(&job.endpoint)),
             Some((endpoint, call)) => match call.check(&job.input) {
-                Ok(body) => Ok((*endpoint, Arc::clone(call), body)),
+                Ok(checked) => {
+                    if !checked.unknown_keys.is_empty() {
+                        tracing::warn!(
+                            job = %job.key,
+                            endpoint = *endpoint,
+                            keys = ?checked.unknown_keys,
+                            "the input has keys the endpoint's input type does not have; they are sent as given"
+                        );
+                    }
+                    Ok((*endpoint, Arc::clone(call), checked.body))
+                }
                 Err(error) => Err(format!("invalid input, nothing was sent: {error}")),
             },
         }

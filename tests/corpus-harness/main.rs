@@ -22,7 +22,7 @@ fn main() -> Result<(), String> {
         let endpoint = ENDPOINTS.iter().find(|e| e.id == id).ok_or_else(|| format!("unknown endpoint id {id:?}"))?;
         let input: Value = serde_json::from_str(body).map_err(|e| format!("{id}: input is not JSON: {e}"))?;
         let answer = match (endpoint.check_input)(&input) {
-            Ok(encoded) => json!({ "ok": encoded }),
+            Ok(checked) => json!({ "ok": checked.body }),
             Err(InputError::Invalid(e)) => json!({ "err": e.to_string() }),
             Err(InputError::Decode(e)) => json!({ "err": format!("(decode) {e}") }),
         };

@@ -28,7 +28,7 @@ fn seed_examples_round_trip_through_the_generated_types() {
             continue;
         };
         let result = if example.is_input {
-            (endpoint.check_input)(&example.json).map_err(|e| match e {
+            (endpoint.check_input)(&example.json).map(|checked| checked.body).map_err(|e| match e {
                 InputError::Decode(e) => format!("does not decode: {e}"),
                 InputError::Invalid(e) => format!("does not validate: {e}"),
             })

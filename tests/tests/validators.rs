@@ -27,7 +27,7 @@ fn generated_validators_agree_with_jsonschema() {
     for (i, endpoint) in ENDPOINTS.iter().enumerate() {
         let doc = vendored_schema(endpoint.id);
         let mut check = |value: &serde_json::Value| -> Verdict {
-            (endpoint.check_input)(value).map_err(|e| match e {
+            (endpoint.check_input)(value).map(|checked| checked.body).map_err(|e| match e {
                 InputError::Invalid(e) => e.to_string(),
                 InputError::Decode(e) => format!("(decode) {e}"),
             })
