@@ -49,23 +49,35 @@ pub struct Case {
     pub tests: Vec<Test>,
 }
 
-/// Every group of every `*.json` file directly under `dir` (not `optional/`), sorted by file name.
+/// Files of the suite's `optional/` directory that are loaded too (as
+/// `optional-<name>`): the sizes of numbers (integers beyond 64 bits, a
+/// quotient beyond `f64`), which a client must decode rather than refuse.
+pub const OPTIONAL: [&str; 2] = ["bignum", "float-overflow"];
+
+/// Every group of every `*.json` file directly under `dir`, sorted by file
+/// name, then those of the [`OPTIONAL`] files.
 ///
 /// # Errors
 ///
 /// The directory or a file cannot be read, or a file is not a list of groups.
 pub fn load(dir: &Path) -> Result<Vec<Case>, String> {
-    let mut paths: Vec<_> = std::fs::read_dir(dir)
+    let mut paths: Vec<(String, std::path::PathBuf)> = std::fs::read_dir(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| (p.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned(), p))
         .collect();
     paths.sort();
+    for name in OPTIONAL {
+        let path = dir.join("optional").join(format!("{name}.json"));
+        if path.is_file() {
+            paths.push((format!("optional-{name}"), path));
+        }
+    }
     let mut cases = Vec::new();
-    for path in paths {
+    for (file, path) in paths {
         let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let groups: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        let file = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
         for (index, group) in
             groups.as_array().ok_or_else(|| format!("{}: not a list", path.display()))?.iter().enumerate()
         {
