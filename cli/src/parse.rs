@@ -26,9 +26,12 @@ pub fn value(spec: &ValueSpec, text: &str) -> Result<Value, String> {
             "false" | "no" | "0" => Ok(Value::Bool(false)),
             _ => Err(format!("`{text}` is not a boolean: write true or false")),
         },
-        ValueSpec::Integer => {
-            text.trim().parse::<i64>().map(Value::from).map_err(|_| format!("`{text}` is not a whole number"))
-        }
+        // Any size: a field the schema bounds within `i64` refuses what is past its bounds.
+        ValueSpec::Integer => text
+            .parse::<fal_ltx::Integer>()
+            .ok()
+            .and_then(|n| serde_json::to_value(n).ok())
+            .ok_or_else(|| format!("`{text}` is not a whole number")),
         ValueSpec::Number => text
             .trim()
             .parse::<f64>()
@@ -156,6 +159,7 @@ mod tests {
     #[test]
     fn scalars_are_typed() {
         assert_eq!(value(&V::Integer, "121"), Ok(json!(121)));
+        assert_eq!(value(&V::Integer, "18446744073709551615"), Ok(json!(18_446_744_073_709_551_615u64)));
         assert!(value(&V::Integer, "1.5").is_err());
         assert_eq!(value(&V::Bool, "false"), Ok(json!(false)));
         assert_eq!(value(&V::IntEnum(&[6, 8]), "8"), Ok(json!(8)));

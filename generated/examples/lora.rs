@@ -47,7 +47,7 @@ struct Args {
     negative_prompt: Option<String>,
     /// Seed of the random number generator, for reproducible results
     #[arg(long, allow_negative_numbers = true)]
-    seed: Option<i64>,
+    seed: Option<fal_ltx::Integer>,
     /// Where to save the video
     #[arg(long, short, default_value = "lora.mp4")]
     output: PathBuf,

@@ -93,7 +93,7 @@ pub use endpoints::*;
 
 #[doc(inline)]
 pub use fal_ltx_runtime::{
-    batch, client, endpoint, error, options, queue, redact, retry, storage, validation, webhook,
+    batch, client, endpoint, error, integer, options, queue, redact, retry, storage, validation, webhook,
 };
 // Called by the generated modules (`crate::serde_helpers::…`); not part of the API.
 #[doc(hidden)]
@@ -104,8 +104,8 @@ pub use fal_ltx_runtime;
 /// The `reqwest` version this crate uses, for [`ClientBuilder::http_client`].
 pub use fal_ltx_runtime::reqwest;
 pub use fal_ltx_runtime::{
-    CallKind, Client, ClientBuilder, DownloadProgress, Endpoint, EndpointDescriptor, EndpointInput, Error, FileInput,
-    ObjectLifecycle, OutputOf, Priority, RequestHandle, RequestOptions, RetryPolicies, RetryPolicy, SubscribeMode,
-    SubscribeOptions, Untyped, UploadOptions, UploadedFile, WebhookError, WebhookEvent, WebhookOutcome,
-    WebhookVerifier, data_uri,
+    CallKind, CheckedInput, Client, ClientBuilder, DownloadProgress, Endpoint, EndpointDescriptor, EndpointInput,
+    Error, FileInput, Integer, ObjectLifecycle, OutputOf, Priority, RequestHandle, RequestOptions, RetryPolicies,
+    RetryPolicy, SubscribeMode, SubscribeOptions, Untyped, UploadOptions, UploadedFile, WebhookError, WebhookEvent,
+    WebhookOutcome, WebhookVerifier, data_uri,
 };

@@ -221,6 +221,25 @@ impl Constraints {
         *self == Self::default()
     }
 
+    /// Whether the numeric bounds keep every valid integer within `i64`: a
+    /// lower and an upper bound, both inside `[-2^63, 2^63)`. Such an
+    /// `integer` is an `i64`; any other is a `fal_ltx::Integer`, which holds
+    /// every JSON integer (ARCHITECTURE.md, "JSON Schema keywords").
+    pub fn bounds_within_i64(&self) -> bool {
+        const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+        let low = self
+            .minimum
+            .into_iter()
+            .chain(self.exclusive_minimum)
+            .fold(None, |m: Option<f64>, b| Some(m.map_or(b, |m| m.max(b))));
+        let high = self
+            .maximum
+            .into_iter()
+            .chain(self.exclusive_maximum)
+            .fold(None, |m: Option<f64>, b| Some(m.map_or(b, |m| m.min(b))));
+        low.is_some_and(|low| low >= -TWO_63) && high.is_some_and(|high| high < TWO_63)
+    }
+
     /// Any numeric bound.
     pub fn has_numeric(&self) -> bool {
         self.minimum.is_some()

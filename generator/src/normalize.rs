@@ -16,6 +16,7 @@
 //! | `type` beside `allOf`/`anyOf`/`oneOf` | drop the composition | the composition, `type` moved to `x-fal-type` |
 //! | a boolean schema `true` / `false` (2020-12, OpenAPI 3.1) | reject the document | `{}` / `{"not": {}}` |
 //! | a count written as a float (`maxLength: 2.0`) | reject the document | the integer (`2`) |
+//! | `prefixItems` (2020-12) | drop it, so `items` seems to apply to every item | kept, and marked `x-fal-prefix-items: true` |
 //!
 //! Every rewrite is local to one schema object, so JSON Pointers into the
 //! normalized document are JSON Pointers into the original one.
@@ -112,7 +113,14 @@ fn integral_counts(map: &mut Map<String, Value>) {
 }
 
 fn schema_object(map: &mut Map<String, Value>) {
+    // First: a single branch left after removing `{type: null}` merges into this schema, and the rewrites
+    // below must see its keywords (`type: [..]`, `const`, counts).
+    null_branches(map, "anyOf");
+    null_branches(map, "oneOf");
     integral_counts(map);
+    if map.contains_key("prefixItems") {
+        map.insert("x-fal-prefix-items".into(), Value::Bool(true));
+    }
     ref_with_siblings(map);
     rename(map, "examples", "x-fal-examples");
     if let Some(value) = map.remove("const") {
@@ -124,8 +132,6 @@ fn schema_object(map: &mut Map<String, Value>) {
         map.insert("enum".into(), Value::Array(vec![value]));
     }
     type_array(map);
-    null_branches(map, "anyOf");
-    null_branches(map, "oneOf");
     exclusive_bound(map, "exclusiveMinimum", "minimum", |new, old| new >= old);
     exclusive_bound(map, "exclusiveMaximum", "maximum", |new, old| new <= old);
     if ["allOf", "anyOf", "oneOf"].iter().any(|k| map.contains_key(*k)) {
@@ -307,6 +313,16 @@ mod tests {
         assert_eq!(norm(json!({"examples": [1]})), json!({"x-fal-examples": [1]}));
         assert_eq!(norm(json!({"const": "x"})), json!({"type": "string", "enum": ["x"]}));
         assert_eq!(norm(json!({"type": ["integer", "null"]})), json!({"type": "integer", "nullable": true}));
+    }
+
+    #[test]
+    fn a_branch_left_beside_null_is_normalized_too() {
+        // The branch merges into its parent, whose `type` array must still be rewritten (a fuzzer find).
+        let v = norm(json!({"anyOf": [{"type": "null"}, {"type": ["boolean", "number"]}]}));
+        assert!(!v["type"].is_array(), "{v}");
+        assert_eq!(v["nullable"], json!(true));
+        let v = norm(json!({"oneOf": [{"const": 3}, {"type": "null"}]}));
+        assert_eq!(v, json!({"nullable": true, "type": "integer", "enum": [3]}));
     }
 
     #[test]

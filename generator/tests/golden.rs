@@ -129,7 +129,7 @@ fn lib_rs(fixture: &str, ids: &[&str]) -> String {
          #[doc(hidden)]\n\
          pub use fal_ltx_runtime::serde_helpers;\n\
          \n\
-         pub use fal_ltx_runtime::{{Client, Endpoint, EndpointInput}};\n"
+         pub use fal_ltx_runtime::{{Client, Endpoint, EndpointInput, Integer}};\n"
     )
 }
 

@@ -51,6 +51,7 @@ pub mod batch;
 pub mod client;
 pub mod endpoint;
 pub mod error;
+pub mod integer;
 pub mod options;
 pub mod queue;
 pub mod redact;
@@ -64,8 +65,9 @@ pub mod webhook;
 
 pub use batch::{BatchError, BatchEvent, BatchOptions, BatchReport, BatchRunner, Endpoints, Job};
 pub use client::{Client, ClientBuilder, RequestHandle};
-pub use endpoint::{Endpoint, EndpointDescriptor, EndpointInput, OutputOf, Untyped};
+pub use endpoint::{CheckedInput, Endpoint, EndpointDescriptor, EndpointInput, OutputOf, Untyped};
 pub use error::Error;
+pub use integer::Integer;
 pub use options::{ObjectLifecycle, Priority, RequestOptions, SubscribeMode, SubscribeOptions};
 /// The `reqwest` version this crate uses, for [`ClientBuilder::http_client`].
 pub use reqwest;

@@ -227,7 +227,8 @@ pub fn integer_enum<'de, D: Deserializer<'de>, T: Copy + 'static>(
 /// Only integer targets change: a float read as `f64` or into a
 /// `serde_json::Value` stays a float. An integral float outside the target's
 /// range (an `i64` property given `1e19`) fails as an integer beyond the range
-/// would (see [`validation`](crate::validation) for integers beyond `i64`).
+/// would: an `i64` property is one the schema bounds within `i64`; any other
+/// integer is an [`Integer`](crate::Integer), which takes every size.
 /// Generated `Deserialize` impls call this through [`value`] and
 /// [`integer_enum`]; unions call it on each branch.
 ///

@@ -13,16 +13,17 @@
 //!
 //! Decoding a JSON request body into an input type and validating it (as
 //! [`EndpointDescriptor::check_input`](crate::EndpointDescriptor::check_input) does)
-//! accepts what the endpoint's JSON Schema accepts (`tests/tests/validators.rs`
-//! checks this against the `jsonschema` crate), with three deliberate exceptions:
-//!
-//! - an integral float such as `121.0` for an `integer` property is rejected:
-//!   its Rust type is `i64`; send `121`;
-//! - an integer beyond the range of `i64` is rejected, for the same reason;
-//! - `multipleOf` on numbers tolerates floating-point rounding (a quotient
-//!   within `1e-9`, relative, of an integer), as fal's own validator
-//!   (pydantic) does, so `6.0 * 0.05` passes `multipleOf: 0.05` where exact
-//!   decimal arithmetic would reject `0.30000000000000004`.
+//! accepts what the endpoint's JSON Schema accepts (`tests/tests/validators.rs`,
+//! `tests/tests/schema_fuzz.rs` and the JSON Schema test suite check this
+//! against the `jsonschema` crate; ARCHITECTURE.md, "JSON Schema keywords",
+//! lists the differences). An integral float such as `121.0` is an integer.
+//! Keys the input type does not have are kept in the body sent, and checked
+//! when the schema says something about them. An integer of any size decodes
+//! where the schema allows it ([`Integer`](crate::Integer)). One difference is
+//! deliberate: `multipleOf` on numbers tolerates floating-point rounding (a
+//! quotient within `1e-9`, relative, of an integer), as fal's own validator
+//! (pydantic) does, so `6.0 * 0.05` passes `multipleOf: 0.05` where exact
+//! decimal arithmetic would reject `0.30000000000000004`.
 
 use std::fmt;
 
@@ -326,6 +327,30 @@ pub mod check {
         }
     }
 
+    /// Checks an [`Integer`](crate::Integer) against `bounds`: exactly within
+    /// `i64` ([`integer`]); beyond it, the bounds compare with the value's
+    /// nearest `f64`, and an integral `multipleOf` divides a value up to
+    /// `u64::MAX` exactly.
+    pub fn any_integer(path: &str, value: crate::Integer, bounds: &Bounds, out: &mut Vec<Violation>) {
+        if let Some(value) = value.as_i64() {
+            return integer(path, value, bounds, out);
+        }
+        let shown = serde_json::to_value(value).unwrap_or(Value::Null);
+        let exact = match (bounds.multiple_of, value.as_u64()) {
+            (Some(m), Some(v)) if m.fract() == 0.0 && (1.0..18_446_744_073_709_551_616.0).contains(&m) =>
+            {
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                Some((m, v % (m as u64) == 0))
+            }
+            _ => None,
+        };
+        let rest = if exact.is_some() { Bounds { multiple_of: None, ..*bounds } } else { *bounds };
+        number_with(path, value.as_f64(), shown.clone(), &rest, out);
+        if let Some((m, false)) = exact {
+            out.push(Violation { path: path.to_owned(), constraint: Constraint::MultipleOf(m), value: shown });
+        }
+    }
+
     /// `value` compared with `bound` exactly (`None` when `bound` is NaN).
     fn compare_integer(value: i64, bound: f64) -> Option<std::cmp::Ordering> {
         use std::cmp::Ordering::{Greater, Less};
@@ -405,11 +430,41 @@ pub mod check {
         }
         let quotient = value / factor;
         if !quotient.is_finite() {
-            // A quotient beyond f64 (1e308 / 0.5): the remainder is exact in IEEE arithmetic.
-            return value % factor == 0.0;
+            // A quotient beyond f64 (1e308 / 0.1): the numbers as the decimals JSON wrote them.
+            return decimal_is_multiple_of(value, factor);
         }
         let nearest = quotient.round();
         (quotient - nearest).abs() <= 1e-9 * nearest.abs().max(1.0)
+    }
+
+    /// `multipleOf` on the shortest decimals of `value` and `factor` (what a
+    /// JSON text holding them says): `value = v·10^a`, `factor = f·10^b`, and
+    /// the quotient `(v/f)·10^(a-b)` is an integer when `f`, less the factors
+    /// 2 and 5 that `10^(a-b)` supplies, divides `v`. For quotients beyond
+    /// `f64` only, where `a - b` is some 300: both mantissas have at most 17
+    /// digits.
+    fn decimal_is_multiple_of(value: f64, factor: f64) -> bool {
+        /// `x` as `(digits, exponent)`: `x = digits · 10^exponent`.
+        fn decimal(x: f64) -> Option<(u128, i32)> {
+            let text = format!("{:e}", x.abs());
+            let (mantissa, exponent) = text.split_once('e')?;
+            let fraction = mantissa.split_once('.').map_or(0, |(_, f)| f.len());
+            let digits = mantissa.replace('.', "").parse().ok()?;
+            Some((digits, exponent.parse::<i32>().ok()? - i32::try_from(fraction).ok()?))
+        }
+        let (Some((v, a)), Some((mut f, b))) = (decimal(value), decimal(factor)) else { return false };
+        let Ok(shift) = u32::try_from(a - b) else { return value % factor == 0.0 };
+        if f == 0 {
+            return false;
+        }
+        for prime in [2, 5] {
+            let mut supplied = shift;
+            while supplied > 0 && f % prime == 0 {
+                f /= prime;
+                supplied -= 1;
+            }
+        }
+        v % f == 0
     }
 
     /// Checks a string's length in characters (Unicode scalar values).
@@ -593,6 +648,10 @@ mod tests {
         // A quotient that overflows: f64::MAX is an even integer, a multiple of 0.5 and 2.
         assert!(check::is_multiple_of(f64::MAX, 0.5));
         assert!(check::is_multiple_of(-f64::MAX, 2.0));
+        // As decimals: 1.7976931348623157e308 / 0.1 is an integer, 1e308 / 0.3 and f64::MAX / 0.3 are not.
+        assert!(check::is_multiple_of(-f64::MAX, 0.1));
+        assert!(!check::is_multiple_of(1e308, 0.3));
+        assert!(!check::is_multiple_of(f64::MAX, 0.3));
     }
 
     #[test]

@@ -464,7 +464,7 @@ pub struct File {
     /// - Example: `4404019`.
     /// - Schema: `#/components/schemas/File/properties/file_size`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub file_size: Option<i64>,
+    pub file_size: Option<crate::Integer>,
     /// File data
     ///
     /// - Optional: `None` is not sent.
@@ -494,7 +494,7 @@ impl crate::serde_helpers::Object for File {
         let mut f0: Option<String> = None;
         let mut f1: Option<Option<String>> = None;
         let mut f2: Option<Option<String>> = None;
-        let mut f3: Option<Option<i64>> = None;
+        let mut f3: Option<Option<crate::Integer>> = None;
         let mut f4: Option<Option<String>> = None;
         while let Some(index) = crate::serde_helpers::next_field(
             &mut map,
@@ -544,8 +544,8 @@ impl File {
     }
     /// Sets [`file_size`](Self::file_size).
     #[must_use]
-    pub fn with_file_size(mut self, value: i64) -> Self {
-        self.file_size = Some(value);
+    pub fn with_file_size(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.file_size = Some(value.into());
         self
     }
     /// Sets [`file_data`](Self::file_data).
@@ -945,7 +945,7 @@ pub struct VideoFile {
     /// - Example: `4404019`.
     /// - Schema: `#/components/schemas/VideoFile/properties/file_size`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub file_size: Option<i64>,
+    pub file_size: Option<crate::Integer>,
     /// File data
     ///
     /// - Optional: `None` is not sent.
@@ -957,13 +957,13 @@ pub struct VideoFile {
     /// - Optional: `None` is not sent.
     /// - Schema: `#/components/schemas/VideoFile/properties/width`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub width: Option<i64>,
+    pub width: Option<crate::Integer>,
     /// The height of the video
     ///
     /// - Optional: `None` is not sent.
     /// - Schema: `#/components/schemas/VideoFile/properties/height`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub height: Option<i64>,
+    pub height: Option<crate::Integer>,
     /// The FPS of the video
     ///
     /// - Optional: `None` is not sent.
@@ -981,7 +981,7 @@ pub struct VideoFile {
     /// - Optional: `None` is not sent.
     /// - Schema: `#/components/schemas/VideoFile/properties/num_frames`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub num_frames: Option<i64>,
+    pub num_frames: Option<crate::Integer>,
 }
 impl<'de> Deserialize<'de> for VideoFile {
     fn deserialize<D: serde::Deserializer<'de>>(
@@ -1010,13 +1010,13 @@ impl crate::serde_helpers::Object for VideoFile {
         let mut f0: Option<String> = None;
         let mut f1: Option<Option<String>> = None;
         let mut f2: Option<Option<String>> = None;
-        let mut f3: Option<Option<i64>> = None;
+        let mut f3: Option<Option<crate::Integer>> = None;
         let mut f4: Option<Option<String>> = None;
-        let mut f5: Option<Option<i64>> = None;
-        let mut f6: Option<Option<i64>> = None;
+        let mut f5: Option<Option<crate::Integer>> = None;
+        let mut f6: Option<Option<crate::Integer>> = None;
         let mut f7: Option<Option<f64>> = None;
         let mut f8: Option<Option<f64>> = None;
-        let mut f9: Option<Option<i64>> = None;
+        let mut f9: Option<Option<crate::Integer>> = None;
         while let Some(index) = crate::serde_helpers::next_field(
             &mut map,
             Self::FIELDS,
@@ -1080,8 +1080,8 @@ impl VideoFile {
     }
     /// Sets [`file_size`](Self::file_size).
     #[must_use]
-    pub fn with_file_size(mut self, value: i64) -> Self {
-        self.file_size = Some(value);
+    pub fn with_file_size(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.file_size = Some(value.into());
         self
     }
     /// Sets [`file_data`](Self::file_data).
@@ -1092,14 +1092,14 @@ impl VideoFile {
     }
     /// Sets [`width`](Self::width).
     #[must_use]
-    pub fn with_width(mut self, value: i64) -> Self {
-        self.width = Some(value);
+    pub fn with_width(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.width = Some(value.into());
         self
     }
     /// Sets [`height`](Self::height).
     #[must_use]
-    pub fn with_height(mut self, value: i64) -> Self {
-        self.height = Some(value);
+    pub fn with_height(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.height = Some(value.into());
         self
     }
     /// Sets [`fps`](Self::fps).
@@ -1116,8 +1116,8 @@ impl VideoFile {
     }
     /// Sets [`num_frames`](Self::num_frames).
     #[must_use]
-    pub fn with_num_frames(mut self, value: i64) -> Self {
-        self.num_frames = Some(value);
+    pub fn with_num_frames(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.num_frames = Some(value.into());
         self
     }
 }

@@ -217,13 +217,15 @@ impl Emitter<'_> {
     }
 
     /// The Rust type of a type expression (without the `Option` that
-    /// optionality adds): `i64` for integers, `f64` for numbers, `BTreeMap`
+    /// optionality adds): `i64` for integers the schema bounds within `i64`,
+    /// `crate::Integer` for other integers, `f64` for numbers, `BTreeMap`
     /// for maps (sorted keys: deterministic output), `serde_json::Value` for
     /// what is untyped.
     fn rust_type(&self, ty: &Type) -> TokenStream {
         match &ty.kind {
             Kind::Boolean => quote!(bool),
-            Kind::Integer => quote!(i64),
+            Kind::Integer if ty.constraints.bounds_within_i64() => quote!(i64),
+            Kind::Integer => quote!(crate::Integer),
             Kind::Number => quote!(f64),
             Kind::String => quote!(String),
             Kind::Array(item) => {

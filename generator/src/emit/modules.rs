@@ -169,6 +169,22 @@ pub(super) fn endpoint_module(api: &Api, endpoint: &Endpoint, notes: &mut Vec<No
     } else {
         quote!()
     };
+    // Rule: an input checked as JSON Schema (`lower::keywords`) checks the body to send, which keeps the
+    // keys its type does not have, so `additionalProperties: false` sees them (`EndpointInput`).
+    let (input_schema, body_check) = match &endpoint.json_schema {
+        Some(schema) if struct_input => (
+            quote! {
+                /// The input's JSON Schema (draft 2020-12), for the keywords the types do not check.
+                static INPUT_SCHEMA: check::JsonSchema = check::JsonSchema::new(#schema);
+            },
+            quote! {
+                fn collect_body_violations(&self, body: &serde_json::Value, out: &mut Vec<Violation>) {
+                    INPUT_SCHEMA.check("", body, out);
+                }
+            },
+        ),
+        _ => (quote!(), quote!()),
+    };
 
     // `schema_defaults()` lists the defaults of the local types and of the
     // shared types this endpoint reaches.
@@ -179,7 +195,7 @@ pub(super) fn endpoint_module(api: &Api, endpoint: &Endpoint, notes: &mut Vec<No
 
     let module_doc = doc_lines(&endpoint_module_doc(endpoint));
     let marker_doc = doc_lines(&marker_doc);
-    let validation_use = validation_use(&quote!(#(#items)* #defaults));
+    let validation_use = validation_use(&quote!(#(#items)* #defaults #input_schema));
     quote! {
         #(#![doc = #module_doc])*
         #![allow(clippy::doc_markdown, clippy::too_many_arguments, clippy::large_enum_variant, clippy::single_match)]
@@ -200,7 +216,10 @@ pub(super) fn endpoint_module(api: &Api, endpoint: &Endpoint, notes: &mut Vec<No
         impl crate::EndpointInput for #input {
             type Endpoint = #marker;
             #file_urls
+            #body_check
         }
+
+        #input_schema
 
         #(#items)*
         #defaults

@@ -57,13 +57,13 @@ impl Emitter<'_> {
         }
         // Rule: an input whose schema uses a keyword the types do not check is checked against its JSON
         // Schema instead (`lower::keywords`); that check covers every keyword, the typed ones included.
+        // The schema is the endpoint module's `INPUT_SCHEMA` (`modules`).
         if let Some(endpoint) = self.endpoint
             && endpoint.input == def.name
-            && let Some(schema) = &endpoint.json_schema
+            && endpoint.json_schema.is_some()
         {
             parts.checks = vec![quote! {
-                static SCHEMA: check::JsonSchema = check::JsonSchema::new(#schema);
-                SCHEMA.check(path, self, out);
+                INPUT_SCHEMA.check(path, self, out);
             }];
         }
         struct_items(def, doc, parts)
@@ -185,6 +185,10 @@ fn constructor_field(field: &Field, fid: &Ident, ty: &TokenStream, base_ty: &Tok
     let (param_ty, value) = match &field.ty.kind {
         Kind::String => (quote!(impl Into<String>), quote!(value.into())),
         Kind::Named(_) => (quote!(impl Into<#base_ty>), quote!(value.into())),
+        // `with_seed(42)`: any Rust integer converts.
+        Kind::Integer if !field.ty.constraints.bounds_within_i64() => {
+            (quote!(impl Into<#base_ty>), quote!(value.into()))
+        }
         _ => (base_ty.clone(), quote!(value)),
     };
     let setter_doc = format!(" Sets [`{0}`](Self::{0}).", field.ident);

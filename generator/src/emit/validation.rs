@@ -20,8 +20,11 @@ impl Emitter<'_> {
             // Numbers: every bound in one call (`check::Bounds`).
             Kind::Integer | Kind::Number if c.has_numeric() => {
                 let bounds = bounds_expr(c);
-                let func =
-                    if matches!(ty.kind, Kind::Integer) { quote!(check::integer) } else { quote!(check::number) };
+                let func = match ty.kind {
+                    Kind::Integer if c.bounds_within_i64() => quote!(check::integer),
+                    Kind::Integer => quote!(check::any_integer),
+                    _ => quote!(check::number),
+                };
                 stmts.push(quote!(#func(#path, *#value, &#bounds, out);));
             }
             Kind::String if c.min_length.is_some() || c.max_length.is_some() => {

@@ -212,7 +212,18 @@ impl Walk<'_> {
                     matches!(ty, Some("integer" | "number")) && !composed && (value.is_number() || value.is_boolean())
                 }
                 "minLength" | "maxLength" => ty == Some("string") && !composed,
-                "minItems" | "maxItems" | "uniqueItems" => ty == Some("array") && !composed,
+                "minItems" | "maxItems" => ty == Some("array") && !composed,
+                // Typed items compare as JSON only when nothing is lost decoding them: items that are
+                // objects (a `null` property left out) or arrays of them are compared as JSON Schema.
+                "uniqueItems" => {
+                    ty == Some("array")
+                        && !composed
+                        && map.get("items").is_none_or(|items| {
+                            json_types(items, self.components, 0).is_some_and(|types| {
+                                types.iter().all(|t| matches!(t.as_str(), "string" | "integer" | "number" | "boolean"))
+                            })
+                        })
+                }
                 "items" => ty == Some("array") && value.is_object(),
                 // A struct: only with `type: object` (without it, a non-object is valid too).
                 "properties" => ty == Some("object") && !composed,
@@ -301,7 +312,12 @@ impl Walk<'_> {
         }
         for key in ["anyOf", "oneOf", "allOf", "prefixItems"] {
             if let Some(Value::Array(children)) = map.get(key) {
-                let position = if matches!(key, "anyOf" | "oneOf") { Position::Branch } else { Position::Other };
+                // `{"type": "null"}` makes a union of several branches nullable; alone, it is the value's type.
+                let position = if matches!(key, "anyOf" | "oneOf") && children.len() > 1 {
+                    Position::Branch
+                } else {
+                    Position::Other
+                };
                 for (i, child) in children.iter().enumerate() {
                     self.schema(child, &pointer::join(&pointer::join(at, key), &i.to_string()), position);
                 }

@@ -6,7 +6,7 @@ use openapiv3::{ReferenceOr, Schema};
 use serde_json::Value;
 
 use super::flat::{Flat, flat};
-use super::{Ctx, DocLowerer, Target, component_key, schema_docs, scope_of};
+use super::{Ctx, DocLowerer, Target, schema_docs, scope_of};
 use crate::error::GenError;
 use crate::ir::{Field, Kind, TypeDef, TypeKind, TypeName, UnionVariant};
 use crate::{naming, pointer};
@@ -36,7 +36,7 @@ impl<'a> DocLowerer<'a> {
         let ctx =
             Ctx { target: target.clone(), parent: name.to_owned(), property: String::new(), output, description: None };
         match flat(schema) {
-            Some(f) if f.is_object() => {
+            Some(f) if f.is_object(target == Target::Local) => {
                 // Placeholder first: inline types follow their parent, and a
                 // recursive reference finds the name taken.
                 let placeholder = TypeDef {
@@ -110,16 +110,8 @@ impl<'a> DocLowerer<'a> {
         for wire in property_order(schema, props) {
             let Some(prop) = props.get(wire) else { continue };
             let field_ptr = pointer::join(&pointer::join(pointer, "properties"), wire);
-            // Rule: a `$ref` to a nullable component (`nullable: true`, or `anyOf [X, null]` normalized to it)
-            // makes the field nullable, as the schema inline would.
-            let mut nullable_target = false;
             let (data, ty) = match prop {
-                ReferenceOr::Reference { reference } => {
-                    nullable_target = component_key(reference)
-                        .and_then(|key| self.component(key, &field_ptr).ok())
-                        .is_some_and(|target| target.schema_data.nullable);
-                    (None, self.lower_ref(reference, &field_ptr)?)
-                }
+                ReferenceOr::Reference { reference } => (None, self.lower_ref(reference, &field_ptr)?),
                 ReferenceOr::Item(schema) => {
                     let prop_ctx = Ctx {
                         target: ctx.target.clone(),
@@ -132,8 +124,10 @@ impl<'a> DocLowerer<'a> {
                 }
             };
             let required = f.required.iter().any(|r| r == wire);
-            // Rule: `anyOf [X, null]` (made `nullable: true` by `normalize`) is `Option<X>`.
-            let nullable = nullable_target || data.is_some_and(|d| d.nullable);
+            // Rule: a property that accepts `null` is `Option<X>`: `anyOf [X, null]` (made `nullable: true`
+            // by `normalize`), a branch or a component that accepts it (a `$ref` to a nullable component
+            // makes the field nullable, as the schema inline would).
+            let nullable = self.accepts_null(prop);
             let mut field = Field {
                 wire: wire.to_owned(),
                 ident: naming::snake(wire),

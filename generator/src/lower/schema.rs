@@ -39,6 +39,39 @@ impl<'a> DocLowerer<'a> {
         Ok(Type::plain(Kind::Named(TypeName { scope: Scope::Shared, name: naming::type_name(&key) })))
     }
 
+    /// Whether a schema accepts `null` as far as the types go: `nullable: true`
+    /// (what `normalize` makes of `anyOf [X, {type: null}]` and `type: [X,
+    /// "null"]`), `null` among its `enum` values, a union with a branch that
+    /// accepts it, or a `$ref` to a component that does. Only a property can
+    /// hold `null` typed (`Option<T>`); elsewhere (array items, map values)
+    /// such a schema is untyped, and the input is checked as JSON Schema
+    /// (`keywords` notes `nullable` there).
+    pub(super) fn accepts_null<S: std::borrow::Borrow<Schema>>(&self, schema: &ReferenceOr<S>) -> bool {
+        self.accepts_null_within(schema, 16)
+    }
+
+    fn accepts_null_within<S: std::borrow::Borrow<Schema>>(&self, schema: &ReferenceOr<S>, depth: usize) -> bool {
+        let schema = match schema {
+            ReferenceOr::Item(schema) => schema.borrow(),
+            ReferenceOr::Reference { reference } => {
+                match component_key(reference).and_then(|key| self.component(key, "").ok()) {
+                    Some(target) if depth > 0 => {
+                        return self.accepts_null_within(&ReferenceOr::Item(target), depth - 1);
+                    }
+                    _ => return false,
+                }
+            }
+        };
+        if schema.schema_data.nullable {
+            return true;
+        }
+        let Some(f) = flat(schema) else { return false };
+        f.enumeration.contains(&serde_json::Value::Null)
+            || (depth > 0
+                && (f.any_of.iter().chain(f.one_of).any(|b| self.accepts_null_within(b, depth - 1))
+                    || matches!(f.all_of, [single] if self.accepts_null_within(single, depth - 1))))
+    }
+
     /// The component key at the end of a chain of aliases (`A: {$ref: B}`).
     fn resolve_alias(&self, key: &str) -> String {
         let mut key = key.to_owned();
@@ -132,16 +165,34 @@ impl<'a> DocLowerer<'a> {
                 constraints.retain_items();
                 let item_ctx = Ctx { property: format!("{}Item", ctx.property), description: None, ..ctx.clone() };
                 let item = match f.items {
+                    // `items` beside `prefixItems` applies past the prefix only: the prefix's items may be
+                    // anything `prefixItems` says (checked as JSON Schema).
+                    Some(_) if schema.schema_data.extensions.contains_key("x-fal-prefix-items") => {
+                        self.untyped(&format!("{pointer}/items"), "`items` beside `prefixItems`")
+                    }
+                    Some(items) if self.accepts_null(items) => {
+                        self.untyped(&format!("{pointer}/items"), "array items that may be `null`")
+                    }
                     Some(items) => self.lower_boxed(items, &format!("{pointer}/items"), &item_ctx)?,
                     None => Type::plain(Kind::Json { reason: None }),
                 };
                 Kind::Array(Box::new(item))
             }
-            Some("object") | None if f.properties.is_some_and(|p| !p.is_empty()) => {
+            // Rule: `properties` without `type: object` lets non-objects through; untyped, the input is
+            // checked as JSON Schema (`keywords` notes `properties` there).
+            None if f.properties.is_some_and(|p| !p.is_empty()) => {
+                return Ok(
+                    self.untyped(pointer, "`properties` without `type: object`, which a non-object also satisfies")
+                );
+            }
+            Some("object") if f.properties.is_some_and(|p| !p.is_empty()) => {
                 constraints = Constraints::default();
                 self.inline_struct(schema, &f, pointer, ctx)?
             }
             Some("object") => match f.additional {
+                Some(AdditionalProperties::Schema(value)) if self.accepts_null(value) => Kind::Map(Box::new(
+                    self.untyped(&format!("{pointer}/additionalProperties"), "map values that may be `null`"),
+                )),
                 Some(AdditionalProperties::Schema(value)) => {
                     let value_ctx =
                         Ctx { property: format!("{}Value", ctx.property), description: None, ..ctx.clone() };

@@ -131,7 +131,7 @@ pub struct Ltx2322bDistilledTextToVideoLoraInput {
     /// - Optional: `None` is not sent.
     /// - Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraInput/properties/seed`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub seed: Option<i64>,
+    pub seed: Option<crate::Integer>,
     /// Whether to enable prompt expansion.
     ///
     /// - Optional: `None` is not sent.
@@ -233,7 +233,7 @@ impl crate::serde_helpers::Object for Ltx2322bDistilledTextToVideoLoraInput {
         let mut f8: Option<CameraLora> = None;
         let mut f9: Option<f64> = None;
         let mut f10: Option<String> = None;
-        let mut f11: Option<Option<i64>> = None;
+        let mut f11: Option<Option<crate::Integer>> = None;
         let mut f12: Option<bool> = None;
         let mut f13: Option<bool> = None;
         let mut f14: Option<VideoOutputType> = None;
@@ -405,8 +405,8 @@ impl Ltx2322bDistilledTextToVideoLoraInput {
     }
     /// Sets [`seed`](Self::seed).
     #[must_use]
-    pub fn with_seed(mut self, value: i64) -> Self {
-        self.seed = Some(value);
+    pub fn with_seed(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.seed = Some(value.into());
         self
     }
     /// Sets [`enable_prompt_expansion`](Self::enable_prompt_expansion).
@@ -1253,7 +1253,7 @@ pub struct Ltx2322bDistilledTextToVideoLoraOutput {
     /// - Required.
     /// - Example: `149063119`.
     /// - Schema: `#/components/schemas/Ltx2322bDistilledTextToVideoLoraOutput/properties/seed`.
-    pub seed: i64,
+    pub seed: crate::Integer,
     /// The prompt used for the generation.
     ///
     /// - Required.
@@ -1275,7 +1275,7 @@ impl crate::serde_helpers::Object for Ltx2322bDistilledTextToVideoLoraOutput {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0: Option<crate::types::VideoFile> = None;
-        let mut f1: Option<i64> = None;
+        let mut f1: Option<crate::Integer> = None;
         let mut f2: Option<String> = None;
         while let Some(index) = crate::serde_helpers::next_field(
             &mut map,
@@ -1300,7 +1300,7 @@ impl Ltx2322bDistilledTextToVideoLoraOutput {
     #[must_use]
     pub fn new(
         video: crate::types::VideoFile,
-        seed: i64,
+        seed: crate::Integer,
         prompt: impl Into<String>,
     ) -> Self {
         Self {

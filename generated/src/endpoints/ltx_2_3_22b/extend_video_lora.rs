@@ -237,7 +237,7 @@ pub struct Ltx2322bExtendVideoLoraInput {
     /// - Optional: `None` is not sent.
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraInput/properties/seed`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub seed: Option<i64>,
+    pub seed: Option<crate::Integer>,
     /// Whether to enable prompt expansion.
     ///
     /// - Optional: `None` is not sent.
@@ -420,7 +420,7 @@ impl crate::serde_helpers::Object for Ltx2322bExtendVideoLoraInput {
         let mut f22: Option<CameraLora> = None;
         let mut f23: Option<f64> = None;
         let mut f24: Option<String> = None;
-        let mut f25: Option<Option<i64>> = None;
+        let mut f25: Option<Option<crate::Integer>> = None;
         let mut f26: Option<bool> = None;
         let mut f27: Option<bool> = None;
         let mut f28: Option<VideoOutputType> = None;
@@ -804,8 +804,8 @@ impl Ltx2322bExtendVideoLoraInput {
     }
     /// Sets [`seed`](Self::seed).
     #[must_use]
-    pub fn with_seed(mut self, value: i64) -> Self {
-        self.seed = Some(value);
+    pub fn with_seed(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.seed = Some(value.into());
         self
     }
     /// Sets [`enable_prompt_expansion`](Self::enable_prompt_expansion).
@@ -2092,7 +2092,7 @@ pub struct Ltx2322bExtendVideoLoraOutput {
     /// - Required.
     /// - Example: `2078003885`.
     /// - Schema: `#/components/schemas/Ltx2322bExtendVideoLoraOutput/properties/seed`.
-    pub seed: i64,
+    pub seed: crate::Integer,
     /// The prompt used for the generation.
     ///
     /// - Required.
@@ -2114,7 +2114,7 @@ impl crate::serde_helpers::Object for Ltx2322bExtendVideoLoraOutput {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0: Option<crate::types::VideoFile> = None;
-        let mut f1: Option<i64> = None;
+        let mut f1: Option<crate::Integer> = None;
         let mut f2: Option<String> = None;
         while let Some(index) = crate::serde_helpers::next_field(
             &mut map,
@@ -2139,7 +2139,7 @@ impl Ltx2322bExtendVideoLoraOutput {
     #[must_use]
     pub fn new(
         video: crate::types::VideoFile,
-        seed: i64,
+        seed: crate::Integer,
         prompt: impl Into<String>,
     ) -> Self {
         Self {

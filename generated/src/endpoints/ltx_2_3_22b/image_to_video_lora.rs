@@ -230,7 +230,7 @@ pub struct Ltx2322bImageToVideoLoraInput {
     /// - Optional: `None` is not sent.
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraInput/properties/seed`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub seed: Option<i64>,
+    pub seed: Option<crate::Integer>,
     /// Whether to enable prompt expansion.
     ///
     /// - Optional: `None` is not sent.
@@ -393,7 +393,7 @@ impl crate::serde_helpers::Object for Ltx2322bImageToVideoLoraInput {
         let mut f21: Option<CameraLora> = None;
         let mut f22: Option<f64> = None;
         let mut f23: Option<String> = None;
-        let mut f24: Option<Option<i64>> = None;
+        let mut f24: Option<Option<crate::Integer>> = None;
         let mut f25: Option<bool> = None;
         let mut f26: Option<bool> = None;
         let mut f27: Option<VideoOutputType> = None;
@@ -758,8 +758,8 @@ impl Ltx2322bImageToVideoLoraInput {
     }
     /// Sets [`seed`](Self::seed).
     #[must_use]
-    pub fn with_seed(mut self, value: i64) -> Self {
-        self.seed = Some(value);
+    pub fn with_seed(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.seed = Some(value.into());
         self
     }
     /// Sets [`enable_prompt_expansion`](Self::enable_prompt_expansion).
@@ -1989,7 +1989,7 @@ pub struct Ltx2322bImageToVideoLoraOutput {
     /// - Required.
     /// - Example: `866232447`.
     /// - Schema: `#/components/schemas/Ltx2322bImageToVideoLoraOutput/properties/seed`.
-    pub seed: i64,
+    pub seed: crate::Integer,
     /// The prompt used for the generation.
     ///
     /// - Required.
@@ -2011,7 +2011,7 @@ impl crate::serde_helpers::Object for Ltx2322bImageToVideoLoraOutput {
         mut map: A,
     ) -> Result<Self, A::Error> {
         let mut f0: Option<crate::types::VideoFile> = None;
-        let mut f1: Option<i64> = None;
+        let mut f1: Option<crate::Integer> = None;
         let mut f2: Option<String> = None;
         while let Some(index) = crate::serde_helpers::next_field(
             &mut map,
@@ -2036,7 +2036,7 @@ impl Ltx2322bImageToVideoLoraOutput {
     #[must_use]
     pub fn new(
         video: crate::types::VideoFile,
-        seed: i64,
+        seed: crate::Integer,
         prompt: impl Into<String>,
     ) -> Self {
         Self {

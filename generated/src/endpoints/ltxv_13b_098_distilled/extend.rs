@@ -85,7 +85,7 @@ pub struct Ltxv13b098DistilledExtendInput {
     /// - Optional: `None` is not sent.
     /// - Schema: `#/components/schemas/Ltxv13b098DistilledExtendInput/properties/seed`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub seed: Option<i64>,
+    pub seed: Option<crate::Integer>,
     /// The number of frames in the video.
     ///
     /// - Optional: `None` is not sent.
@@ -237,7 +237,7 @@ impl crate::serde_helpers::Object for Ltxv13b098DistilledExtendInput {
         let mut f2: Option<Vec<crate::types::LoRAWeight>> = None;
         let mut f3: Option<Resolution> = None;
         let mut f4: Option<AspectRatio> = None;
-        let mut f5: Option<i64> = None;
+        let mut f5: Option<crate::Integer> = None;
         let mut f6: Option<i64> = None;
         let mut f7: Option<i64> = None;
         let mut f8: Option<i64> = None;
@@ -404,8 +404,8 @@ impl Ltxv13b098DistilledExtendInput {
     }
     /// Sets [`seed`](Self::seed).
     #[must_use]
-    pub fn with_seed(mut self, value: i64) -> Self {
-        self.seed = Some(value);
+    pub fn with_seed(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.seed = Some(value.into());
         self
     }
     /// Sets [`num_frames`](Self::num_frames).
@@ -883,7 +883,7 @@ pub struct Ltxv13b098DistilledExtendOutput {
     /// - Optional: `None` is not sent.
     /// - Schema: `#/components/schemas/Ltxv13b098DistilledExtendOutput/properties/seed`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub seed: Option<i64>,
+    pub seed: Option<crate::Integer>,
 }
 impl<'de> Deserialize<'de> for Ltxv13b098DistilledExtendOutput {
     fn deserialize<D: serde::Deserializer<'de>>(
@@ -900,7 +900,7 @@ impl crate::serde_helpers::Object for Ltxv13b098DistilledExtendOutput {
     ) -> Result<Self, A::Error> {
         let mut f0: Option<crate::types::File> = None;
         let mut f1: Option<String> = None;
-        let mut f2: Option<Option<i64>> = None;
+        let mut f2: Option<Option<crate::Integer>> = None;
         while let Some(index) = crate::serde_helpers::next_field(
             &mut map,
             Self::FIELDS,
@@ -931,8 +931,8 @@ impl Ltxv13b098DistilledExtendOutput {
     }
     /// Sets [`seed`](Self::seed).
     #[must_use]
-    pub fn with_seed(mut self, value: i64) -> Self {
-        self.seed = Some(value);
+    pub fn with_seed(mut self, value: impl Into<crate::Integer>) -> Self {
+        self.seed = Some(value.into());
         self
     }
 }

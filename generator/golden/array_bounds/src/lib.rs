@@ -21,4 +21,4 @@ pub use fal_ltx_runtime::{endpoint, error, validation};
 #[doc(hidden)]
 pub use fal_ltx_runtime::serde_helpers;
 
-pub use fal_ltx_runtime::{Client, Endpoint, EndpointInput};
+pub use fal_ltx_runtime::{Client, Endpoint, EndpointInput, Integer};

@@ -24,7 +24,7 @@ pub struct Node {
     ///
     /// - Required.
     /// - Schema: `#/components/schemas/Node/properties/value`.
-    pub value: i64,
+    pub value: crate::Integer,
     /// The next node: the type would contain itself, so it is untyped.
     ///
     /// - Optional: `None` is not sent.
@@ -52,7 +52,7 @@ impl crate::serde_helpers::Object for Node {
     fn from_map<'de, A: serde::de::MapAccess<'de>>(
         mut map: A,
     ) -> Result<Self, A::Error> {
-        let mut f0: Option<i64> = None;
+        let mut f0: Option<crate::Integer> = None;
         let mut f1: Option<serde_json::Value> = None;
         let mut f2: Option<Vec<Node>> = None;
         while let Some(index) = crate::serde_helpers::next_field(
@@ -76,7 +76,7 @@ impl crate::serde_helpers::Object for Node {
 impl Node {
     /// Creates a value from the required field `value`; every optional field is unset, so fal applies its defaults to it.
     #[must_use]
-    pub fn new(value: i64) -> Self {
+    pub fn new(value: crate::Integer) -> Self {
         Self {
             value,
             next: None,
