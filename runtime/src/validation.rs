@@ -328,27 +328,46 @@ pub mod check {
     }
 
     /// Checks an [`Integer`](crate::Integer) against `bounds`: exactly within
-    /// `i64` ([`integer`]); beyond it, the bounds compare with the value's
-    /// nearest `f64`, and an integral `multipleOf` divides a value up to
-    /// `u64::MAX` exactly.
+    /// `i64` ([`integer`]). Beyond it, the bounds compare with the value's
+    /// nearest `f64`; an integral `multipleOf` divides the value held exactly
+    /// (a `u64`, or the whole `f64`), a fractional one divides the decimals of
+    /// its shortest form, as JSON Schema (and the `jsonschema` crate) do.
     pub fn any_integer(path: &str, value: crate::Integer, bounds: &Bounds, out: &mut Vec<Violation>) {
         if let Some(value) = value.as_i64() {
             return integer(path, value, bounds, out);
         }
         let shown = serde_json::to_value(value).unwrap_or(Value::Null);
-        let exact = match (bounds.multiple_of, value.as_u64()) {
-            (Some(m), Some(v)) if m.fract() == 0.0 && (1.0..18_446_744_073_709_551_616.0).contains(&m) =>
-            {
-                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                Some((m, v % (m as u64) == 0))
-            }
-            _ => None,
+        number_with(path, value.as_f64(), shown.clone(), &Bounds { multiple_of: None, ..*bounds }, out);
+        let Some(m) = bounds.multiple_of else { return };
+        let multiple = if m.fract() == 0.0 && (1.0..18_446_744_073_709_551_616.0).contains(&m) {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let m = m as u64;
+            value.as_u64().map_or_else(|| whole_float_is_multiple_of(value.as_f64(), m), |v| v % m == 0)
+        } else {
+            m.is_finite() && m > 0.0 && decimal_is_multiple_of(value.as_f64(), m)
         };
-        let rest = if exact.is_some() { Bounds { multiple_of: None, ..*bounds } } else { *bounds };
-        number_with(path, value.as_f64(), shown.clone(), &rest, out);
-        if let Some((m, false)) = exact {
+        if !multiple {
             out.push(Violation { path: path.to_owned(), constraint: Constraint::MultipleOf(m), value: shown });
         }
+    }
+
+    /// Whether `factor` divides the whole number `value` holds exactly
+    /// (`mantissa · 2^exponent`, for a magnitude of 2^53 and more).
+    fn whole_float_is_multiple_of(value: f64, factor: u64) -> bool {
+        let bits = value.to_bits();
+        let exponent = ((bits >> 52) & 0x7ff) as u32;
+        let Some(shift) = exponent.checked_sub(1075) else { return value % (factor as f64) == 0.0 };
+        let factor = u128::from(factor);
+        let mantissa = u128::from((bits & ((1 << 52) - 1)) | (1 << 52));
+        let (mut power, mut base, mut left) = (1u128, 2 % factor, shift);
+        while left > 0 {
+            if left & 1 == 1 {
+                power = power * base % factor;
+            }
+            base = base * base % factor;
+            left >>= 1;
+        }
+        mantissa % factor * power % factor == 0
     }
 
     /// `value` compared with `bound` exactly (`None` when `bound` is NaN).
@@ -652,6 +671,31 @@ mod tests {
         assert!(check::is_multiple_of(-f64::MAX, 0.1));
         assert!(!check::is_multiple_of(1e308, 0.3));
         assert!(!check::is_multiple_of(f64::MAX, 0.3));
+    }
+
+    #[test]
+    fn integers_beyond_i64_are_checked_by_the_value_held() {
+        let check = |value: crate::Integer, multiple_of: f64| {
+            let mut out = Vec::new();
+            let bounds = check::Bounds { multiple_of: Some(multiple_of), ..check::Bounds::default() };
+            check::any_integer("", value, &bounds, &mut out);
+            out.is_empty()
+        };
+        let huge = crate::Integer::from_f64(1.2e52).unwrap();
+        // 1.2e52 is held as 11999999999999999918651384092339535717540501303328768: even,
+        // not a multiple of 5.
+        assert!(check(huge, 2.0));
+        assert!(!check(huge, 5.0));
+        assert!(check(crate::Integer::from(u64::MAX), 5.0));
+        assert!(!check(crate::Integer::from(u64::MAX), 2.0));
+        // A fractional factor divides the decimals: 1.2e52 / 2.5 is a whole number, 1.2e52 / 0.7 is not.
+        assert!(check(huge, 2.5));
+        assert!(!check(huge, 0.7));
+        let mut out = Vec::new();
+        let max = check::Bounds { maximum: Some(1e19), ..check::Bounds::default() };
+        check::any_integer("/seed", huge, &max, &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].path, "/seed");
     }
 
     #[test]

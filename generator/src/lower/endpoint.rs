@@ -50,8 +50,15 @@ impl DocLowerer<'_> {
                 ),
             );
         }
-        let json_schema =
-            (!gaps.is_empty() || recursive).then(|| super::keywords::standalone(self.published, &input_key));
+        let json_schema = (!gaps.is_empty() || recursive).then(|| {
+            // A pattern the check's regex engine cannot compile would make every input fail: it is left out,
+            // with a note (fal's own validator still checks it).
+            let (doc, unreadable) = super::keywords::without_unreadable_patterns(self.published, &gaps);
+            for (at, message) in unreadable {
+                self.note(&at, message);
+            }
+            super::keywords::standalone(&doc, &input_key)
+        });
 
         let meta = self.raw.pointer("/info/x-fal-metadata");
         let text = |k: &str| meta.and_then(|m| m.get(k)).and_then(Value::as_str).map(str::to_owned);

@@ -379,6 +379,58 @@ pub fn standalone(doc: &Value, input_key: &str) -> String {
     .to_string()
 }
 
+/// `doc` without the `pattern`s and `patternProperties` keys among `gaps`
+/// (as [`gaps`] returns them) that the runtime's check cannot compile, and a
+/// note for each: `(JSON Pointer, message)`.
+///
+/// JSON Schema's patterns are ECMA-262 regular expressions. The check
+/// (`jsonschema` in the runtime's `json-schema` feature) translates them to
+/// Rust syntax (`\d` is `[0-9]`, `\w` `[A-Za-z0-9_]`, `\s` ECMA-262's white
+/// space and line terminators, `\cX` a control character) and runs them with
+/// `fancy-regex`, which has lookaround and backreferences. A pattern it still
+/// cannot compile would make the whole schema fail, and every input with it;
+/// compiling each here, with the same crate, finds them before run time.
+pub fn without_unreadable_patterns(doc: &Value, gaps: &[(String, String)]) -> (Value, Vec<(String, String)>) {
+    let compiles = |schema: Value| jsonschema::draft202012::new(&schema).map(drop).map_err(|e| e.to_string());
+    let mut doc = doc.clone();
+    let mut notes = Vec::new();
+    for (at, keyword) in gaps {
+        let Some((parent, _)) = at.rsplit_once('/') else { continue };
+        match keyword.as_str() {
+            "pattern" => {
+                let Some(pattern) = doc.pointer(at).and_then(Value::as_str).map(str::to_owned) else { continue };
+                if let Err(error) = compiles(json!({ "pattern": pattern })) {
+                    if let Some(Value::Object(schema)) = doc.pointer_mut(parent) {
+                        schema.remove("pattern");
+                    }
+                    notes.push((at.clone(), unreadable(&pattern, &error)));
+                }
+            }
+            "patternProperties" => {
+                let keys: Vec<String> =
+                    doc.pointer(at).and_then(Value::as_object).map(|m| m.keys().cloned().collect()).unwrap_or_default();
+                for pattern in keys {
+                    if let Err(error) = compiles(json!({ "patternProperties": { pattern.clone(): true } })) {
+                        if let Some(Value::Object(map)) = doc.pointer_mut(at) {
+                            map.remove(&pattern);
+                        }
+                        notes.push((pointer::join(at, &pattern), unreadable(&pattern, &error)));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    (doc, notes)
+}
+
+fn unreadable(pattern: &str, error: &str) -> String {
+    format!(
+        "the pattern `{pattern}` cannot be compiled by the client's regex engine ({error}): it is not checked \
+         client-side (fal's validator still checks it)"
+    )
+}
+
 /// OpenAPI 3.0 → 2020-12 in every schema under `value` (`container`: `value`
 /// maps names to schemas rather than being one).
 fn to_2020_12(value: &mut Value, container: bool) {
@@ -443,6 +495,33 @@ mod tests {
 
     fn keywords(input: Value) -> Vec<String> {
         gaps(&doc(input), "In").into_iter().map(|(at, k)| format!("{at} {k}")).collect()
+    }
+
+    #[test]
+    fn patterns_the_check_cannot_compile_are_left_out_with_a_note() {
+        let doc = doc(json!({
+            "type": "object",
+            "properties": {
+                // A property named `pattern` is not the keyword.
+                "pattern": {"type": "string", "pattern": "^(?<=a)b\\d$"},
+                "broken": {"type": "string", "pattern": "(unclosed"},
+                "map": {"type": "object", "patternProperties": {"^x": {}, "[z-a]": {}}}
+            }
+        }));
+        let (cleaned, notes) = without_unreadable_patterns(&doc, &gaps(&doc, "In"));
+        let at: Vec<&str> = notes.iter().map(|(at, _)| at.as_str()).collect();
+        assert_eq!(
+            at,
+            [
+                "/components/schemas/In/properties/broken/pattern",
+                "/components/schemas/In/properties/map/patternProperties/[z-a]"
+            ]
+        );
+        assert!(notes[0].1.contains("`(unclosed` cannot be compiled"), "{}", notes[0].1);
+        let props = &cleaned["components"]["schemas"]["In"]["properties"];
+        assert_eq!(props["broken"], json!({"type": "string"}));
+        assert_eq!(props["pattern"]["pattern"], json!("^(?<=a)b\\d$"), "lookbehind compiles (fancy-regex)");
+        assert_eq!(props["map"]["patternProperties"], json!({"^x": {}}));
     }
 
     #[test]
