@@ -130,6 +130,20 @@ pub struct UnionVariant {
     pub ident: String,
     /// The branch's type.
     pub ty: Type,
+    /// The values of the union's OpenAPI `discriminator` property that name
+    /// this branch: decoding reads the property and tries this branch first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<Tag>,
+}
+
+/// A union branch's discriminator values (OpenAPI `discriminator`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tag {
+    /// The JSON key of the discriminator property (`propertyName`).
+    pub property: String,
+    /// Its values that select the branch: the `mapping` keys that name it,
+    /// else the component's key (a `$ref` branch) or the property's `const`.
+    pub values: Vec<String>,
 }
 
 /// A property of a struct.

@@ -6,6 +6,7 @@
 //! make the conversion ambiguous).
 
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -16,6 +17,46 @@ use super::{Emitter, ident};
 use crate::ir::{Kind, TypeDef, UnionVariant};
 
 impl Emitter<'_> {
+    /// With an OpenAPI `discriminator` (`UnionVariant::tag`): the union's doc
+    /// gains a line, and decoding first tries the branch its discriminator
+    /// value names (then every branch in order, as without one). Each value
+    /// goes to the first branch that claims it.
+    fn tag_dispatch(&self, mut doc: String, variants: &[UnionVariant]) -> (String, TokenStream) {
+        let Some(property) = variants.iter().find_map(|v| v.tag.as_ref()).map(|t| t.property.clone()) else {
+            return (doc, quote!());
+        };
+        let mut claimed = BTreeSet::new();
+        let mut arms = Vec::new();
+        for v in variants {
+            let values: Vec<&String> = v
+                .tag
+                .iter()
+                .filter(|t| t.property == property)
+                .flat_map(|t| &t.values)
+                .filter(|value| claimed.insert((*value).clone()))
+                .collect();
+            if values.is_empty() {
+                continue;
+            }
+            let (vid, ty) = (ident(&v.ident), self.rust_type(&v.ty));
+            arms.push(quote! {
+                Some(#(#values)|*) => {
+                    if let Ok(inner) = crate::serde_helpers::integral::<#ty, _>(&value) {
+                        return Ok(Self::#vid(inner));
+                    }
+                }
+            });
+        }
+        let _ = write!(doc, "\n\nDecoded by its `{property}` property first (OpenAPI `discriminator`).");
+        let dispatch = quote! {
+            match value.get(#property).and_then(serde_json::Value::as_str) {
+                #(#arms)*
+                _ => {}
+            }
+        };
+        (doc, dispatch)
+    }
+
     /// The enum, its `Deserialize`, its `From` impls and its `Validate`.
     pub(super) fn union_def(&self, def: &TypeDef, doc: &str, variants: &[UnionVariant]) -> TokenStream {
         let name = ident(&def.name);
@@ -67,6 +108,7 @@ impl Emitter<'_> {
                 }
             }
         };
+        let (doc, by_tag) = self.tag_dispatch(doc, variants);
         let doc = doc_lines(&doc);
         let no_match = format!("data did not match any variant of untagged enum {}", def.name);
         let deserialize = serde_impls(
@@ -74,6 +116,7 @@ impl Emitter<'_> {
             None,
             quote! {
                 let value = serde_json::Value::deserialize(deserializer)?;
+                #by_tag
                 #(#attempts)*
                 Err(serde::de::Error::custom(#no_match))
             },

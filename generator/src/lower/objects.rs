@@ -27,7 +27,8 @@ impl<'a> DocLowerer<'a> {
                 // The input or output itself is a dangling reference: keep the
                 // endpoint, with an untyped body.
                 let ty = self.untyped(&at, error.message);
-                let kind = TypeKind::Union { variants: vec![UnionVariant { ident: "Value".to_owned(), ty }] };
+                let kind =
+                    TypeKind::Union { variants: vec![UnionVariant { ident: "Value".to_owned(), ty, tag: None }] };
                 self.push_def(&target, TypeDef { name: name.to_owned(), docs: None, pointer: format!("#{at}"), kind });
                 return Ok(());
             }
@@ -64,7 +65,9 @@ impl<'a> DocLowerer<'a> {
                         name: name.to_owned(),
                         docs: schema_docs(schema),
                         pointer: format!("#{at}"),
-                        kind: TypeKind::Union { variants: vec![UnionVariant { ident: "Value".to_owned(), ty }] },
+                        kind: TypeKind::Union {
+                            variants: vec![UnionVariant { ident: "Value".to_owned(), ty, tag: None }],
+                        },
                     };
                     self.push_def(&target, def);
                 }

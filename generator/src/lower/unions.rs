@@ -8,7 +8,7 @@ use openapiv3::{ReferenceOr, Schema};
 
 use super::{Ctx, DocLowerer, schema_docs, scope_of};
 use crate::error::GenError;
-use crate::ir::{Kind, Scope, Type, TypeDef, TypeKind, TypeName, UnionVariant};
+use crate::ir::{Kind, Scope, Tag, Type, TypeDef, TypeKind, TypeName, UnionVariant};
 use crate::naming;
 
 impl<'a> DocLowerer<'a> {
@@ -43,7 +43,13 @@ impl<'a> DocLowerer<'a> {
             lowered.iter().map(branch_ident).collect()
         };
         naming::dedupe(&mut idents);
-        let variants = idents.into_iter().zip(lowered).map(|(ident, ty)| UnionVariant { ident, ty }).collect();
+        let tags = branches.iter().map(|b| discriminator_tag(schema, b)).collect::<Vec<_>>();
+        let variants = idents
+            .into_iter()
+            .zip(lowered)
+            .zip(tags)
+            .map(|((ident, ty), tag)| UnionVariant { ident, ty, tag })
+            .collect();
         let def = TypeDef {
             name: union_name.clone(),
             docs: schema_docs(schema),
@@ -63,6 +69,39 @@ impl<'a> DocLowerer<'a> {
         defs.filter(|d| d.name == name.name)
             .any(|d| matches!(d.kind, TypeKind::StringEnum { .. } | TypeKind::IntegerEnum { .. }))
     }
+}
+
+/// Rule: with an OpenAPI `discriminator`, a branch is named by the `mapping`
+/// keys whose value is its `$ref` (or its component key), else by its
+/// component key, else (inline) by the `const` or one-value `enum` of its
+/// discriminator property. JSON Schema validation ignores the keyword (an
+/// annotation); decoding uses it to pick the branch.
+fn discriminator_tag(union: &Schema, branch: &ReferenceOr<Schema>) -> Option<Tag> {
+    let discriminator = union.schema_data.discriminator.as_ref()?;
+    let property = discriminator.property_name.clone();
+    let values: Vec<String> = match branch {
+        ReferenceOr::Reference { reference } => {
+            let key = reference.rsplit('/').next().unwrap_or(reference);
+            let mapped: Vec<String> = discriminator
+                .mapping
+                .iter()
+                .filter(|(_, target)| *target == reference || *target == key)
+                .map(|(value, _)| value.clone())
+                .collect();
+            if mapped.is_empty() { vec![key.to_owned()] } else { mapped }
+        }
+        ReferenceOr::Item(schema) => {
+            let f = super::flat::flat(schema)?;
+            let prop = f.properties?.get(&property)?;
+            let ReferenceOr::Item(prop) = prop else { return None };
+            let values = super::flat::flat(prop)?.enumeration;
+            match values.as_slice() {
+                [serde_json::Value::String(value)] => vec![value.clone()],
+                _ => return None,
+            }
+        }
+    };
+    Some(Tag { property, values })
 }
 
 /// A union branch's variant name, from its type.
