@@ -157,6 +157,19 @@ pub struct CheckedInput {
     pub unknown_keys: Vec<String>,
 }
 
+/// Encodes as [`body`](CheckedInput::body), the JSON to send.
+impl Serialize for CheckedInput {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.body.serialize(serializer)
+    }
+}
+
+impl From<CheckedInput> for Value {
+    fn from(checked: CheckedInput) -> Self {
+        checked.body
+    }
+}
+
 /// Implementation of [`EndpointDescriptor::check_input`] for endpoint `E`.
 #[doc(hidden)]
 pub fn check_input<E: Endpoint>(json: &Value) -> Result<CheckedInput, InputError>
@@ -245,6 +258,14 @@ mod tests {
         assert_eq!(encoded["loras"][1]["wieght"], json!(2));
         assert_eq!(encoded["seed"], json!(null), "a null is kept, not listed");
         assert_eq!(encoded["a/b~c"], json!({"x": 1}));
+    }
+
+    #[test]
+    fn a_checked_input_encodes_as_its_body() {
+        let checked =
+            super::CheckedInput { body: json!({"prompt": "a", "promt": "b"}), unknown_keys: vec!["/promt".into()] };
+        assert_eq!(serde_json::to_value(&checked).unwrap(), checked.body);
+        assert_eq!(serde_json::Value::from(checked), json!({"prompt": "a", "promt": "b"}));
     }
 
     #[test]
