@@ -473,14 +473,14 @@ pub fn fal_document(
     })
 }
 
-/// Rewrites every `"$ref"` string under `value` for which `rewrite` returns a new target (not inside `enum`,
-/// `const`, `default` or `examples`, which hold data).
+/// Rewrites every `"$ref"` and `"$dynamicRef"` string under `value` for which `rewrite` returns a new target
+/// (not inside `enum`, `const`, `default` or `examples`, which hold data).
 pub fn map_refs(value: &mut Value, rewrite: &impl Fn(&str) -> Option<String>) {
     match value {
         Value::Object(map) => {
             for (key, child) in map.iter_mut() {
                 match (key.as_str(), &*child) {
-                    ("$ref", Value::String(target)) => {
+                    ("$ref" | "$dynamicRef", Value::String(target)) => {
                         if let Some(new) = rewrite(target) {
                             *child = Value::String(new);
                         }

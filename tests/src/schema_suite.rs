@@ -133,7 +133,18 @@ impl Case {
         let prefix = self.component_prefix();
         let value = format!("#/components/schemas/{prefix}V");
         let mut schema = self.schema.clone();
-        map_refs(&mut schema, &|target| target.strip_prefix('#').map(|rest| format!("{value}{rest}")));
+        // JSON Pointers (`#`, `#/...`) move with the schema, unless it has an `$id`: then they are relative to
+        // that resource, wherever it sits. Anchors (`#foo`) stay: they name a place, not a path.
+        let own_resource = schema.get("$id").is_some();
+        map_refs(&mut schema, &|target| {
+            if own_resource {
+                return None;
+            }
+            target
+                .strip_prefix('#')
+                .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+                .map(|rest| format!("{value}{rest}"))
+        });
         let mut components = Map::new();
         components.insert(format!("{prefix}V"), schema);
         let doc = fal_document(&id, &prefix, "json-schema-test-suite", json!({"$ref": value}), components);

@@ -59,6 +59,18 @@ impl DocLowerer<'_> {
             }
             super::keywords::standalone(&doc, &input_key)
         });
+        // A `$ref` to another resource must resolve inside the document; the check would fail every input.
+        if let Some((at, reference)) = self.uri_refs.first()
+            && let Some(error) = json_schema.as_deref().and_then(super::keywords::compile_error)
+        {
+            return Err(self.err(
+                at,
+                format!(
+                    "unsupported `$ref` `{reference}`: only `#/components/schemas/<key>` references, and references \
+                     to an `$id` the document defines, are supported ({error})"
+                ),
+            ));
+        }
 
         let meta = self.raw.pointer("/info/x-fal-metadata");
         let text = |k: &str| meta.and_then(|m| m.get(k)).and_then(Value::as_str).map(str::to_owned);

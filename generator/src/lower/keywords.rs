@@ -366,15 +366,20 @@ fn is_vocabulary(key: &str) -> bool {
 }
 
 /// The input's schema as standalone JSON Schema (draft 2020-12): a `$ref` to
-/// the input component beside the document's components, each translated
-/// ([module docs](self)), as compact JSON text.
+/// the input component, the document's components under `$defs`, each
+/// translated ([module docs](self)), as compact JSON text.
+///
+/// Under `$defs` (not `components/schemas`, which JSON Schema does not know
+/// as a place of schemas) the validator finds the `$anchor`s and `$id`s
+/// inside the components; `$ref`s to `#/components/schemas/…` become
+/// `#/$defs/…`.
 pub fn standalone(doc: &Value, input_key: &str) -> String {
     let mut components = doc.pointer("/components/schemas").cloned().unwrap_or_else(|| json!({}));
     to_2020_12(&mut components, true);
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$ref": format!("#/components/schemas/{}", pointer::escape_token(input_key)),
-        "components": {"schemas": components},
+        "$ref": format!("#/$defs/{}", pointer::escape_token(input_key)),
+        "$defs": components,
     })
     .to_string()
 }
@@ -422,6 +427,13 @@ pub fn without_unreadable_patterns(doc: &Value, gaps: &[(String, String)]) -> (V
         }
     }
     (doc, notes)
+}
+
+/// Why the standalone schema `text` (from [`standalone`]) does not compile
+/// with the runtime's check (a `$ref` it cannot resolve), if it does not.
+pub fn compile_error(text: &str) -> Option<String> {
+    let schema: Value = serde_json::from_str(text).ok()?;
+    jsonschema::draft202012::new(&schema).err().map(|e| e.to_string())
 }
 
 fn unreadable(pattern: &str, error: &str) -> String {
@@ -477,6 +489,13 @@ fn to_2020_12(value: &mut Value, container: bool) {
                 }
             }
             _ => {}
+        }
+    }
+    for key in ["$ref", "$dynamicRef"] {
+        if let Some(Value::String(target)) = map.get_mut(key)
+            && let Some(rest) = target.strip_prefix("#/components/schemas/")
+        {
+            *target = format!("#/$defs/{rest}");
         }
     }
     if map.remove("nullable") == Some(Value::Bool(true)) {
@@ -564,16 +583,28 @@ mod tests {
     }
 
     #[test]
-    fn the_standalone_schema_is_2020_12() -> Result<(), serde_json::Error> {
+    fn the_standalone_schema_is_2020_12() -> Result<(), Box<dyn std::error::Error>> {
         let doc = json!({"components": {"schemas": {"In": {"type": "object", "properties": {
             "a": {"type": "integer", "nullable": true, "minimum": 0, "exclusiveMinimum": true},
         }}}}});
         let schema: Value = serde_json::from_str(&standalone(&doc, "In"))?;
-        assert_eq!(schema["$ref"], "#/components/schemas/In");
+        assert_eq!(schema["$ref"], "#/$defs/In");
         assert_eq!(
-            schema["components"]["schemas"]["In"]["properties"]["a"],
+            schema["$defs"]["In"]["properties"]["a"],
             json!({"anyOf": [{"type": "integer", "exclusiveMinimum": 0}, {"type": "null"}]})
         );
+        // References follow the components to `$defs`; an anchor inside one is found.
+        let doc = json!({"components": {"schemas": {
+            "In": {"type": "object", "properties": {"s": {"$ref": "#/components/schemas/S"}, "t": {"$ref": "#t"}}},
+            "S": {"type": "string", "pattern": "^a"},
+            "T": {"$anchor": "t", "type": "integer"},
+        }}});
+        let schema: Value = serde_json::from_str(&standalone(&doc, "In"))?;
+        assert_eq!(schema["$defs"]["In"]["properties"]["s"]["$ref"], "#/$defs/S");
+        let validator = jsonschema::draft202012::new(&schema).map_err(|e| e.to_string())?;
+        assert!(validator.is_valid(&json!({"s": "ab", "t": 1})));
+        assert!(!validator.is_valid(&json!({"s": "b"})));
+        assert!(!validator.is_valid(&json!({"t": "1"})));
         Ok(())
     }
 }

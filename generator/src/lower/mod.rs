@@ -177,6 +177,9 @@ struct DocLowerer<'a> {
     shared_todo: Vec<String>,
     /// Component key → shape (see `shared`).
     shape_cache: HashMap<String, String>,
+    /// `$ref`s to other resources (`(JSON Pointer, reference)`), left to the JSON Schema check: it resolves
+    /// those an `$id` in the document defines; the document is refused when it cannot (`lower_endpoint`).
+    uri_refs: Vec<(String, String)>,
 }
 
 impl<'a> DocLowerer<'a> {
@@ -201,6 +204,7 @@ impl<'a> DocLowerer<'a> {
             shared_defs: BTreeMap::new(),
             shared_todo: Vec::new(),
             shape_cache: HashMap::new(),
+            uri_refs: Vec::new(),
         })
     }
 

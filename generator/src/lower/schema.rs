@@ -19,6 +19,16 @@ impl<'a> DocLowerer<'a> {
         if component_key(reference).is_none() && reference.starts_with('#') {
             return Ok(self.untyped(pointer, format!("`$ref` to `{reference}`, which is not a component")));
         }
+        // Rule: a `$ref` to another resource (`item.json`, `urn:…`, a URL) is untyped and left to the JSON
+        // Schema check, which resolves it through the `$id`s of the document; `lower_endpoint` refuses the
+        // document when the check cannot (a resource elsewhere: nothing here fetches one).
+        if !reference.starts_with('#') {
+            self.uri_refs.push((pointer.to_owned(), reference.to_owned()));
+            return Ok(self.untyped(
+                pointer,
+                format!("`$ref` to `{reference}`, resolved through `$id` by the JSON Schema check"),
+            ));
+        }
         let key = component_key(reference).ok_or_else(|| self.unsupported_ref(reference, pointer))?.to_owned();
         // Resolve aliases (`A: {$ref: B}`) and check the target exists: a
         // dangling reference (fal publishes a few) becomes an untyped field.
