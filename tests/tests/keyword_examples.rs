@@ -1,8 +1,10 @@
 //! One readable example per JSON Schema keyword (issue 11): a schema using
-//! the keyword, values it accepts and values it refuses. Each schema is the
-//! required property `v` of a fal-style document's input; all documents are
-//! generated into one crate, built with `-D warnings`, and every example goes
-//! through the generated `check_input` (`{"v": <example>}`). Each example's
+//! the keyword, values it accepts and values it refuses. Each schema is
+//! wrapped twice in a fal-style document: as the required property `v` of the
+//! input (an example is sent as `{"v": <example>}`) and as the input schema
+//! itself (the example is the whole body). All documents are generated into
+//! one crate, built with `-D warnings`, and every example goes through the
+//! generated `check_input`. Each example's
 //! verdict is also checked with the `jsonschema` crate, so a wrong example
 //! fails here rather than passing for the wrong reason.
 //!
@@ -233,34 +235,48 @@ fn examples() -> Vec<Example> {
 fn every_keyword_accepts_its_valid_examples_and_refuses_the_invalid_ones() {
     let examples = examples();
     let mut sources = Vec::new();
+    // Each schema twice: as the required property `v` of the input (the data sent as `{"v": data}`), and as
+    // the input schema itself (the data is the whole body).
+    let mut docs = Vec::new();
     for (i, example) in examples.iter().enumerate() {
-        let id = format!("keywords/examples/k{i}");
-        let doc = schema_grammar::document(&id, &format!("K{i}"), example.schema.clone(), &[]);
-        let source = Source {
-            endpoint_id: id,
-            file: format!("keyword-examples/k{i}.json"),
-            text: serde_json::to_string_pretty(&doc).expect("JSON"),
-        };
-        generate(std::slice::from_ref(&source)).unwrap_or_else(|e| panic!("{}: {e}", example.keyword));
-        sources.push(source);
+        for wrapped in [true, false] {
+            let (id, prefix) = if wrapped {
+                (format!("keywords/examples/k{i}"), format!("K{i}"))
+            } else {
+                (format!("keywords/bodies/k{i}"), format!("B{i}"))
+            };
+            let mut doc = schema_grammar::document(&id, &prefix, example.schema.clone(), &[]);
+            if !wrapped {
+                doc["components"]["schemas"][format!("{prefix}Input")] = example.schema.clone();
+            }
+            let source = Source {
+                endpoint_id: id,
+                file: format!("keyword-examples/{prefix}.json"),
+                text: serde_json::to_string_pretty(&doc).expect("JSON"),
+            };
+            generate(std::slice::from_ref(&source)).unwrap_or_else(|e| panic!("{}: {e}", example.keyword));
+            sources.push(source);
+            docs.push((example, wrapped, doc));
+        }
     }
     let built = corpus_crate::build(&sources, "keyword-examples").unwrap_or_else(|e| panic!("{e}"));
     let mut harness = Harness::start(&built);
     let mut failures = Vec::new();
-    for (example, source) in examples.iter().zip(&sources) {
-        let doc: Value = serde_json::from_str(&source.text).expect("JSON");
-        let oracle = oracle(&doc);
+    for ((example, wrapped, doc), source) in docs.iter().zip(&sources) {
+        let oracle = oracle(doc);
         let cases = example.valid.iter().map(|v| (v, true)).chain(example.invalid.iter().map(|v| (v, false)));
+        let how = if *wrapped { "as `v`" } else { "as the body" };
         for (value, valid) in cases {
-            let input = json!({ "v": value });
+            let input = if *wrapped { json!({ "v": value }) } else { value.clone() };
             assert_eq!(oracle.is_valid(&input), valid, "{}: the example {value} is mislabelled", example.keyword);
             let verdict = harness.check(&source.endpoint_id, &input);
+            let keyword = example.keyword;
             match (&verdict, valid) {
                 (Ok(body), true) if json_equal(body, &input) => {}
-                (Ok(body), true) => failures.push(format!("{}: {value} comes back as {body}", example.keyword)),
+                (Ok(body), true) => failures.push(format!("{keyword} ({how}): {value} comes back as {body}")),
                 (Err(_), false) => {}
-                (Ok(_), false) => failures.push(format!("{}: the invalid {value} is accepted", example.keyword)),
-                (Err(why), true) => failures.push(format!("{}: the valid {value} is refused: {why}", example.keyword)),
+                (Ok(_), false) => failures.push(format!("{keyword} ({how}): the invalid {value} is accepted")),
+                (Err(why), true) => failures.push(format!("{keyword} ({how}): the valid {value} is refused: {why}")),
             }
         }
     }

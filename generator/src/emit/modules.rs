@@ -172,7 +172,7 @@ pub(super) fn endpoint_module(api: &Api, endpoint: &Endpoint, notes: &mut Vec<No
     // Rule: an input checked as JSON Schema (`lower::keywords`) checks the body to send, which keeps the
     // keys its type does not have, so `additionalProperties: false` sees them (`EndpointInput`).
     let (input_schema, body_check) = match &endpoint.json_schema {
-        Some(schema) if struct_input => (
+        Some(schema) => (
             quote! {
                 /// The input's JSON Schema (draft 2020-12), for the keywords the types do not check.
                 static INPUT_SCHEMA: check::JsonSchema = check::JsonSchema::new(#schema);
@@ -183,7 +183,7 @@ pub(super) fn endpoint_module(api: &Api, endpoint: &Endpoint, notes: &mut Vec<No
                 }
             },
         ),
-        _ => (quote!(), quote!()),
+        None => (quote!(), quote!()),
     };
 
     // `schema_defaults()` lists the defaults of the local types and of the

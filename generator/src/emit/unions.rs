@@ -97,7 +97,12 @@ impl Emitter<'_> {
                 });
             }
         }
-        let body = if arms.is_empty() {
+        // Rule: an input checked as JSON Schema checks that instead (`INPUT_SCHEMA`, `modules`), as structs do.
+        let input_schema =
+            self.endpoint.is_some_and(|endpoint| endpoint.input == def.name && endpoint.json_schema.is_some());
+        let body = if input_schema {
+            quote!(INPUT_SCHEMA.check(path, self, out);)
+        } else if arms.is_empty() {
             quote!(let _ = (path, out);)
         } else {
             quote! {

@@ -31,17 +31,12 @@ pub(super) struct Flat<'s> {
 }
 
 impl Flat<'_> {
-    /// An object with properties (and no composition): a struct. Without
-    /// `type: object`, a schema with properties accepts non-objects too
-    /// (`properties` applies to objects only), so it is a struct only for a
-    /// request or response body (`body`), which is a JSON object whatever
-    /// its schema says.
-    pub(super) fn is_object(&self, body: bool) -> bool {
-        self.all_of.is_empty()
-            && self.any_of.is_empty()
-            && self.one_of.is_empty()
-            && (self.typ == Some("object")
-                || (body && self.typ.is_none() && self.properties.is_some_and(|p| !p.is_empty())))
+    /// An object (`type: object`, no composition): a struct. Without `type`,
+    /// a schema with `properties` accepts non-objects too (`properties`
+    /// applies to objects only), so it is no struct, even for a request or
+    /// response body (fal's always say `type: object`).
+    pub(super) fn is_object(&self) -> bool {
+        self.all_of.is_empty() && self.any_of.is_empty() && self.one_of.is_empty() && self.typ == Some("object")
     }
 
     /// Every constraint stated, whatever the type; the caller keeps those of

@@ -37,7 +37,7 @@ impl<'a> DocLowerer<'a> {
         let ctx =
             Ctx { target: target.clone(), parent: name.to_owned(), property: String::new(), output, description: None };
         match flat(schema) {
-            Some(f) if f.is_object(target == Target::Local) => {
+            Some(f) if f.is_object() => {
                 // Placeholder first: inline types follow their parent, and a
                 // recursive reference finds the name taken.
                 let placeholder = TypeDef {
@@ -59,7 +59,13 @@ impl<'a> DocLowerer<'a> {
             _ => {
                 // An enum or union component becomes that named type; anything
                 // else is wrapped in a one-branch untagged union named after it.
-                let ty = self.lower_schema_item(schema, &at, &ctx)?;
+                // An input or output that may be `null` itself (no property holds it, so no `Option`) is
+                // untyped.
+                let ty = if target == Target::Local && self.accepts_null(&ReferenceOr::Item(schema)) {
+                    self.untyped(&at, "a body that may be `null`")
+                } else {
+                    self.lower_schema_item(schema, &at, &ctx)?
+                };
                 if !matches!(&ty.kind, Kind::Named(n) if n.name == name) {
                     let def = TypeDef {
                         name: name.to_owned(),
