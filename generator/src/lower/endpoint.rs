@@ -50,18 +50,19 @@ impl DocLowerer<'_> {
                 ),
             );
         }
-        let json_schema = (!gaps.is_empty() || recursive).then(|| {
-            // A pattern the check's regex engine cannot compile would make every input fail: it is left out,
-            // with a note (fal's own validator still checks it).
+        // A pattern the check's regex engine cannot compile would make every input fail: it is left out,
+        // with a note (fal's own validator still checks it).
+        let checked = (!gaps.is_empty() || recursive || !self.uri_refs.is_empty()).then(|| {
             let (doc, unreadable) = super::keywords::without_unreadable_patterns(self.published, &gaps);
             for (at, message) in unreadable {
                 self.note(&at, message);
             }
-            super::keywords::standalone(&doc, &input_key)
+            doc
         });
-        // A `$ref` to another resource must resolve inside the document; the check would fail every input.
+        // A `$ref` to another resource, in the input or the output, must resolve inside the document.
         if let Some((at, reference)) = self.uri_refs.first()
-            && let Some(error) = json_schema.as_deref().and_then(super::keywords::compile_error)
+            && let Some(error) =
+                checked.as_ref().and_then(|doc| super::keywords::compile_error(doc, &[&input_key, &output_key]))
         {
             return Err(self.err(
                 at,
@@ -71,6 +72,8 @@ impl DocLowerer<'_> {
                 ),
             ));
         }
+        let json_schema =
+            checked.filter(|_| !gaps.is_empty() || recursive).map(|doc| super::keywords::standalone(&doc, &input_key));
 
         let meta = self.raw.pointer("/info/x-fal-metadata");
         let text = |k: &str| meta.and_then(|m| m.get(k)).and_then(Value::as_str).map(str::to_owned);

@@ -429,10 +429,15 @@ pub fn without_unreadable_patterns(doc: &Value, gaps: &[(String, String)]) -> (V
     (doc, notes)
 }
 
-/// Why the standalone schema `text` (from [`standalone`]) does not compile
-/// with the runtime's check (a `$ref` it cannot resolve), if it does not.
-pub fn compile_error(text: &str) -> Option<String> {
-    let schema: Value = serde_json::from_str(text).ok()?;
+/// Why the components `keys` of `doc`, as JSON Schema ([`standalone`]'s
+/// form), do not compile with the runtime's check (a `$ref` it cannot
+/// resolve), if they do not.
+pub fn compile_error(doc: &Value, keys: &[&str]) -> Option<String> {
+    let mut schema: Value = serde_json::from_str(&standalone(doc, keys.first()?)).ok()?;
+    let all: Vec<Value> =
+        keys.iter().map(|k| json!({"$ref": format!("#/$defs/{}", pointer::escape_token(k))})).collect();
+    schema.as_object_mut()?.remove("$ref");
+    schema["allOf"] = Value::Array(all);
     jsonschema::draft202012::new(&schema).err().map(|e| e.to_string())
 }
 
