@@ -12,7 +12,7 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::time::Duration;
 
-use fal_ltx::endpoint::restore_unknown_keys;
+use fal_ltx::endpoint::{InputError, decode_input, restore_unknown_keys};
 use fal_ltx::options::SubscribeOptions;
 use fal_ltx::queue::{CancelOutcome, QueueStatus};
 use fal_ltx::validation::{Validate, Violation};
@@ -223,24 +223,24 @@ fn typed<E: Endpoint>(json: &Value) -> Result<Typed<E>, Failure>
 where
     E::Input: DeserializeOwned,
 {
-    let input: E::Input = serde_json::from_value(json.clone()).map_err(|e| {
-        Failure::new(INVALID_INPUT, format!("the input does not match {}'s input: {e}; nothing was sent", E::ID))
-    })?;
-    let mut body = serde_json::to_value(&input)
-        .map_err(|e| Failure::new(INVALID_INPUT, format!("the input cannot be encoded: {e}; nothing was sent")))?;
-    let unknown = restore_unknown_keys(json, &mut body);
-    input.validate_body(&body).map_err(|error| {
-        let count = error.violations.len();
-        let mut message = format!("the input violates {count} constraint{} of {}'s schema:", plural(count), E::ID);
-        for violation in &error.violations {
-            // `/loras/0/scale` → the flag `--loras` that gave it.
-            let top = violation.path.trim_start_matches('/').split('/').next().unwrap_or_default();
-            let flag = if top.is_empty() { String::new() } else { format!(" (--{})", top.replace('_', "-")) };
-            message.push_str(&format!("\n  {violation}{flag}"));
+    let (input, checked) = decode_input::<E>(json).map_err(|error| match error {
+        InputError::Decode(e) => {
+            Failure::new(INVALID_INPUT, format!("the input does not match {}'s input: {e}; nothing was sent", E::ID))
         }
-        message.push_str("\nnothing was sent");
-        Failure::new(INVALID_INPUT, message)
+        InputError::Invalid(error) => {
+            let count = error.violations.len();
+            let mut message = format!("the input violates {count} constraint{} of {}'s schema:", plural(count), E::ID);
+            for violation in &error.violations {
+                // `/loras/0/scale` → the flag `--loras` that gave it.
+                let top = violation.path.trim_start_matches('/').split('/').next().unwrap_or_default();
+                let flag = if top.is_empty() { String::new() } else { format!(" (--{})", top.replace('_', "-")) };
+                message.push_str(&format!("\n  {violation}{flag}"));
+            }
+            message.push_str("\nnothing was sent");
+            Failure::new(INVALID_INPUT, message)
+        }
     })?;
+    let unknown = checked.unknown_keys;
     if !unknown.is_empty() {
         eprintln!(
             "warning: {}'s input schema has no propert{} {}; sent as given",

@@ -176,11 +176,28 @@ pub fn check_input<E: Endpoint>(json: &Value) -> Result<CheckedInput, InputError
 where
     E::Input: DeserializeOwned,
 {
+    decode_input::<E>(json).map(|(_, checked)| checked)
+}
+
+/// [`EndpointDescriptor::check_input`] keeping the typed input too, for
+/// callers that go on with it (the CLI uploads its local files, then sends
+/// it): `json` decoded into `E::Input`, encoded again with the keys its type
+/// does not have put back ([`restore_unknown_keys`]), and that body checked
+/// ([`EndpointInput::validate_body`]).
+///
+/// # Errors
+///
+/// [`InputError::Decode`] when `json` does not have the input type's shape;
+/// [`InputError::Invalid`] with every violated constraint.
+pub fn decode_input<E: Endpoint>(json: &Value) -> Result<(E::Input, CheckedInput), InputError>
+where
+    E::Input: DeserializeOwned,
+{
     let input: E::Input = serde_json::from_value(json.clone())?;
     let mut body = serde_json::to_value(&input)?;
     let unknown_keys = restore_unknown_keys(json, &mut body);
     input.validate_body(&body)?;
-    Ok(CheckedInput { body, unknown_keys })
+    Ok((input, CheckedInput { body, unknown_keys }))
 }
 
 /// Puts back into `encoded` (a typed value encoded again) every object key of
