@@ -269,4 +269,10 @@ impl Type {
     pub fn plain(kind: Kind) -> Self {
         Self { kind, constraints: Constraints::default() }
     }
+
+    /// An `integer` its bounds do not keep within `i64`
+    /// ([`Constraints::bounds_within_i64`]): a `fal_ltx::Integer`, not an `i64`.
+    pub fn is_any_size_integer(&self) -> bool {
+        matches!(self.kind, Kind::Integer) && !self.constraints.bounds_within_i64()
+    }
 }

@@ -43,12 +43,10 @@ impl Emitter<'_> {
         let borrow = quote!(self.#fid.as_deref().unwrap_or(Self::#const_name));
         let result = match (&ty.kind, value) {
             (Kind::Boolean, Value::Bool(b)) => Some((quote!(bool), quote!(#b), unwrap, quote!(bool))),
-            (Kind::Integer, Value::Number(n)) if ty.constraints.bounds_within_i64() => {
-                n.as_i64().map(|i| (quote!(i64), quote!(#i), unwrap, quote!(i64)))
-            }
-            (Kind::Integer, Value::Number(n)) => n
-                .as_i64()
-                .map(|i| (quote!(crate::Integer), quote!(crate::Integer::new(#i)), unwrap, quote!(crate::Integer))),
+            (Kind::Integer, Value::Number(n)) => n.as_i64().map(|i| {
+                let expr = if ty.is_any_size_integer() { quote!(crate::Integer::new(#i)) } else { quote!(#i) };
+                (base.clone(), expr, unwrap, base.clone())
+            }),
             (Kind::Number, Value::Number(n)) => n.as_f64().map(|f| {
                 let lit = Literal::f64_unsuffixed(f);
                 (quote!(f64), quote!(#lit), unwrap, quote!(f64))

@@ -179,6 +179,13 @@ impl Emitter<'_> {
         }
     }
 
+    /// Whether `def` is this endpoint's input and its schema is checked as
+    /// JSON Schema: its `Validate` is then the module's `INPUT_SCHEMA` check
+    /// (`modules`), whatever its shape.
+    fn checks_input_schema(&self, def: &TypeDef) -> bool {
+        self.endpoint.is_some_and(|endpoint| endpoint.input == def.name && endpoint.json_schema.is_some())
+    }
+
     /// The definition a named type refers to, in this module or the shared one.
     fn lookup(&self, name: &TypeName) -> Option<&TypeDef> {
         match name.scope {
@@ -224,8 +231,8 @@ impl Emitter<'_> {
     fn rust_type(&self, ty: &Type) -> TokenStream {
         match &ty.kind {
             Kind::Boolean => quote!(bool),
-            Kind::Integer if ty.constraints.bounds_within_i64() => quote!(i64),
-            Kind::Integer => quote!(crate::Integer),
+            Kind::Integer if ty.is_any_size_integer() => quote!(crate::Integer),
+            Kind::Integer => quote!(i64),
             Kind::Number => quote!(f64),
             Kind::String => quote!(String),
             Kind::Array(item) => {

@@ -58,10 +58,7 @@ impl Emitter<'_> {
         // Rule: an input whose schema uses a keyword the types do not check is checked against its JSON
         // Schema instead (`lower::keywords`); that check covers every keyword, the typed ones included.
         // The schema is the endpoint module's `INPUT_SCHEMA` (`modules`).
-        if let Some(endpoint) = self.endpoint
-            && endpoint.input == def.name
-            && endpoint.json_schema.is_some()
-        {
+        if self.checks_input_schema(def) {
             parts.checks = vec![quote! {
                 INPUT_SCHEMA.check(path, self, out);
             }];
@@ -186,9 +183,7 @@ fn constructor_field(field: &Field, fid: &Ident, ty: &TokenStream, base_ty: &Tok
         Kind::String => (quote!(impl Into<String>), quote!(value.into())),
         Kind::Named(_) => (quote!(impl Into<#base_ty>), quote!(value.into())),
         // `with_seed(42)`: any Rust integer converts.
-        Kind::Integer if !field.ty.constraints.bounds_within_i64() => {
-            (quote!(impl Into<#base_ty>), quote!(value.into()))
-        }
+        Kind::Integer if field.ty.is_any_size_integer() => (quote!(impl Into<#base_ty>), quote!(value.into())),
         _ => (base_ty.clone(), quote!(value)),
     };
     let setter_doc = format!(" Sets [`{0}`](Self::{0}).", field.ident);

@@ -98,9 +98,7 @@ impl Emitter<'_> {
             }
         }
         // Rule: an input checked as JSON Schema checks that instead (`INPUT_SCHEMA`, `modules`), as structs do.
-        let input_schema =
-            self.endpoint.is_some_and(|endpoint| endpoint.input == def.name && endpoint.json_schema.is_some());
-        let body = if input_schema {
+        let body = if self.checks_input_schema(def) {
             quote!(INPUT_SCHEMA.check(path, self, out);)
         } else if arms.is_empty() {
             quote!(let _ = (path, out);)

@@ -21,8 +21,8 @@ impl Emitter<'_> {
             Kind::Integer | Kind::Number if c.has_numeric() => {
                 let bounds = bounds_expr(c);
                 let func = match ty.kind {
-                    Kind::Integer if c.bounds_within_i64() => quote!(check::integer),
-                    Kind::Integer => quote!(check::any_integer),
+                    Kind::Integer if ty.is_any_size_integer() => quote!(check::any_integer),
+                    Kind::Integer => quote!(check::integer),
                     _ => quote!(check::number),
                 };
                 stmts.push(quote!(#func(#path, *#value, &#bounds, out);));
