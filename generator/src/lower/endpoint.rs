@@ -52,7 +52,8 @@ impl DocLowerer<'_> {
         }
         // A pattern the check's regex engine cannot compile would make every input fail: it is left out,
         // with a note (fal's own validator still checks it).
-        let checked = (!gaps.is_empty() || recursive || !self.uri_refs.is_empty()).then(|| {
+        let json_checked = !gaps.is_empty() || recursive;
+        let checked = (json_checked || !self.uri_refs.is_empty()).then(|| {
             let (doc, unreadable) = super::keywords::without_unreadable_patterns(self.published, &gaps);
             for (at, message) in unreadable {
                 self.note(&at, message);
@@ -72,8 +73,7 @@ impl DocLowerer<'_> {
                 ),
             ));
         }
-        let json_schema =
-            checked.filter(|_| !gaps.is_empty() || recursive).map(|doc| super::keywords::standalone(&doc, &input_key));
+        let json_schema = checked.filter(|_| json_checked).map(|doc| super::keywords::standalone(&doc, &input_key));
 
         let meta = self.raw.pointer("/info/x-fal-metadata");
         let text = |k: &str| meta.and_then(|m| m.get(k)).and_then(Value::as_str).map(str::to_owned);

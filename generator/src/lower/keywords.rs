@@ -374,14 +374,25 @@ fn is_vocabulary(key: &str) -> bool {
 /// inside the components; `$ref`s to `#/components/schemas/…` become
 /// `#/$defs/…`.
 pub fn standalone(doc: &Value, input_key: &str) -> String {
+    with_defs(doc, json!({ "$ref": defs_ref(input_key) })).to_string()
+}
+
+/// The `$schema` dialect, the keywords of `root` (a schema object), and the
+/// document's components, translated, as `$defs`.
+fn with_defs(doc: &Value, root: Value) -> Value {
     let mut components = doc.pointer("/components/schemas").cloned().unwrap_or_else(|| json!({}));
     to_2020_12(&mut components, true);
-    json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$ref": format!("#/$defs/{}", pointer::escape_token(input_key)),
-        "$defs": components,
-    })
-    .to_string()
+    let mut schema = json!({ "$schema": "https://json-schema.org/draft/2020-12/schema" });
+    if let (Value::Object(schema), Value::Object(root)) = (&mut schema, root) {
+        schema.extend(root);
+    }
+    schema["$defs"] = components;
+    schema
+}
+
+/// The `$ref` to component `key` in [`with_defs`]'s form.
+fn defs_ref(key: &str) -> String {
+    format!("#/$defs/{}", pointer::escape_token(key))
 }
 
 /// `doc` without the `pattern`s and `patternProperties` keys among `gaps`
@@ -433,11 +444,8 @@ pub fn without_unreadable_patterns(doc: &Value, gaps: &[(String, String)]) -> (V
 /// form), do not compile with the runtime's check (a `$ref` it cannot
 /// resolve), if they do not.
 pub fn compile_error(doc: &Value, keys: &[&str]) -> Option<String> {
-    let mut schema: Value = serde_json::from_str(&standalone(doc, keys.first()?)).ok()?;
-    let all: Vec<Value> =
-        keys.iter().map(|k| json!({"$ref": format!("#/$defs/{}", pointer::escape_token(k))})).collect();
-    schema.as_object_mut()?.remove("$ref");
-    schema["allOf"] = Value::Array(all);
+    let all: Vec<Value> = keys.iter().map(|k| json!({ "$ref": defs_ref(k) })).collect();
+    let schema = with_defs(doc, json!({ "allOf": all }));
     jsonschema::draft202012::new(&schema).err().map(|e| e.to_string())
 }
 

@@ -81,7 +81,7 @@ fn discriminator_tag(union: &Schema, branch: &ReferenceOr<Schema>) -> Option<Tag
     let property = discriminator.property_name.clone();
     let values: Vec<String> = match branch {
         ReferenceOr::Reference { reference } => {
-            let key = reference.rsplit('/').next().unwrap_or(reference);
+            let key = super::component_key(reference).unwrap_or(reference);
             let mapped: Vec<String> = discriminator
                 .mapping
                 .iter()
