@@ -914,6 +914,17 @@ pub fn input_component(doc: &Value) -> Option<String> {
     Some(reference.strip_prefix("#/components/schemas/")?.to_owned())
 }
 
+/// The oracle's schema for the input component `input` of `doc`: draft 2020-12
+/// on the raw document (see the [module docs](self)), OpenAPI 3.0's
+/// `nullable` written as JSON Schema ([`nullable_as_json_schema`]).
+pub fn reference_schema(doc: &Value, input: &str) -> Value {
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$ref": format!("#/components/schemas/{input}"),
+        "components": nullable_as_json_schema(&doc["components"]),
+    })
+}
+
 /// A generated validator's verdict on one input: the re-encoded input when
 /// it is accepted, else why it was rejected (for the failure report).
 pub type Verdict = Result<Value, String>;
@@ -946,11 +957,7 @@ pub fn run(
     report: &mut Report,
 ) -> Result<(), String> {
     let input = input_component(doc).unwrap_or_else(|| panic!("{id}: the submit operation has no input schema $ref"));
-    let root = json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$ref": format!("#/components/schemas/{input}"),
-        "components": nullable_as_json_schema(&doc["components"]),
-    });
+    let root = reference_schema(doc, &input);
     let oracle = jsonschema::draft202012::new(&root).map_err(|e| format!("{id}: schema does not compile: {e}"))?;
     let input_schema = &root;
     let mut generator = Gen { model: Model { doc: &root }, rng: StdRng::seed_from_u64(seed) };

@@ -15,7 +15,7 @@
 use fal_codegen::{Source, generate};
 use fal_ltx::validation::json_equal;
 use integration_tests::corpus_crate::{self, Harness};
-use integration_tests::differential::nullable_as_json_schema;
+use integration_tests::differential::{input_component, reference_schema};
 use integration_tests::schema_grammar;
 use serde_json::{Value, json};
 
@@ -284,12 +284,8 @@ fn every_keyword_accepts_its_valid_examples_and_refuses_the_invalid_ones() {
     assert!(failures.is_empty(), "{} examples disagree:\n  {}", failures.len(), failures.join("\n  "));
 }
 
-/// The `jsonschema` crate on the document's input, with OpenAPI 3.0's `nullable` as JSON Schema.
+/// The `jsonschema` crate on the document's input, as the differentials use it.
 fn oracle(doc: &Value) -> jsonschema::Validator {
-    let input = doc["components"]["schemas"]
-        .as_object()
-        .and_then(|c| c.keys().find(|k| k.ends_with("Input")))
-        .expect("an input component");
-    let root = json!({"$ref": format!("#/components/schemas/{input}"), "components": doc["components"]});
-    jsonschema::draft202012::new(&nullable_as_json_schema(&root)).expect("the schema compiles")
+    let input = input_component(doc).expect("an input component");
+    jsonschema::draft202012::new(&reference_schema(doc, &input)).expect("the schema compiles")
 }
